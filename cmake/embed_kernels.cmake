@@ -1,0 +1,23 @@
+# embed_kernels.cmake — run with cmake -P: turns every cl/*.cl into a byte array in one C
+# file, so an installed binary needs no source tree (BYOLCL_KERNEL_DIR reads from disk).
+# Inputs: KERNEL_DIR, OUTPUT.
+file(GLOB sources "${KERNEL_DIR}/*.cl")
+list(SORT sources)
+set(body "/* Generated from the files in cl/ by cmake/embed_kernels.cmake — do not edit. */\n")
+string(APPEND body "typedef struct { const char *name; const char *text; } EmbeddedKernelSource;\n")
+set(table "")
+set(count 0)
+foreach(source ${sources})
+  get_filename_component(name "${source}" NAME_WE)
+  file(READ "${source}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" hex "${hex}")
+  string(APPEND body "static const char kernel_${name}[] = {\n${hex}0x00};\n")
+  string(APPEND table "  {\"${name}\", kernel_${name}},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "const EmbeddedKernelSource embedded_kernel_sources[] = {\n${table}  {0, 0}};\n")
+string(APPEND body "const int embedded_kernel_source_count = ${count};\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUTPUT}.tmp" "${OUTPUT}")
+file(REMOVE "${OUTPUT}.tmp")

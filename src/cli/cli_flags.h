@@ -1,0 +1,26 @@
+/* cli_flags.h — declarative flag tables for the subcommands: each flag has a name, a kind,
+ * where its value goes and a help line; --help is generated from the same table. */
+#ifndef BYOLCL_CLI_FLAGS_H
+#define BYOLCL_CLI_FLAGS_H
+
+#include <stdbool.h>
+
+#include "byolcl/byolcl.h"
+
+typedef enum { FLAG_BOOL, FLAG_STRING, FLAG_INT, FLAG_FLOAT } FlagKind;
+
+typedef struct {
+    const char *name; /* "--device" */
+    FlagKind kind;
+    void *target;     /* bool*, const char**, int*, double* */
+    const char *help; /* one line; the default is printed from *target */
+} CliFlag;
+
+/* Parses argv[first..argc) against the table. "--flag value" and "--flag=value" both work.
+ * Returns BC_ERR_USAGE with a message naming the flag for unknown flags, missing or
+ * malformed values; sets *help_requested for -h/--help. */
+Status cli_parse_flags(int argc, char **argv, int first, const CliFlag *flags, int count,
+                       bool *help_requested);
+void cli_print_help(const char *usage, const char *summary, const CliFlag *flags, int count);
+
+#endif

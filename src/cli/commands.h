@@ -1,0 +1,13 @@
+/* commands.h — the subcommands main() dispatches to; each returns a Status. */
+#ifndef BYOLCL_CLI_COMMANDS_H
+#define BYOLCL_CLI_COMMANDS_H
+
+#include "byolcl/byolcl.h"
+#include "byolcl/device.h"
+
+Status command_devices(int argc, char **argv);
+
+/* Prints the first line every run starts with: which device was chosen and why. */
+void cli_print_chosen_device(const DeviceInfo *info, const char *selector);
+
+#endif

@@ -1,0 +1,99 @@
+/* device_internal.h — the structs behind the opaque handles of device.h; private to
+ * src/device/. */
+#ifndef BYOLCL_DEVICE_INTERNAL_H
+#define BYOLCL_DEVICE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "byolcl/device.h"
+#include "device/cl_check.h"
+
+#define PROFILE_MAX_ENTRIES 64
+
+typedef struct {
+    char key[48];
+    int value;
+} ProfileEntry;
+
+typedef struct {
+    ProfileEntry entries[PROFILE_MAX_ENTRIES];
+    int count;
+    char path[4096]; /* where the tuned profile of this device lives */
+} DeviceProfile;
+
+struct Buffer {
+    cl_mem mem;
+    size_t bytes;
+};
+
+struct Kernel {
+    cl_kernel handle;
+    char program[64];
+    char name[96];
+    size_t preferred_multiple; /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE */
+    size_t max_work_group;     /* CL_KERNEL_WORK_GROUP_SIZE */
+};
+
+typedef struct {
+    char name[64];
+    cl_program handle;
+} ProgramEntry;
+
+typedef struct {
+    cl_event event;
+    const Kernel *kernel;
+} LaunchEvent;
+
+struct Device {
+    cl_platform_id platform;
+    cl_device_id id;
+    cl_context context;
+    cl_command_queue queue;
+    DeviceInfo info;
+    DeviceProfile profile;
+    DeviceStats stats;
+
+    char cache_dir[4096]; /* empty: disk cache disabled */
+    char kernel_dir[4096]; /* empty: embedded sources */
+
+    ProgramEntry *programs;
+    int program_count;
+    Kernel **kernels;
+    int kernel_count;
+
+    bool profiling;
+    LaunchEvent *events;
+    int event_count, event_cap;
+};
+
+/* enumerate.c */
+Status device_query_info(cl_platform_id platform, cl_device_id id, DeviceInfo *info);
+Status device_find_handles(int flat_index, cl_platform_id *platform, cl_device_id *id);
+
+/* profile.c */
+void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info);
+void profile_load_overlay(DeviceProfile *profile, const char *cache_dir, const DeviceInfo *info);
+/* "-D BC_KEY=value ..." appended to `out`. */
+void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap);
+
+/* program.c: releases built programs and kernels (after the profile changed). */
+void device_forget_programs(Device *device);
+
+/* kernel_sources.c: the text of cl/<name>.cl, embedded or from kernel_dir. malloc'd. */
+Status kernel_source_load(const char *kernel_dir, const char *program, char **out);
+/* Names of the programs embedded at build time (cl/common.cl excluded). */
+int kernel_source_count(void);
+const char *kernel_source_name(int index);
+
+/* program_cache.c */
+typedef struct {
+    uint64_t hi, lo;
+} CacheKey;
+CacheKey cache_key_compute(const char *source, const char *options, const DeviceInfo *info);
+/* BC_OK with a malloc'd binary, BC_ERR_NOT_FOUND when absent, BC_ERR_FORMAT when corrupt. */
+Status cache_read(const char *cache_dir, CacheKey key, unsigned char **binary, size_t *bytes);
+Status cache_write(const char *cache_dir, CacheKey key, const unsigned char *binary,
+                   size_t bytes);
+void cache_entry_path(const char *cache_dir, CacheKey key, char *out, size_t cap);
+
+#endif

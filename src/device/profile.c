@@ -1,0 +1,107 @@
+/* profile.c — the device profile: tuned integers per device (GEMM path, tiles, work-group
+ * sizes). Defaults come from the device kind; a tuned file written by byolcl-bench --tune
+ * overlays them. Every entry becomes a -D BC_<KEY>=value build option. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byolcl/log.h"
+#include "device/device_internal.h"
+#include "util/fs.h"
+
+static void profile_put(DeviceProfile *profile, const char *key, int value) {
+    for (int i = 0; i < profile->count; i++)
+        if (strcmp(profile->entries[i].key, key) == 0) {
+            profile->entries[i].value = value;
+            return;
+        }
+    if (profile->count == PROFILE_MAX_ENTRIES) return;
+    ProfileEntry *e = &profile->entries[profile->count++];
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->value = value;
+}
+
+void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
+    profile->count = 0;
+    bool cpu = info->kind == DEVICE_CPU;
+    /* CLBlast's tuned kernels suit GPUs; on CPU drivers (PoCL) our CPU-shaped kernels win. */
+    profile_put(profile, "GEMM_PATH", cpu ? 0 : 1);
+    profile_put(profile, "WG_1D", cpu ? 64 : 256);
+}
+
+static void sanitize(const char *in, char *out, size_t cap) {
+    size_t j = 0;
+    for (size_t i = 0; in[i] && j + 1 < cap; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[j++] = isalnum(c) || c == '.' || c == '-' ? (char)c : '_';
+    }
+    out[j] = '\0';
+}
+
+void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const DeviceInfo *info) {
+    char name[128], driver[96];
+    sanitize(info->name, name, sizeof name);
+    sanitize(info->driver_version, driver, sizeof driver);
+    snprintf(profile->path, sizeof profile->path, "%s/profiles/%s__%s.profile", cache_root, name,
+             driver);
+    char *text;
+    if (fs_read_file(profile->path, &text, NULL) != BC_OK) {
+        error_clear(); /* no tuned profile yet: defaults stand */
+        return;
+    }
+    int line_no = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        line_no++;
+        if (line[0] == '#' || line[0] == '\0') continue;
+        char key[48];
+        int value;
+        if (sscanf(line, "%47[A-Za-z0-9_] = %d", key, &value) == 2) profile_put(profile, key, value);
+        else log_warn("%s:%d: ignored (expected KEY = integer)", profile->path, line_no);
+    }
+    free(text);
+}
+
+void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap) {
+    size_t used = strlen(out);
+    for (int i = 0; i < profile->count && used < cap; i++) {
+        int n = snprintf(out + used, cap - used, " -D BC_%s=%d", profile->entries[i].key,
+                         profile->entries[i].value);
+        if (n > 0) used += (size_t)n;
+    }
+}
+
+int device_profile_get(const Device *device, const char *key, int fallback) {
+    const DeviceProfile *p = &device->profile;
+    for (int i = 0; i < p->count; i++)
+        if (strcmp(p->entries[i].key, key) == 0) return p->entries[i].value;
+    return fallback;
+}
+
+Status device_profile_set(Device *device, const char *key, int value) {
+    if (device->profile.count == PROFILE_MAX_ENTRIES && device_profile_get(device, key, -1) == -1)
+        return error_set(BC_ERR_USAGE, "device profile is full (%d keys)", PROFILE_MAX_ENTRIES);
+    profile_put(&device->profile, key, value);
+    /* Build options changed: programs built under the old values are stale. */
+    device_forget_programs(device);
+    return BC_OK;
+}
+
+const char *device_profile_path(const Device *device) { return device->profile.path; }
+
+Status device_profile_save(const Device *device) {
+    char folder[4200];
+    snprintf(folder, sizeof folder, "%s", device->profile.path);
+    char *slash = strrchr(folder, '/');
+    if (slash) *slash = '\0';
+    Status st = fs_mkdir_p(folder);
+    if (st != BC_OK) return st;
+    char text[PROFILE_MAX_ENTRIES * 64 + 512];
+    int used = snprintf(text, sizeof text, "# byolcl device profile for %s (driver %s)\n",
+                        device->info.name, device->info.driver_version);
+    for (int i = 0; i < device->profile.count; i++)
+        used += snprintf(text + used, sizeof text - (size_t)used, "%s = %d\n",
+                         device->profile.entries[i].key, device->profile.entries[i].value);
+    FsPart part = {text, (size_t)used};
+    return fs_write_atomic(device->profile.path, &part, 1);
+}
