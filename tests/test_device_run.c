@@ -96,6 +96,20 @@ static void test_profiling_collects_timings(void **state) {
     device_close(dev);
 }
 
+static void test_scratch_grows_and_is_reused(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    Buffer *a, *b, *c, *other;
+    TEST_CHECK(device_scratch(dev, 0, 100, &a));
+    TEST_CHECK(device_scratch(dev, 0, 50, &b));
+    assert_ptr_equal(a, b); /* big enough: reused */
+    TEST_CHECK(device_scratch(dev, 0, 1000, &c));
+    assert_true(buffer_bytes(c) >= 1000);
+    TEST_CHECK(device_scratch(dev, 1, 10, &other));
+    assert_ptr_not_equal(other, c);
+    assert_int_equal(device_scratch(dev, DEVICE_SCRATCH_SLOTS, 10, &other), BC_ERR_USAGE);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_device_reports_itself),
@@ -103,6 +117,7 @@ int main(void) {
         cmocka_unit_test(test_fill_and_copy),
         cmocka_unit_test(test_bad_ranges_and_names_are_errors),
         cmocka_unit_test(test_profiling_collects_timings),
+        cmocka_unit_test(test_scratch_grows_and_is_reused),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);
 }

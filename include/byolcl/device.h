@@ -121,6 +121,21 @@ const char *kernel_name(const Kernel *kernel);
  * --check` uses it to prove a device can run byolcl and to time the build. */
 Status device_build_all_programs(Device *device, int *program_count);
 
+/* A float array inside a device buffer, the unit every op takes: parameter-arena slices,
+ * activations, gradients. `offset` counts elements (floats), not bytes. */
+typedef struct {
+    Buffer *buffer;
+    size_t offset;
+} View;
+static inline View view_of(Buffer *buffer) { return (View){buffer, 0}; }
+static inline View view_at(View v, size_t elements) { return (View){v.buffer, v.offset + elements}; }
+
+/* Scratch memory owned by the device, grown on demand: im2col columns, reduction partials.
+ * Slots are independent (an op that needs two temporaries uses slots 0 and 1). Contents
+ * are undefined on entry; the in-order queue makes reuse by the next op safe. */
+enum { DEVICE_SCRATCH_SLOTS = 4 };
+Status device_scratch(Device *device, int slot, size_t bytes, Buffer **out);
+
 typedef enum { ARG_BUFFER, ARG_VIEW, ARG_INT, ARG_FLOAT, ARG_LOCAL } ArgKind;
 typedef struct {
     ArgKind kind;
@@ -140,6 +155,7 @@ typedef struct {
  * `__global T *ptr, int ptr_offset`, so kernels can address parts of an arena. */
 #define ARG_BUF(b) ((KernelArg){.kind = ARG_BUFFER, .buffer = (b)})
 #define ARG_VIEW_OF(b, off) ((KernelArg){.kind = ARG_VIEW, .view = {(b), (off)}})
+#define ARG_VIEW(v) ARG_VIEW_OF((v).buffer, (v).offset)
 #define ARG_I(x) ((KernelArg){.kind = ARG_INT, .i = (int)(x)})
 #define ARG_F(x) ((KernelArg){.kind = ARG_FLOAT, .f = (float)(x)})
 #define ARG_LOCAL_BYTES(n) ((KernelArg){.kind = ARG_LOCAL, .local_bytes = (n)})

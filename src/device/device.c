@@ -76,6 +76,7 @@ void device_close(Device *device) {
     for (int i = 0; i < device->event_count; i++) clReleaseEvent(device->events[i].event);
     free(device->events);
     device_forget_programs(device);
+    for (int i = 0; i < DEVICE_SCRATCH_SLOTS; i++) buffer_release(device->scratch[i]);
     clReleaseCommandQueue(device->queue);
     clReleaseContext(device->context);
     free(device);
@@ -169,5 +170,26 @@ Status buffer_copy(Device *device, const Buffer *src, size_t src_offset, Buffer 
     if (st != BC_OK || bytes == 0) return st;
     CL_CHECK(clEnqueueCopyBuffer(device->queue, src->mem, dst->mem, src_offset, dst_offset, bytes,
                                  0, NULL, NULL));
+    return BC_OK;
+}
+
+Status device_scratch(Device *device, int slot, size_t bytes, Buffer **out) {
+    if (slot < 0 || slot >= DEVICE_SCRATCH_SLOTS)
+        return error_set(BC_ERR_USAGE, "scratch slot %d out of range", slot);
+    Buffer **held = &device->scratch[slot];
+    if (*held && (*held)->bytes >= bytes) {
+        *out = *held;
+        return BC_OK;
+    }
+    /* Grow by 1.5x so a sequence of slightly larger requests does not reallocate each time.
+     * Releasing the old buffer is safe: OpenCL keeps it alive for kernels still queued. */
+    size_t grown = *held ? (*held)->bytes + (*held)->bytes / 2 : 0;
+    Buffer *fresh;
+    Status st = buffer_create(device, bytes > grown ? bytes : grown, &fresh);
+    if (st != BC_OK && bytes < grown) st = buffer_create(device, bytes, &fresh);
+    if (st != BC_OK) return st;
+    buffer_release(*held);
+    *held = fresh;
+    *out = fresh;
     return BC_OK;
 }

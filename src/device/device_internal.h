@@ -61,6 +61,8 @@ struct Device {
     Kernel **kernels;
     int kernel_count;
 
+    Buffer *scratch[DEVICE_SCRATCH_SLOTS];
+
     bool profiling;
     LaunchEvent *events;
     int event_count, event_cap;
