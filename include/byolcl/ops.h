@@ -1,0 +1,107 @@
+/* ops.h — the layer ops: each a forward/backward pair of thin host functions that launch
+ * kernels from cl/. Layout NCHW, float32. Argument order everywhere: outputs, saved state,
+ * inputs, parameters, sizes; backward prefixes gradients with d_. Parameter gradients
+ * accumulate (+=); activation gradients overwrite (=) unless a flag says accumulate (where
+ * two paths meet, e.g. a residual block's input). Nothing here waits for the device. */
+#ifndef BYOLCL_OPS_H
+#define BYOLCL_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "byolcl/device.h"
+
+/* A View whose buffer is NULL means "not wanted" where a comment allows it. */
+#define VIEW_NONE ((View){NULL, 0})
+
+/* ---- GEMM (row-major): C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T ---- */
+typedef enum { GEMM_PATH_OURS = 0, GEMM_PATH_CLBLAST = 1 } GemmPath;
+/* Dispatches on the device profile's GEMM_PATH. */
+Status gemm(Device *device, bool trans_a, bool trans_b, int m, int n, int k, float alpha, View a,
+            int lda, View b, int ldb, float beta, View c, int ldc);
+Status gemm_with_path(Device *device, GemmPath path, bool trans_a, bool trans_b, int m, int n,
+                      int k, float alpha, View a, int lda, View b, int ldb, float beta, View c,
+                      int ldc);
+
+/* ---- conv2d, no bias: weight (c_out, c_in, kernel_h, kernel_w) ---- */
+typedef struct {
+    int n, c_in, h, w;
+    int c_out, kernel_h, kernel_w, stride, pad;
+} Conv2dShape;
+int conv2d_out_h(const Conv2dShape *s);
+int conv2d_out_w(const Conv2dShape *s);
+/* out (n, c_out, out_h, out_w) = conv(in (n, c_in, h, w), weight) */
+Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s);
+/* d_in = (or += when accumulate) conv^T(d_out, weight) */
+Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
+                            const Conv2dShape *s, bool accumulate);
+/* d_weight += correlation of d_out with in */
+Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View in,
+                               const Conv2dShape *s);
+
+/* ---- linear: weight (out_features, in_features) as in PyTorch; bias may be VIEW_NONE ---- */
+/* out (batch, out_features) = in (batch, in_features) * weight^T + bias */
+Status linear_forward(Device *device, View out, View in, View weight, View bias, int batch,
+                      int in_features, int out_features);
+/* d_in = d_out * weight (skipped when d_in is VIEW_NONE); d_weight += d_out^T * in;
+ * d_bias += column sums of d_out (skipped when VIEW_NONE) */
+Status linear_backward(Device *device, View d_in, View d_weight, View d_bias, View d_out,
+                       View in, View weight, int batch, int in_features, int out_features);
+
+/* ---- batch norm over (n, c, spatial): spatial = h*w for 2-D, 1 for 1-D (n, c) ---- */
+typedef struct {
+    int n, c, spatial;
+    float eps;      /* 1e-5 */
+    float momentum; /* running = (1 - momentum) * running + momentum * batch; 0.1 */
+} BatchNormShape;
+/* Batch statistics; saves mean and 1/sqrt(var + eps) (c each, biased var) for backward and
+ * updates running_mean / running_var (unbiased var), as PyTorch does. */
+Status batchnorm_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                               View running_mean, View running_var, View in, View gamma,
+                               View beta, const BatchNormShape *s);
+/* Running statistics: each sample independent of the batch (batch size 1 works). */
+Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, View beta,
+                              View running_mean, View running_var, const BatchNormShape *s);
+/* d_in =; d_gamma, d_beta += */
+Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
+                          View in, View save_mean, View save_invstd, View gamma,
+                          const BatchNormShape *s);
+
+/* ---- elementwise ---- */
+Status relu_forward(Device *device, View out, View in, size_t count); /* out may equal in */
+Status relu_backward(Device *device, View d_in, View d_out, View out, size_t count);
+/* out = a + b (the residual join) */
+Status residual_add_forward(Device *device, View out, View a, View b, size_t count);
+/* d_x += d_out: the gradient reaching a residual block's input through the shortcut */
+Status residual_add_backward(Device *device, View d_x, View d_out, size_t count);
+
+/* ---- pooling ---- */
+/* Max pool 3x3, stride 2, pad 1 (the ImageNet stem). argmax holds, per output, the index
+ * (as int) of the chosen input within its (n, c) plane. */
+typedef struct {
+    int n, c, h, w;
+} PoolShape;
+int maxpool_out_size(int size); /* (size + 2*1 - 3) / 2 + 1 */
+Status maxpool_forward(Device *device, View out, View argmax, View in, const PoolShape *s);
+Status maxpool_backward(Device *device, View d_in, View d_out, View argmax, const PoolShape *s);
+/* out (n, c) = mean over h*w of in (n, c, h, w) */
+Status global_avgpool_forward(Device *device, View out, View in, const PoolShape *s);
+Status global_avgpool_backward(Device *device, View d_in, View d_out, const PoolShape *s);
+
+/* ---- losses ---- */
+/* out rows = in rows / max(||row||, 1e-12) */
+Status l2_normalize_forward(Device *device, View out, View in, int batch, int dim);
+/* loss (1 float) = mean over rows of 2 - 2 cos(p_i, z_i); z is a constant (target). */
+Status byol_loss_forward(Device *device, View loss, View p, View z, int batch, int dim);
+/* d_p = scale * dL/dp (overwrites); z gets no gradient */
+Status byol_loss_backward(Device *device, View d_p, View p, View z, int batch, int dim,
+                          float scale);
+/* loss (1 float) = mean cross-entropy of softmax(logits) against labels (ints);
+ * probs (batch, classes) saved for backward. */
+Status softmax_cross_entropy_forward(Device *device, View loss, View probs, View logits,
+                                     View labels, int batch, int classes);
+/* d_logits = (probs - onehot(labels)) / batch */
+Status softmax_cross_entropy_backward(Device *device, View d_logits, View probs, View labels,
+                                      int batch, int classes);
+
+#endif
