@@ -1,6 +1,7 @@
 /* test_init.c — seeded initialization: the counter-based stream is pinned, the Kaiming
  * normal and PyTorch uniform rules have the right statistics, the same seed gives the same
- * numbers, and arena_init_params fills an arena (BN 1/0, running 0/1, zero padding). */
+ * numbers, and arena_init_params fills an arena (BN 1/0, running 0/1, zero padding).
+ * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

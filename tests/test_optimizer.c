@@ -105,7 +105,9 @@ typedef struct {
     float *w, *g, *m, *s; /* what was uploaded */
 } Setup;
 
-static Setup setup(uint64_t seed) {
+/* Everything random, except momentum when `fresh_momentum`: then it stays as
+ * arena_allocate left it (zero), as at the start of training. */
+static Setup setup_with(uint64_t seed, bool fresh_momentum) {
     Setup su = {make_arena(ARENA_TRAINED), NULL, NULL, NULL, NULL};
     su.w = random_part(su.arena, ARENA_PARAMS, seed);
     su.g = random_part(su.arena, ARENA_GRADS, seed + 100);
@@ -113,10 +115,13 @@ static Setup setup(uint64_t seed) {
     su.s = random_part(su.arena, ARENA_STATE, seed + 300);
     TEST_CHECK(arena_upload(su.arena, ARENA_PARAMS, su.w));
     TEST_CHECK(arena_upload(su.arena, ARENA_GRADS, su.g));
-    TEST_CHECK(arena_upload(su.arena, ARENA_MOMENTUM, su.m));
+    if (fresh_momentum) memset(su.m, 0, arena_floats(su.arena, ARENA_MOMENTUM) * sizeof(float));
+    else TEST_CHECK(arena_upload(su.arena, ARENA_MOMENTUM, su.m));
     TEST_CHECK(arena_upload(su.arena, ARENA_STATE, su.s));
     return su;
 }
+
+static Setup setup(uint64_t seed) { return setup_with(seed, false); }
 
 static void teardown(Setup *su) {
     arena_destroy(su->arena);
@@ -166,10 +171,8 @@ static void test_sgd_one_step_matches_pytorch_semantics(void **state) {
 
 static void test_sgd_several_steps_with_changing_grads(void **state) {
     (void)state;
-    Setup su = setup(2);
+    Setup su = setup_with(2, true); /* PyTorch starts from an empty buffer */
     size_t n = arena_floats(su.arena, ARENA_PARAMS);
-    memset(su.m, 0, n * sizeof(float)); /* PyTorch starts from an empty buffer */
-    TEST_CHECK(arena_upload(su.arena, ARENA_MOMENTUM, su.m));
     double *w = to_double(su.w, n), *v = to_double(su.m, n);
     OptimizerConfig cfg = {.kind = OPTIMIZER_SGD, .momentum = 0.9f, .weight_decay = 5e-4f};
     const float lrs[] = {0.05f, 0.2f, 0.1f, 0.01f};
