@@ -6,6 +6,11 @@ __kernel void fill_float(VIEW(float, out), int n, float value) {
     if (i < n) VIEW_PTR(out)[i] = value;
 }
 
+__kernel void fill_uint(VIEW(uint, out), int n, int value) {
+    int i = get_global_id(0);
+    if (i < n) VIEW_PTR(out)[i] = (uint)value;
+}
+
 __kernel void scale_float(VIEW(float, x), int n, float alpha) {
     int i = get_global_id(0);
     if (i < n) VIEW_PTR(x)[i] *= alpha;

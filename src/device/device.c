@@ -157,10 +157,12 @@ Status buffer_fill_zero(Device *device, Buffer *buffer, size_t offset, size_t by
     if (st != BC_OK || bytes == 0) return st;
     if (offset % 4 != 0 || bytes % 4 != 0)
         return error_set(BC_ERR_USAGE, "buffer_fill_zero needs 4-byte aligned ranges");
-    const cl_uint zero = 0;
-    CL_CHECK(clEnqueueFillBuffer(device->queue, buffer->mem, &zero, sizeof zero, offset, bytes, 0,
-                                 NULL, NULL));
-    return BC_OK;
+    /* A kernel rather than clEnqueueFillBuffer: oclgrind does not see fills as
+     * initialization and would flag every later read of the zeros. */
+    Kernel *fill;
+    if ((st = kernel_get(device, "basic", "fill_uint", &fill))) return st;
+    return KERNEL_LAUNCH_1D(device, fill, bytes / 4, ARG_VIEW_OF(buffer, offset / 4), ARG_I(bytes / 4),
+                            ARG_I(0));
 }
 
 Status buffer_copy(Device *device, const Buffer *src, size_t src_offset, Buffer *dst,
