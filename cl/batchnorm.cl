@@ -79,14 +79,18 @@ __kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_
     rv[ch] = (1.0f - momentum) * rv[ch] + momentum * unbiased;
 }
 
-/* out = (in - mean) * invstd * gamma + beta, one work-item per element. */
+/* The per-element kernels run over a 3-D range (spatial, c, n): the channel is a work-item
+ * coordinate, so no element pays for an integer division to find it. */
+#define BN_ELEMENT_INDEX(i, ch, c, spatial)                                                  \
+    int ch = get_global_id(1);                                                               \
+    size_t i = ((size_t)get_global_id(2) * (c) + ch) * (spatial) + get_global_id(0)
+
+/* out = (in - mean) * invstd * gamma + beta */
 __kernel void batchnorm_normalize(VIEW(float, out), VIEW(const float, in),
                                   VIEW(const float, mean), VIEW(const float, invstd),
                                   VIEW(const float, gamma), VIEW(const float, beta), int c,
-                                  int spatial, int total) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int ch = (i / spatial) % c;
+                                  int spatial) {
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = VIEW_PTR(invstd)[ch] * VIEW_PTR(gamma)[ch];
     VIEW_PTR(out)[i] = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
 }
@@ -96,10 +100,8 @@ __kernel void batchnorm_normalize_running(VIEW(float, out), VIEW(const float, in
                                           VIEW(const float, running_mean),
                                           VIEW(const float, running_var),
                                           VIEW(const float, gamma), VIEW(const float, beta),
-                                          int c, int spatial, int total, float eps) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int ch = (i / spatial) % c;
+                                          int c, int spatial, float eps) {
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = rsqrt(VIEW_PTR(running_var)[ch] + eps) * VIEW_PTR(gamma)[ch];
     VIEW_PTR(out)[i] =
         (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
@@ -159,11 +161,9 @@ __kernel void batchnorm_finalize_grad_sums(__global float *sums, VIEW(float, d_g
 __kernel void batchnorm_backward_input(VIEW(float, d_in), VIEW(const float, d_out),
                                        VIEW(const float, in), VIEW(const float, mean),
                                        VIEW(const float, invstd), VIEW(const float, gamma),
-                                       __global const float *sums, int c, int spatial, int total,
+                                       __global const float *sums, int c, int spatial,
                                        float inv_count) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int ch = (i / spatial) % c;
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
     float is = VIEW_PTR(invstd)[ch];
     float xhat = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * is;
     float mean_dy = sums[2 * ch] * inv_count, mean_dy_xhat = sums[2 * ch + 1] * inv_count;

@@ -54,10 +54,10 @@ Status batchnorm_forward_train(Device *device, View out, View save_mean, View sa
                           ARG_I(parts), ARG_F(s->eps),
                           ARG_F(s->momentum));
     if (st != BC_OK) return st;
-    int total = s->n * s->c * s->spatial;
-    return KERNEL_LAUNCH_1D(device, k_normalize, (size_t)total, ARG_VIEW(out), ARG_VIEW(in),
-                            ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
-                            ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(total));
+    size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
+    return KERNEL_LAUNCH(device, k_normalize, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
+                         ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
+                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial));
 }
 
 Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, View beta,
@@ -66,11 +66,10 @@ Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, Vie
     if (st != BC_OK) return st;
     Kernel *k;
     if ((st = kernel_get(device, "batchnorm", "batchnorm_normalize_running", &k)) != BC_OK) return st;
-    int total = s->n * s->c * s->spatial;
-    return KERNEL_LAUNCH_1D(device, k, (size_t)total, ARG_VIEW(out), ARG_VIEW(in),
-                            ARG_VIEW(running_mean), ARG_VIEW(running_var), ARG_VIEW(gamma),
-                            ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(total),
-                            ARG_F(s->eps));
+    size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
+    return KERNEL_LAUNCH(device, k, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
+                         ARG_VIEW(running_mean), ARG_VIEW(running_var), ARG_VIEW(gamma),
+                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_F(s->eps));
 }
 
 Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
@@ -96,9 +95,9 @@ Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, 
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_BUF(sums), ARG_VIEW(d_gamma),
                           ARG_VIEW(d_beta), ARG_BUF(partial), ARG_I(s->c), ARG_I(parts));
     if (st != BC_OK) return st;
-    int total = s->n * s->c * s->spatial;
-    return KERNEL_LAUNCH_1D(device, k_input, (size_t)total, ARG_VIEW(d_in), ARG_VIEW(d_out),
-                            ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
-                            ARG_VIEW(gamma), ARG_BUF(sums), ARG_I(s->c), ARG_I(s->spatial),
-                            ARG_I(total), ARG_F(1.0 / ((double)s->n * s->spatial)));
+    size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
+    return KERNEL_LAUNCH(device, k_input, 3, range, NULL, ARG_VIEW(d_in), ARG_VIEW(d_out),
+                         ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
+                         ARG_VIEW(gamma), ARG_BUF(sums), ARG_I(s->c), ARG_I(s->spatial),
+                         ARG_F(1.0 / ((double)s->n * s->spatial)));
 }
