@@ -87,3 +87,35 @@ float *test_download(const Buffer *buffer, size_t n) {
     TEST_CHECK(buffer_read(test_device(), buffer, 0, n * sizeof(float), host));
     return host;
 }
+
+static Buffer *upload_with_prefix(const void *host, size_t n, size_t offset) {
+    float *all = malloc((offset + n ? offset + n : 1) * sizeof *all);
+    assert_non_null(all);
+    for (size_t i = 0; i < offset; i++) all[i] = TEST_SENTINEL;
+    if (n) memcpy(all + offset, host, n * sizeof *all);
+    Buffer *b = test_upload(all, offset + n);
+    free(all);
+    return b;
+}
+
+Buffer *test_upload_at(const float *host, size_t n, size_t offset) {
+    return upload_with_prefix(host, n, offset);
+}
+
+Buffer *test_upload_ints_at(const int *host, size_t n, size_t offset) {
+    _Static_assert(sizeof(int) == sizeof(float), "int views share the float element size");
+    return upload_with_prefix(host, n, offset);
+}
+
+float *test_download_at(const Buffer *buffer, size_t n, size_t offset, const char *what) {
+    float *all = test_download(buffer, offset + n);
+    for (size_t i = 0; i < offset; i++)
+        if (all[i] != TEST_SENTINEL)
+            fail_msg("%s: element %zu before the view (offset %zu) was overwritten: %g", what, i,
+                     offset, all[i]);
+    float *tail = malloc((n ? n : 1) * sizeof *tail);
+    assert_non_null(tail);
+    memcpy(tail, all + offset, n * sizeof *tail);
+    free(all);
+    return tail;
+}

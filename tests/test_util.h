@@ -35,6 +35,14 @@ Buffer *test_upload(const float *host, size_t n);
 Buffer *test_alloc_device(size_t n); /* zero-filled */
 float *test_download(const Buffer *buffer, size_t n);
 
+/* Views at non-zero offsets: a buffer of offset + n values whose first `offset` hold
+ * TEST_SENTINEL and the rest `host`. test_download_at returns the n values after the prefix
+ * and fails the test if an op wrote into the prefix. */
+#define TEST_SENTINEL (-12345.0f)
+Buffer *test_upload_at(const float *host, size_t n, size_t offset);
+Buffer *test_upload_ints_at(const int *host, size_t n, size_t offset);
+float *test_download_at(const Buffer *buffer, size_t n, size_t offset, const char *what);
+
 #define TEST_CHECK(call)                                                                       \
     do {                                                                                       \
         Status test_check_status_ = (call);                                                    \

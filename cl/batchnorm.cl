@@ -1,0 +1,172 @@
+/* batchnorm.cl — batch normalization over (n, c, spatial): per-channel statistics by a
+ * two-stage reduction (chunk partials, then one work-item per channel combines them),
+ * normalization, and the backward pass. No atomics and no local-memory trees: on CPU
+ * drivers those become real memory traffic, and the chunk loops suit GPUs too. */
+
+/* Element j of channel ch's n*spatial values is sample j / spatial, position j % spatial.
+ * The chunk of work-item (ch, part) is [part * chunk, min(count, (part + 1) * chunk)). */
+#define BN_CHUNK_BOUNDS(part, chunk, count, begin, end)                                      \
+    int begin = (part) * (chunk);                                                            \
+    int end = min((count), begin + (chunk))
+
+/* partial[(ch * parts + part) * 3 + {0, 1, 2}] = (count, mean - shift, M2) of one chunk,
+ * where shift is the channel's first value, the same for every chunk of the channel: the
+ * chunk means then keep all their digits even under a large common offset (where a mean
+ * near 1e4 would be rounded to 1e-3), and M2 is taken in a second pass around the mean, so
+ * it never suffers from cancellation. */
+__kernel void batchnorm_partial_stats(__global float *partial, VIEW(const float, in), int n,
+                                      int c, int spatial, int parts, int chunk) {
+    int id = get_global_id(0);
+    if (id >= c * parts) return;
+    int ch = id / parts, part = id - ch * parts;
+    int count = n * spatial;
+    BN_CHUNK_BOUNDS(part, chunk, count, begin, end);
+    int len = max(end - begin, 0);
+    float mean = 0.0f, m2 = 0.0f;
+    if (len > 0) {
+        float shift = VIEW_PTR(in)[(size_t)ch * spatial];
+        int i0 = begin / spatial, s0 = begin - i0 * spatial;
+        __global const float *first = VIEW_PTR(in) + ((size_t)i0 * c + ch) * spatial;
+        __global const float *plane = first;
+        float sum = 0.0f;
+        for (int j = begin, s = s0; j < end; j++) {
+            sum += plane[s] - shift;
+            if (++s == spatial) { s = 0; plane += (size_t)c * spatial; }
+        }
+        mean = sum / (float)len;
+        plane = first;
+        for (int j = begin, s = s0; j < end; j++) {
+            float d = (plane[s] - shift) - mean;
+            m2 += d * d;
+            if (++s == spatial) { s = 0; plane += (size_t)c * spatial; }
+        }
+    }
+    __global float *p = partial + (size_t)id * 3;
+    p[0] = (float)len;
+    p[1] = mean;
+    p[2] = m2;
+}
+
+/* One work-item per channel merges the chunk partials (Chan et al.'s pairwise update),
+ * saves mean and 1/sqrt(biased var + eps) for backward and moves the running statistics
+ * toward the batch (unbiased var), as PyTorch does. */
+__kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_invstd),
+                                       VIEW(float, running_mean), VIEW(float, running_var),
+                                       __global const float *partial, VIEW(const float, in),
+                                       int c, int spatial, int parts, float eps, float momentum) {
+    int ch = get_global_id(0);
+    if (ch >= c) return;
+    __global const float *p = partial + (size_t)ch * parts * 3;
+    float count = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (int k = 0; k < parts; k++, p += 3) {
+        float nb = p[0];
+        if (nb == 0.0f) continue;
+        float total = count + nb;
+        float delta = p[1] - mean;
+        mean += delta * (nb / total);
+        m2 += p[2] + delta * delta * (count * nb / total);
+        count = total;
+    }
+    mean += VIEW_PTR(in)[(size_t)ch * spatial]; /* undo the shift of batchnorm_partial_stats */
+    float var = count > 0.0f ? m2 / count : 0.0f;
+    /* A single value per channel has no unbiased variance; PyTorch refuses to train on it,
+     * here the biased one (0) keeps the running statistics finite. */
+    float unbiased = count > 1.0f ? m2 / (count - 1.0f) : var;
+    VIEW_PTR(save_mean)[ch] = mean;
+    VIEW_PTR(save_invstd)[ch] = rsqrt(var + eps);
+    __global float *rm = VIEW_PTR(running_mean), *rv = VIEW_PTR(running_var);
+    rm[ch] = (1.0f - momentum) * rm[ch] + momentum * mean;
+    rv[ch] = (1.0f - momentum) * rv[ch] + momentum * unbiased;
+}
+
+/* The per-element kernels run over a 3-D range (spatial, c, n): the channel is a work-item
+ * coordinate, so no element pays for an integer division to find it. */
+#define BN_ELEMENT_INDEX(i, ch, c, spatial)                                                  \
+    int ch = get_global_id(1);                                                               \
+    size_t i = ((size_t)get_global_id(2) * (c) + ch) * (spatial) + get_global_id(0)
+
+/* out = (in - mean) * invstd * gamma + beta */
+__kernel void batchnorm_normalize(VIEW(float, out), VIEW(const float, in),
+                                  VIEW(const float, mean), VIEW(const float, invstd),
+                                  VIEW(const float, gamma), VIEW(const float, beta), int c,
+                                  int spatial) {
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
+    float scale = VIEW_PTR(invstd)[ch] * VIEW_PTR(gamma)[ch];
+    VIEW_PTR(out)[i] = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+}
+
+/* Evaluation mode: the running statistics, so each sample is independent of its batch. */
+__kernel void batchnorm_normalize_running(VIEW(float, out), VIEW(const float, in),
+                                          VIEW(const float, running_mean),
+                                          VIEW(const float, running_var),
+                                          VIEW(const float, gamma), VIEW(const float, beta),
+                                          int c, int spatial, float eps) {
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
+    float scale = rsqrt(VIEW_PTR(running_var)[ch] + eps) * VIEW_PTR(gamma)[ch];
+    VIEW_PTR(out)[i] =
+        (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+}
+
+/* partial[(ch * parts + part) * 2 + {0, 1}] = chunk sums of d_out and d_out * xhat. */
+__kernel void batchnorm_partial_grad_sums(__global float *partial, VIEW(const float, d_out),
+                                          VIEW(const float, in), VIEW(const float, mean),
+                                          VIEW(const float, invstd), int n, int c, int spatial,
+                                          int parts, int chunk) {
+    int id = get_global_id(0);
+    if (id >= c * parts) return;
+    int ch = id / parts, part = id - ch * parts;
+    int count = n * spatial;
+    BN_CHUNK_BOUNDS(part, chunk, count, begin, end);
+    float mu = VIEW_PTR(mean)[ch], is = VIEW_PTR(invstd)[ch];
+    float sum_dy = 0.0f, sum_dy_xhat = 0.0f;
+    if (begin < end) {
+        int i = begin / spatial, s = begin - i * spatial;
+        size_t base = ((size_t)i * c + ch) * spatial;
+        __global const float *dy = VIEW_PTR(d_out) + base, *x = VIEW_PTR(in) + base;
+        for (int j = begin; j < end; j++) {
+            float g = dy[s];
+            sum_dy += g;
+            sum_dy_xhat += g * (x[s] - mu);
+            if (++s == spatial) {
+                s = 0;
+                dy += (size_t)c * spatial;
+                x += (size_t)c * spatial;
+            }
+        }
+    }
+    partial[(size_t)id * 2] = sum_dy;
+    partial[(size_t)id * 2 + 1] = sum_dy_xhat * is;
+}
+
+/* One work-item per channel: sums[ch * 2 + {0, 1}] = totals for the input gradient;
+ * d_beta += sum d_out, d_gamma += sum d_out * xhat. */
+__kernel void batchnorm_finalize_grad_sums(__global float *sums, VIEW(float, d_gamma),
+                                           VIEW(float, d_beta), __global const float *partial,
+                                           int c, int parts) {
+    int ch = get_global_id(0);
+    if (ch >= c) return;
+    __global const float *p = partial + (size_t)ch * parts * 2;
+    float sum_dy = 0.0f, sum_dy_xhat = 0.0f;
+    for (int k = 0; k < parts; k++) {
+        sum_dy += p[2 * k];
+        sum_dy_xhat += p[2 * k + 1];
+    }
+    sums[2 * ch] = sum_dy;
+    sums[2 * ch + 1] = sum_dy_xhat;
+    VIEW_PTR(d_beta)[ch] += sum_dy;
+    VIEW_PTR(d_gamma)[ch] += sum_dy_xhat;
+}
+
+/* d_in = gamma * invstd / N * (N * d_out - sum d_out - xhat * sum d_out * xhat) */
+__kernel void batchnorm_backward_input(VIEW(float, d_in), VIEW(const float, d_out),
+                                       VIEW(const float, in), VIEW(const float, mean),
+                                       VIEW(const float, invstd), VIEW(const float, gamma),
+                                       __global const float *sums, int c, int spatial,
+                                       float inv_count) {
+    BN_ELEMENT_INDEX(i, ch, c, spatial);
+    float is = VIEW_PTR(invstd)[ch];
+    float xhat = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * is;
+    float mean_dy = sums[2 * ch] * inv_count, mean_dy_xhat = sums[2 * ch + 1] * inv_count;
+    VIEW_PTR(d_in)[i] =
+        VIEW_PTR(gamma)[ch] * is * (VIEW_PTR(d_out)[i] - mean_dy - xhat * mean_dy_xhat);
+}
