@@ -28,6 +28,12 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* CLBlast's tuned kernels suit GPUs; on CPU drivers (PoCL) our CPU-shaped kernels win. */
     profile_put(profile, "GEMM_PATH", cpu ? 0 : 1);
     profile_put(profile, "WG_1D", cpu ? 64 : 256);
+    /* Our GEMM: each work-item holds TILE_M rows x TILE_N columns of C in registers
+     * (8 x 16 = eight AVX-512 vectors); GEMM_WG_N x GEMM_WG_M tiles per work-group. */
+    profile_put(profile, "GEMM_TILE_M", 8);
+    profile_put(profile, "GEMM_TILE_N", 16);
+    profile_put(profile, "GEMM_WG_N", cpu ? 1 : 16);
+    profile_put(profile, "GEMM_WG_M", cpu ? 2 : 4);
 }
 
 static void sanitize(const char *in, char *out, size_t cap) {

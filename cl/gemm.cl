@@ -1,0 +1,114 @@
+/* gemm.cl — our SGEMM for CPU drivers (PoCL): each work-item owns a TILE_M x TILE_N block
+ * of C in registers (one TILE_N-wide float vector per row) and walks the whole depth with
+ * vector FMAs from a packed B: no local memory and no barriers, which PoCL would turn into
+ * real memory traffic. Packed B holds column panels of TILE_N floats per depth row, zero
+ * past the last column, so every load is a full vector (conv2d writes its im2col columns
+ * straight into this layout).
+ *
+ * "Grouped" matrices let conv2d use NCHW tensors in place: element (i, j) of a grouped
+ * matrix sits at (j / group) * group_stride + i * ld + j % group (j runs over images x
+ * pixels, group = pixels per image). A plain matrix is one group. */
+#ifndef BC_GEMM_TILE_M
+#define BC_GEMM_TILE_M 8
+#endif
+#ifndef BC_GEMM_TILE_N
+#define BC_GEMM_TILE_N 16
+#endif
+
+#define TM BC_GEMM_TILE_M
+#define TN BC_GEMM_TILE_N
+#define GEMM_CAT_(a, b) a##b
+#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
+#define floatTN GEMM_CAT(float, TN)
+#define vloadTN GEMM_CAT(vload, TN)
+#define vstoreTN GEMM_CAT(vstore, TN)
+
+/* Offset of column j of a grouped matrix, row 0. Written without %: LLVM pairs % with /
+ * through a freeze instruction, which oclgrind's uninitialized-value checker cannot handle. */
+inline size_t grouped_column(int j, int group, int group_stride) {
+    int g = j / group;
+    return (size_t)g * group_stride + (size_t)(j - g * group);
+}
+
+/* Packs op(B) (k x n) into ceil(n / TN) panels of k rows of TN floats. B is grouped (see
+ * above, ld = ldb) or, with trans_b, B^T is plain: op(B)[p, j] = b[j * ldb + p]. One
+ * work-item per (panel, row p): neighbours in p read neighbouring addresses of B^T's rows,
+ * so the transposed case streams instead of jumping a row per element. */
+__kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, int group,
+                          int group_stride, int trans_b, int k, int n) {
+    int idx = get_global_id(0);
+    int panels = (n + TN - 1) / TN;
+    if (idx >= panels * k) return;
+    int panel = idx / k, p = idx - panel * k; 
+    int j0 = panel * TN;
+    const __global float *bp = VIEW_PTR(b);
+    __global float *out = VIEW_PTR(packed) + (size_t)idx * TN;
+    if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group) {
+        vstoreTN(vloadTN(0, bp + grouped_column(j0, group, group_stride) + (size_t)p * ldb), 0, out);
+        return;
+    }
+    for (int c = 0; c < TN; c++) {
+        int j = j0 + c;
+        float v = 0.0f;
+        if (j < n)
+            v = trans_b ? bp[(size_t)j * ldb + p]
+                        : bp[grouped_column(j, group, group_stride) + (size_t)p * ldb];
+        out[c] = v;
+    }
+}
+
+/* C = alpha * op(A) * B + beta * C for the TM x TN block of work-item (panel x, row tile y).
+ * op(A)[i, p] = a[(p / a_group) * a_group_stride + i * a_row + (p % a_group) * a_depth]
+ * covers A, A^T and NCHW gradients. Rows past m read row m-1 (valid memory) and are not
+ * written. C is grouped (ldc, c_group, c_group_stride). beta == 0 never reads C, so garbage
+ * (NaN) there does not leak into the result. */
+__kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_group,
+                        int a_group_stride, VIEW(const float, b), VIEW(float, c), int ldc,
+                        int c_group, int c_group_stride, int m, int n, int k, float alpha,
+                        float beta) {
+    int panel = get_global_id(0), i0 = get_global_id(1) * TM;
+    if (panel * TN >= n || i0 >= m) return;
+    const __global float *ap = VIEW_PTR(a);
+    const __global float *bp = VIEW_PTR(b) + (size_t)panel * k * TN;
+    const __global float *arow[TM];
+    floatTN acc[TM];
+#pragma unroll
+    for (int r = 0; r < TM; r++) {
+        arow[r] = ap + (size_t)min(i0 + r, m - 1) * a_row;
+        acc[r] = (floatTN)(0.0f);
+    }
+    for (int p0 = 0; p0 < k; p0 += a_group) {
+        int len = min(a_group, k - p0);
+        size_t group_base = grouped_column(p0, a_group, a_group_stride);
+        const __global float *bq = bp + (size_t)p0 * TN;
+        for (int p = 0; p < len; p++) {
+            floatTN bv = vloadTN(p, bq);
+            size_t ao = group_base + (size_t)p * a_depth;
+#pragma unroll
+            for (int r = 0; r < TM; r++) acc[r] = fma((floatTN)(arow[r][ao]), bv, acc[r]);
+        }
+    }
+    int j0 = panel * TN;
+    bool vector = j0 + TN <= n && j0 / c_group == (j0 + TN - 1) / c_group;
+    __global float *cp = VIEW_PTR(c) + grouped_column(j0, c_group, c_group_stride);
+#pragma unroll
+    for (int r = 0; r < TM; r++) {
+        int i = i0 + r;
+        if (i >= m) break;
+        if (vector) {
+            __global float *crow = cp + (size_t)i * ldc;
+            floatTN v = alpha * acc[r];
+            if (beta != 0.0f) v += beta * vloadTN(0, crow);
+            vstoreTN(v, 0, crow);
+        } else {
+            float out[TN];
+            vstoreTN(alpha * acc[r], 0, out);
+            for (int cc = 0; cc < TN && j0 + cc < n; cc++) {
+                int j = j0 + cc;
+                __global float *x =
+                    VIEW_PTR(c) + grouped_column(j, c_group, c_group_stride) + (size_t)i * ldc;
+                *x = beta != 0.0f ? out[cc] + beta * *x : out[cc];
+            }
+        }
+    }
+}

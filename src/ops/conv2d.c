@@ -1,0 +1,177 @@
+/* conv2d.c — convolution (no bias) as im2col + GEMM, forward and both backward passes, over
+ * chunks of images so the patch matrix stays within a bounded scratch buffer. With our GEMM
+ * the patches are written straight into its packed-panel layout and NCHW tensors are read
+ * and written in place (one GEMM per chunk); with CLBlast the patches are plain and each
+ * image gets its own GEMM. */
+#include "ops/gemm_tiles.h"
+
+/* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
+enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1 };
+
+int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
+int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
+
+typedef struct {
+    int ksize, out_h, out_w, pixels; /* pixels = out_h * out_w */
+    int chunk;                       /* images per GEMM */
+    bool ours;                       /* our GEMM (fused layouts) or the generic path */
+    int lanes;                       /* panel width of the patch matrix (1 = plain) */
+} ConvPlan;
+
+static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
+    if (s->n < 0 || s->c_in < 1 || s->c_out < 1 || s->kernel_h < 1 || s->kernel_w < 1 ||
+        s->stride < 1 || s->pad < 0 || s->h < 1 || s->w < 1)
+        return error_set(BC_ERR_USAGE, "conv2d: bad shape n=%d c_in=%d %dx%d c_out=%d kernel %dx%d "
+                         "stride %d pad %d", s->n, s->c_in, s->h, s->w, s->c_out, s->kernel_h,
+                         s->kernel_w, s->stride, s->pad);
+    p->out_h = conv2d_out_h(s);
+    p->out_w = conv2d_out_w(s);
+    if (p->out_h < 1 || p->out_w < 1)
+        return error_set(BC_ERR_USAGE, "conv2d: kernel %dx%d larger than the padded %dx%d input",
+                         s->kernel_h, s->kernel_w, s->h, s->w);
+    p->ksize = s->c_in * s->kernel_h * s->kernel_w;
+    p->pixels = p->out_h * p->out_w;
+    p->ours = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) != GEMM_PATH_CLBLAST;
+    p->lanes = p->ours ? gemm_tile_n(device) : 1;
+    /* Bounded by CONV_SCRATCH_KB of patches (+ one panel of padding). */
+    size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB", 65536) << 10;
+    size_t per_image = (size_t)p->ksize * (size_t)p->pixels * sizeof(float);
+    size_t chunk = budget / (per_image ? per_image : 1);
+    p->chunk = chunk < 1 ? 1 : chunk > (size_t)s->n ? (s->n > 0 ? s->n : 1) : (int)chunk;
+    return BC_OK;
+}
+
+static size_t patch_floats(const ConvPlan *p, int images) {
+    size_t pos = (size_t)images * (size_t)p->pixels, k = (size_t)p->ksize;
+    size_t lanes = (size_t)p->lanes;
+    /* The padded dimension is the one split into panels: either of them, take the larger. */
+    size_t a = (pos + lanes - 1) / lanes * lanes * k, b = (k + lanes - 1) / lanes * lanes * pos;
+    return a > b ? a : b;
+}
+
+static Status run_im2col(Device *device, Buffer *cols, View in, const Conv2dShape *s,
+                         const ConvPlan *p, int images, bool by_pixel) {
+    Kernel *kernel;
+    Status st = kernel_get(device, "conv2d", "im2col", &kernel);
+    if (st != BC_OK) return st;
+    int npos = images * p->pixels;
+    int rows = by_pixel ? p->ksize : npos, qs = by_pixel ? npos : p->ksize;
+    size_t items = (size_t)((qs + p->lanes - 1) / p->lanes) * (size_t)p->lanes * (size_t)rows;
+    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(cols, 0), ARG_VIEW(in),
+                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
+                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
+                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(p->lanes),
+                            ARG_I(by_pixel));
+}
+
+/* An NCHW tensor of `images` images with `channels` channels as a grouped matrix
+ * (channel x (image, pixel)). */
+static GemmLayout nchw_as_matrix(View v, int channels, int pixels) {
+    return (GemmLayout){v, pixels, 1, pixels, channels * pixels};
+}
+
+Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
+    ConvPlan p;
+    Status st = plan(device, s, &p);
+    for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
+        int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
+        View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);
+        View out_c = view_at(out, (size_t)img0 * s->c_out * p.pixels);
+        Buffer *cols;
+        st = device_scratch(device, SLOT_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
+        if (st == BC_OK) st = run_im2col(device, cols, in_c, s, &p, images, true);
+        if (st != BC_OK) break;
+        if (p.ours) {
+            GemmLayout a = gemm_layout_plain(weight, p.ksize);
+            GemmLayout c = nchw_as_matrix(out_c, s->c_out, p.pixels);
+            st = gemm_tiles(device, s->c_out, images * p.pixels, p.ksize, 1.0f, &a, view_of(cols),
+                            0.0f, &c);
+            continue;
+        }
+        /* Plain patches^T (pixels x ksize) per image. */
+        for (int i = 0; st == BC_OK && i < images; i++)
+            st = gemm(device, false, true, s->c_out, p.pixels, p.ksize, 1.0f, weight, p.ksize,
+                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 0.0f,
+                      view_at(out_c, (size_t)i * s->c_out * p.pixels), p.pixels);
+    }
+    return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_forward: ");
+}
+
+static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const Conv2dShape *s,
+                         const ConvPlan *p, int images, bool accumulate) {
+    Kernel *kernel;
+    Status st = kernel_get(device, "conv2d", "col2im", &kernel);
+    if (st != BC_OK) return st;
+    size_t items = (size_t)images * s->c_in * s->h * s->w;
+    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld),
+                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
+                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
+                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(accumulate));
+}
+
+Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
+                            const Conv2dShape *s, bool accumulate) {
+    ConvPlan p;
+    Status st = plan(device, s, &p);
+    for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
+        int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
+        int npos = images * p.pixels;
+        View d_out_c = view_at(d_out, (size_t)img0 * s->c_out * p.pixels);
+        /* Columns (ksize x npos, plain) = weight^T * d_out. */
+        Buffer *cols;
+        st = device_scratch(device, SLOT_COLUMNS, (size_t)p.ksize * npos * sizeof(float), &cols);
+        if (st != BC_OK) break;
+        if (p.ours) {
+            Buffer *packed;
+            GemmLayout b = nchw_as_matrix(d_out_c, s->c_out, p.pixels);
+            st = device_scratch(device, SLOT_PACKED_GRAD,
+                                gemm_packed_b_count(device, s->c_out, npos) * sizeof(float), &packed);
+            if (st == BC_OK) st = gemm_pack_b_into(device, view_of(packed), &b, false, s->c_out, npos);
+            GemmLayout a = {weight, 1, p.ksize, 1 << 30, 0}; /* weight^T */
+            GemmLayout c = gemm_layout_plain(view_of(cols), npos);
+            if (st == BC_OK)
+                st = gemm_tiles(device, p.ksize, npos, s->c_out, 1.0f, &a, view_of(packed), 0.0f, &c);
+        } else {
+            for (int i = 0; st == BC_OK && i < images; i++)
+                st = gemm(device, true, false, p.ksize, p.pixels, s->c_out, 1.0f, weight, p.ksize,
+                          view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels, 0.0f,
+                          view_at(view_of(cols), (size_t)i * p.pixels), npos);
+        }
+        if (st == BC_OK)
+            st = run_col2im(device, view_at(d_in, (size_t)img0 * s->c_in * s->h * s->w), cols, npos,
+                            s, &p, images, accumulate);
+    }
+    return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
+}
+
+Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View in,
+                               const Conv2dShape *s) {
+    ConvPlan p;
+    Status st = plan(device, s, &p);
+    for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
+        int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
+        View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);
+        View d_out_c = view_at(d_out, (size_t)img0 * s->c_out * p.pixels);
+        Buffer *cols;
+        st = device_scratch(device, SLOT_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
+        if (st != BC_OK) break;
+        if (p.ours) {
+            /* d_weight (c_out x ksize) += d_out (c_out x npos, NCHW in place) * patches^T,
+             * the patches^T packed by im2col. */
+            st = run_im2col(device, cols, in_c, s, &p, images, false);
+            GemmLayout a = nchw_as_matrix(d_out_c, s->c_out, p.pixels);
+            GemmLayout c = gemm_layout_plain(d_weight, p.ksize);
+            if (st == BC_OK)
+                st = gemm_tiles(device, s->c_out, p.ksize, images * p.pixels, 1.0f, &a,
+                                view_of(cols), 1.0f, &c);
+            continue;
+        }
+        st = run_im2col(device, cols, in_c, s, &p, images, true); /* plain patches^T */
+        for (int i = 0; st == BC_OK && i < images; i++)
+            st = gemm(device, false, false, s->c_out, p.ksize, p.pixels, 1.0f,
+                      view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels,
+                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 1.0f,
+                      d_weight, p.ksize);
+    }
+    return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
+}

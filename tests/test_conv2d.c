@@ -1,0 +1,216 @@
+/* test_conv2d.c — conv2d forward, backward data and backward weights on the device against
+ * the direct double reference (odd shapes, strides, paddings, kernel sizes, views at
+ * offsets; our fused GEMM path in one chunk and in many, and the generic path through
+ * CLBlast), and finite-difference checks of the reference's backward passes.
+ * BYOLCL_OCLGRIND_TEST */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byolcl/ops.h"
+#include "ref/conv2d_ref.h"
+#include "ref/ref_array.h"
+#include "test_util.h"
+
+/* n, c_in, h, w, c_out, kernel_h, kernel_w, stride, pad */
+static const Conv2dShape full_cases[] = {
+    {1, 1, 1, 1, 1, 1, 1, 1, 0},    /* 1x1 everything */
+    {3, 3, 7, 7, 5, 3, 3, 1, 1},    /* 7x7 input, 3x3 pad 1 */
+    {3, 2, 9, 9, 17, 3, 3, 2, 1},   /* stride 2 on an odd input */
+    {1, 3, 7, 7, 4, 7, 7, 1, 3},    /* 7x7 kernel, pad 3 */
+    {3, 5, 11, 11, 19, 1, 1, 2, 0}, /* 1x1 stride 2 (a downsampling shortcut) */
+    {2, 17, 7, 7, 9, 3, 3, 1, 0},   /* pad 0 */
+    {3, 1, 13, 10, 8, 7, 7, 2, 3},  /* ImageNet-like stem, not square */
+    {2, 20, 6, 5, 33, 3, 3, 1, 1},
+};
+static const Conv2dShape small_cases[] = {
+    {1, 1, 1, 1, 1, 1, 1, 1, 0},
+    {3, 2, 5, 5, 3, 3, 3, 2, 1},
+    {1, 2, 7, 7, 3, 7, 7, 1, 3},
+};
+
+typedef enum { MODE_OURS, MODE_OURS_CHUNKED, MODE_GENERIC, MODE_COUNT } Mode;
+static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)"};
+
+/* See test_gemm.c: oclgrind mis-tracks buffers created after a release. */
+static int reserve_scratch(void **state) {
+    (void)state;
+    Buffer *unused;
+    for (int slot = 0; slot < DEVICE_SCRATCH_SLOTS && test_small(); slot++)
+        TEST_CHECK(device_scratch(test_device(), slot, 1 << 22, &unused));
+    return 0;
+}
+
+static void set_mode(Mode mode) {
+    Device *dev = test_device();
+    TEST_CHECK(device_profile_set(dev, "GEMM_PATH", mode == MODE_GENERIC ? GEMM_PATH_CLBLAST
+                                                                          : GEMM_PATH_OURS));
+    TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", mode == MODE_OURS_CHUNKED ? 1 : 65536));
+}
+
+static size_t in_count(const Conv2dShape *s) { return (size_t)s->n * s->c_in * s->h * s->w; }
+static size_t out_count(const Conv2dShape *s) {
+    return (size_t)s->n * s->c_out * conv2d_out_h(s) * conv2d_out_w(s);
+}
+static size_t weight_count(const Conv2dShape *s) {
+    return (size_t)s->c_out * s->c_in * s->kernel_h * s->kernel_w;
+}
+
+/* Uploads x behind `offset` floats of padding, so the op sees a view mid-buffer. */
+static Buffer *upload_at(const float *x, size_t n, size_t offset) {
+    float *padded = test_alloc_uniform(n + offset, 99, -1, 1);
+    memcpy(padded + offset, x, n * sizeof *x);
+    Buffer *b = test_upload(padded, n + offset);
+    free(padded);
+    return b;
+}
+
+static float *download_at(const Buffer *b, size_t n, size_t offset) {
+    float *all = test_download(b, n + offset);
+    memmove(all, all + offset, n * sizeof *all);
+    return all;
+}
+
+static void check_case(const Conv2dShape *s, Mode mode, uint64_t seed) {
+    Device *dev = test_device();
+    size_t ni = in_count(s), no = out_count(s), nw = weight_count(s);
+    const size_t in_off = 3, out_off = 5, w_off = 7;
+    float *in = test_alloc_uniform(ni, seed, -1, 1), *w = test_alloc_uniform(nw, seed + 1, -1, 1);
+    float *g = test_alloc_uniform(no, seed + 2, -1, 1);     /* d_out */
+    float *d_in0 = test_alloc_uniform(ni, seed + 3, -1, 1); /* what accumulate adds to */
+    float *d_w0 = test_alloc_uniform(nw, seed + 4, -1, 1);
+    Buffer *b_in = upload_at(in, ni, in_off), *b_w = upload_at(w, nw, w_off);
+    Buffer *b_g = upload_at(g, no, out_off), *b_out = upload_at(g, no, out_off);
+    Buffer *b_din = upload_at(d_in0, ni, in_off), *b_dw = upload_at(d_w0, nw, w_off);
+    View in_v = {b_in, in_off}, w_v = {b_w, w_off}, g_v = {b_g, out_off}, out_v = {b_out, out_off};
+    View din_v = {b_din, in_off}, dw_v = {b_dw, w_off};
+
+    double *r_in = ref_doubles(in, ni), *r_w = ref_doubles(w, nw), *r_g = ref_doubles(g, no);
+    double *r_out = malloc(no * sizeof *r_out), *r_din = ref_doubles(d_in0, ni);
+    double *r_dw = ref_doubles(d_w0, nw);
+    int ksize = s->c_in * s->kernel_h * s->kernel_w;
+    double atol = 1e-5 * (ksize + s->c_out + 10), rtol = 1e-4;
+    char what[200];
+    int len = snprintf(what, sizeof what, "[%s] n=%d c_in=%d %dx%d c_out=%d k=%dx%d s=%d p=%d: ",
+                       mode_names[mode], s->n, s->c_in, s->h, s->w, s->c_out, s->kernel_h,
+                       s->kernel_w, s->stride, s->pad);
+
+    TEST_CHECK(conv2d_forward(dev, out_v, in_v, w_v, s));
+    conv2d_forward_ref(r_out, r_in, r_w, s);
+    float *got = download_at(b_out, no, out_off), *want = ref_floats(r_out, no);
+    snprintf(what + len, sizeof what - len, "forward");
+    test_assert_close(got, want, no, atol, rtol, what);
+    free(got), free(want);
+
+    /* d_in += (accumulate) then d_in = (overwrite), each against the reference. */
+    for (int acc = 1; acc >= 0; acc--) {
+        TEST_CHECK(conv2d_backward_data(dev, din_v, g_v, w_v, s, acc));
+        conv2d_backward_data_ref(r_din, r_g, r_w, s, acc);
+        got = download_at(b_din, ni, in_off), want = ref_floats(r_din, ni);
+        snprintf(what + len, sizeof what - len, "backward data (accumulate %d)", acc);
+        test_assert_close(got, want, ni, atol, rtol, what);
+        free(got), free(want);
+    }
+
+    TEST_CHECK(conv2d_backward_weights(dev, dw_v, g_v, in_v, s));
+    conv2d_backward_weights_ref(r_dw, r_g, r_in, s);
+    got = download_at(b_dw, nw, w_off), want = ref_floats(r_dw, nw);
+    snprintf(what + len, sizeof what - len, "backward weights");
+    /* Sums over n * out_h * out_w products. */
+    test_assert_close(got, want, nw, 1e-5 * (double)(no / s->c_out + 10), rtol, what);
+    free(got), free(want);
+
+    free(in), free(w), free(g), free(d_in0), free(d_w0);
+    free(r_in), free(r_w), free(r_g), free(r_out), free(r_din), free(r_dw);
+    buffer_release(b_in), buffer_release(b_w), buffer_release(b_g), buffer_release(b_out);
+    buffer_release(b_din), buffer_release(b_dw);
+}
+
+static void test_conv2d_matches_reference(void **state) {
+    (void)state;
+    const Conv2dShape *cases = test_small() ? small_cases : full_cases;
+    size_t count = test_small() ? sizeof small_cases / sizeof *small_cases
+                                : sizeof full_cases / sizeof *full_cases;
+    Device *dev = test_device();
+    int path = device_profile_get(dev, "GEMM_PATH", 0);
+    int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB", 65536);
+    for (int mode = 0; mode < MODE_COUNT; mode++) {
+        set_mode((Mode)mode);
+        for (size_t i = 0; i < count; i++) check_case(&cases[i], (Mode)mode, 100 * i + 10 * mode + 1);
+    }
+    TEST_CHECK(device_profile_set(dev, "GEMM_PATH", path));
+    TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", scratch_kb));
+}
+
+/* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */
+static double loss_ref(const double *in, const double *w, const double *g, const Conv2dShape *s) {
+    size_t no = out_count(s);
+    double *out = malloc(no * sizeof *out), total = 0.0;
+    conv2d_forward_ref(out, in, w, s);
+    for (size_t i = 0; i < no; i++) total += out[i] * g[i];
+    free(out);
+    return total;
+}
+
+static void check_finite_differences(const Conv2dShape *s) {
+    size_t ni = in_count(s), no = out_count(s), nw = weight_count(s);
+    float *fin = test_alloc_uniform(ni, 5, -1, 1), *fw = test_alloc_uniform(nw, 6, -1, 1);
+    float *fg = test_alloc_uniform(no, 7, -1, 1);
+    double *in = ref_doubles(fin, ni), *w = ref_doubles(fw, nw), *g = ref_doubles(fg, no);
+    double *d_in = calloc(ni, sizeof *d_in), *d_w = calloc(nw, sizeof *d_w);
+    conv2d_backward_data_ref(d_in, g, w, s, false);
+    conv2d_backward_weights_ref(d_w, g, in, s);
+    const double eps = 1e-4;
+    for (size_t i = 0; i < ni; i++) {
+        double keep = in[i];
+        in[i] = keep + eps;
+        double up = loss_ref(in, w, g, s);
+        in[i] = keep - eps;
+        double down = loss_ref(in, w, g, s);
+        in[i] = keep;
+        double fd = (up - down) / (2 * eps);
+        if (fabs(fd - d_in[i]) > 1e-6 * (1 + fabs(fd)))
+            fail_msg("d_in[%zu]: backward %.10g, finite difference %.10g", i, d_in[i], fd);
+    }
+    for (size_t i = 0; i < nw; i++) {
+        double keep = w[i];
+        w[i] = keep + eps;
+        double up = loss_ref(in, w, g, s);
+        w[i] = keep - eps;
+        double down = loss_ref(in, w, g, s);
+        w[i] = keep;
+        double fd = (up - down) / (2 * eps);
+        if (fabs(fd - d_w[i]) > 1e-6 * (1 + fabs(fd)))
+            fail_msg("d_weight[%zu]: backward %.10g, finite difference %.10g", i, d_w[i], fd);
+    }
+    free(fin), free(fw), free(fg), free(in), free(w), free(g), free(d_in), free(d_w);
+}
+
+static void test_reference_gradients_match_finite_differences(void **state) {
+    (void)state;
+    const Conv2dShape cases[] = {{2, 2, 5, 5, 3, 3, 3, 2, 1}, {1, 3, 4, 6, 2, 1, 1, 1, 0},
+                                 {1, 1, 5, 4, 2, 5, 3, 2, 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_finite_differences(&cases[i]);
+}
+
+static void test_bad_shapes_are_errors(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    Buffer *x = test_alloc_device(16);
+    View v = view_of(x);
+    Conv2dShape too_big = {1, 1, 2, 2, 1, 5, 5, 1, 0};
+    assert_int_equal(conv2d_forward(dev, v, v, v, &too_big), BC_ERR_USAGE);
+    Conv2dShape zero_stride = {1, 1, 2, 2, 1, 1, 1, 0, 0};
+    assert_int_equal(conv2d_backward_data(dev, v, v, v, &zero_stride, false), BC_ERR_USAGE);
+    buffer_release(x);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d_matches_reference),
+        cmocka_unit_test(test_reference_gradients_match_finite_differences),
+        cmocka_unit_test(test_bad_shapes_are_errors),
+    };
+    return cmocka_run_group_tests(tests, reserve_scratch, test_teardown_device);
+}
