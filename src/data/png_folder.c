@@ -235,8 +235,8 @@ Status png_folder_open(Dataset *ds, const char *folder, const DatasetOptions *op
     if (scan.skipped > WARN_LIMIT)
         log_warn("%s: %zu bad files skipped in all (%d shown)", folder, scan.skipped, WARN_LIMIT);
     if (scan.files.count == 0)
-        return error_set(BC_ERR_NOT_FOUND, "%s: no usable PNG images (%zu bad files skipped, %zu other "
-                         "files ignored)", folder, scan.skipped, scan.ignored);
+        return error_set(BC_ERR_NOT_FOUND, "%s: no usable PNG images (%zu bad files skipped, %zu files not named *.png "
+                         "ignored; only PNG is read)", folder, scan.skipped, scan.ignored);
     if (scan.ignored) log_info("%s: %zu files that are not *.png ignored", folder, scan.ignored);
     ds->info.channels = opts->channels ? opts->channels : scan.any_color ? 3 : 1;
     int h = opts->height, w = opts->width;
