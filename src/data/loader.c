@@ -120,8 +120,11 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&L->lock);
     while (!L->stopping) {
         uint64_t seq = L->next_produce;
-        Slot *slot = &L->slots[seq % (uint64_t)L->slot_count];
-        if ((L->total_steps && seq >= L->total_steps) || slot->state != SLOT_FREE) {
+        /* Any free buffer will do: a batch the caller holds blocks nothing but itself. */
+        Slot *slot = NULL;
+        for (int i = 0; !slot && i < L->slot_count; i++)
+            if (L->slots[i].state == SLOT_FREE) slot = &L->slots[i];
+        if ((L->total_steps && seq >= L->total_steps) || !slot) {
             pthread_cond_wait(&L->changed, &L->lock);
             continue;
         }
@@ -238,17 +241,24 @@ Status loader_next_batch(Loader *L, Batch *out) {
         pthread_mutex_unlock(&L->lock);
         return BC_OK;
     }
-    int index = (int)(seq % (uint64_t)L->slot_count);
-    Slot *slot = &L->slots[index];
+    Slot *slot = NULL;
+    int index = -1;
     for (;;) {
-        if (slot->state == SLOT_HELD) {
+        int held = 0;
+        for (int i = 0; i < L->slot_count; i++) {
+            Slot *s = &L->slots[i];
+            held += s->state == SLOT_HELD;
+            if (s->state == SLOT_READY && s->seq == seq && s->generation == L->generation) index = i;
+        }
+        if (index >= 0) break;
+        if (held == L->slot_count) {
             pthread_mutex_unlock(&L->lock);
             return error_set(BC_ERR_USAGE, "loader: all %d batch buffers are held; release one with "
                              "loader_release_batch before asking for the next", L->slot_count);
         }
-        if (slot->state == SLOT_READY && slot->seq == seq && slot->generation == L->generation) break;
         pthread_cond_wait(&L->changed, &L->lock);
     }
+    slot = &L->slots[index];
     if (slot->status != BC_OK) {
         /* Sticky: the batch stays failed, so every later call reports the same error. */
         Status st = slot->status;
