@@ -115,6 +115,13 @@ static void test_bad_files(void **state) {
                       "has data after");
     free(extra);
 
+    /* Regression (fuzz_idx, tests/fuzz/regressions_idx/): extra bytes after the labels. */
+    uint8_t *lab_extra = malloc(lb + 1);
+    memcpy(lab_extra, lab, lb), lab_extra[lb] = '1';
+    expect_open_error(bad_pair("extralab", img, ib, lab_extra, lb + 1), DATASET_TRAIN, NULL, BC_ERR_FORMAT,
+                      "train-labels-idx1-ubyte: has data after");
+    free(lab_extra);
+
     img[3] = 0x01; /* labels magic in an images file */
     expect_open_error(bad_pair("magic", img, ib, lab, lb), DATASET_TRAIN, NULL, BC_ERR_FORMAT, "wrong magic");
     img[3] = 0x03, img[2] = 0x0D; /* float elements */

@@ -279,13 +279,14 @@ static void test_empty_and_missing_folders(void **state) {
     }
 }
 
-/* Regression inputs found by fuzzing tests/fuzz/fuzz_png.c decode without crashing. */
-static void test_fuzz_regressions(void **state) {
-    (void)state;
-    char folder[512];
-    snprintf(folder, sizeof folder, "%s/tests/fuzz/regressions_png", getenv("BYOLCL_SOURCE_DIR") ? getenv("BYOLCL_SOURCE_DIR") : ".");
+/* The fuzz seed corpus and any regression inputs found by fuzzing tests/fuzz/fuzz_png.c
+ * (tests/fuzz/regressions_png/, when present) decode or fail cleanly. */
+static void decode_folder(const char *folder, bool required, int *decoded) {
     DIR *d = opendir(folder);
-    if (!d) skip();
+    if (!d) {
+        if (required) fail_msg("cannot list %s", folder);
+        return;
+    }
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
         char path[1024];
@@ -295,15 +296,32 @@ static void test_fuzz_regressions(void **state) {
         for (int channels = 1; channels <= 3; channels += 2) {
             uint8_t *px = NULL;
             int w, h;
-            if (png_decode(data, n, path, channels, &px, &w, &h) == BC_OK) {
+            error_clear();
+            Status st = png_decode(data, n, path, channels, &px, &w, &h);
+            if (st == BC_OK) {
                 uint8_t out[7 * 5 * 3];
                 TEST_CHECK(image_resize_center_crop(px, h, w, channels, out, 7, 5));
+                ++*decoded;
+            } else {
+                assert_non_null(strstr(error_last(), e->d_name));
             }
             free(px);
         }
         free(data);
     }
     closedir(d);
+}
+
+static void test_fuzz_corpus_and_regressions(void **state) {
+    (void)state;
+    const char *source = getenv("BYOLCL_SOURCE_DIR");
+    char folder[512];
+    int decoded = 0;
+    snprintf(folder, sizeof folder, "%s/tests/fuzz/corpus_png", source ? source : ".");
+    decode_folder(folder, true, &decoded);
+    assert_int_equal(decoded, 2 * 8); /* the 8 seeds are valid PNGs */
+    snprintf(folder, sizeof folder, "%s/tests/fuzz/regressions_png", source ? source : ".");
+    decode_folder(folder, false, &decoded);
 }
 
 int main(void) {
@@ -313,7 +331,7 @@ int main(void) {
         cmocka_unit_test(test_resize_center_crop),
         cmocka_unit_test(test_bad_files_skipped_or_strict),
         cmocka_unit_test(test_empty_and_missing_folders),
-        cmocka_unit_test(test_fuzz_regressions),
+        cmocka_unit_test(test_fuzz_corpus_and_regressions),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -151,7 +151,10 @@ static Status load_labels(Dataset *ds, const char *path) {
     if (st == BC_OK) st = read_exact_gz(f, path, dims[0], &raw);
     if (st == BC_OK) st = expect_end(f, path);
     gzclose(f);
-    if (st != BC_OK) return st;
+    if (st != BC_OK) {
+        free(raw); /* found by fuzz_idx: labels followed by extra bytes leaked */
+        return st;
+    }
     ds->labels = malloc(ds->info.count * sizeof *ds->labels);
     if (!ds->labels) {
         free(raw);

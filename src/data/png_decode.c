@@ -104,7 +104,9 @@ Status png_decode(const uint8_t *data, size_t bytes, const char *name, int chann
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16) png_set_strip_16(png);
-    if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+    /* Unconditionally: a palette or gray image with a tRNS chunk gains alpha on expansion
+     * (the fuzz seed corpus's palette image found this). */
+    png_set_strip_alpha(png);
     bool is_color = (color_type & PNG_COLOR_MASK_COLOR) != 0;
     if (channels == 1 && is_color) png_set_rgb_to_gray_fixed(png, 1, -1, -1);
     if (channels == 3 && !is_color) png_set_gray_to_rgb(png);
