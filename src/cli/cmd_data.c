@@ -90,7 +90,7 @@ Status command_data(int argc, char **argv) {
                        flags, flag_count);
         return BC_OK;
     }
-    DatasetSplit split;
+    DatasetSplit split = DATASET_TRAIN;
     st = cli_parse_split(split_text, &split);
     if (st != BC_OK) return st;
     if (size < 0 || stats_images < -1 || bench < 0 || batch_size < 1 || workers < 0)

@@ -99,8 +99,8 @@ static Status open_idx(const char *path, int want_dims, uint32_t dims[3], gzFile
 }
 
 static Status load_images(Dataset *ds, const char *path, IdxImages *img) {
-    uint32_t dims[3];
-    gzFile f;
+    uint32_t dims[3] = {0};
+    gzFile f = NULL;
     Status st = open_idx(path, 3, dims, &f);
     if (st != BC_OK) return st;
     if (dims[0] == 0) st = error_set(BC_ERR_FORMAT, "%s: holds no images (count 0)", path);
@@ -140,8 +140,8 @@ static bool is_standard_mnist_name(const char *labels_path) {
 }
 
 static Status load_labels(Dataset *ds, const char *path) {
-    uint32_t dims[3];
-    gzFile f;
+    uint32_t dims[3] = {0};
+    gzFile f = NULL;
     Status st = open_idx(path, 1, dims, &f);
     if (st != BC_OK) return st;
     uint8_t *raw = NULL;

@@ -104,7 +104,7 @@ static Status fill_slot(Loader *L, WorkerOrder *wo, Slot *slot, uint64_t seq) {
     size_t start = (size_t)step * L->o.batch_size;
     size_t count = n - start < L->o.batch_size ? n - start : L->o.batch_size;
     for (size_t i = 0; i < count; i++) {
-        uint32_t used;
+        uint32_t used = 0;
         Status st = read_one(L, wo->order, start + i, slot->images + i * L->image_bytes, &used);
         if (st != BC_OK) return st;
         slot->indices[i] = used;

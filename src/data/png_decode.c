@@ -127,11 +127,11 @@ Status png_decode(const uint8_t *data, size_t bytes, const char *name, int chann
     return BC_OK;
 }
 
-/* One axis of the resampler: for each output position, the first source index and
- * `taps` normalized weights (indices clamped to the image, so edges repeat). */
+/* One axis of the resampler: for each output position, `taps` source indices (clamped to
+ * the image, so edges repeat) and their normalized weights. */
 typedef struct {
     int taps;
-    int *first;
+    int *index;     /* dst * taps */
     float *weights; /* dst * taps */
 } AxisFilter;
 
@@ -140,26 +140,26 @@ static Status axis_filter(int src, int dst, double scale, AxisFilter *f) {
     double support = ratio > 1.0 ? ratio : 1.0;
     double offset = (src - dst * ratio) / 2.0;
     f->taps = (int)ceil(2.0 * support) + 2;
-    f->first = malloc((size_t)dst * sizeof *f->first);
-    f->weights = calloc((size_t)dst * (size_t)f->taps, sizeof *f->weights);
-    if (!f->first || !f->weights) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory resizing");
+    f->index = malloc((size_t)dst * (size_t)f->taps * sizeof *f->index);
+    f->weights = malloc((size_t)dst * (size_t)f->taps * sizeof *f->weights);
+    if (!f->index || !f->weights) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory resizing");
     for (int i = 0; i < dst; i++) {
         double center = offset + (i + 0.5) * ratio;
         int first = (int)floor(center - support);
         double total = 0.0;
         float *w = f->weights + (size_t)i * (size_t)f->taps;
+        int *at = f->index + (size_t)i * (size_t)f->taps;
         for (int t = 0; t < f->taps; t++) {
             double d = fabs(first + t + 0.5 - center) / support;
             w[t] = d < 1.0 ? (float)(1.0 - d) : 0.0f;
             total += w[t];
+            int j = first + t;
+            at[t] = j < 0 ? 0 : j >= src ? src - 1 : j;
         }
         for (int t = 0; t < f->taps; t++) w[t] = (float)(w[t] / total);
-        f->first[i] = first;
     }
     return BC_OK;
 }
-
-static int clamp_index(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
 
 Status image_resize_center_crop(const uint8_t *src, int src_h, int src_w, int channels, uint8_t *dst,
                                 int dst_h, int dst_w) {
@@ -177,37 +177,36 @@ Status image_resize_center_crop(const uint8_t *src, int src_h, int src_w, int ch
     if (st == BC_OK) st = axis_filter(src_w, dst_w, scale, &fx);
     if (st == BC_OK) {
         /* Rows outside the vertical filter's reach are never read: skip them. */
-        int y_lo = clamp_index(fy.first[0], src_h);
-        int y_hi = clamp_index(fy.first[dst_h - 1] + fy.taps - 1, src_h);
+        int y_lo = fy.index[0], y_hi = fy.index[(size_t)dst_h * (size_t)fy.taps - 1];
         for (int y = y_lo; y <= y_hi; y++) {
             const uint8_t *in = src + (size_t)y * (size_t)src_w * (size_t)channels;
             float *out = tmp + (size_t)y * row;
             for (int x = 0; x < dst_w; x++) {
                 const float *w = fx.weights + (size_t)x * (size_t)fx.taps;
+                const int *at = fx.index + (size_t)x * (size_t)fx.taps;
                 for (int c = 0; c < channels; c++) {
                     float acc = 0.0f;
-                    for (int t = 0; t < fx.taps; t++)
-                        if (w[t] != 0.0f)
-                            acc += w[t] * in[(size_t)clamp_index(fx.first[x] + t, src_w) * (size_t)channels + (size_t)c];
-                    out[(size_t)x * (size_t)channels + (size_t)c] = acc;
+                    for (int t = 0; t < fx.taps; t++) acc += w[t] * in[at[t] * channels + c];
+                    out[x * channels + c] = acc;
                 }
             }
         }
         for (int y = 0; y < dst_h; y++) {
             const float *w = fy.weights + (size_t)y * (size_t)fy.taps;
+            const int *at = fy.index + (size_t)y * (size_t)fy.taps;
+            uint8_t *out = dst + (size_t)y * row;
             for (size_t i = 0; i < row; i++) {
                 float acc = 0.0f;
-                for (int t = 0; t < fy.taps; t++)
-                    if (w[t] != 0.0f) acc += w[t] * tmp[(size_t)clamp_index(fy.first[y] + t, src_h) * row + i];
-                int v = (int)lrintf(acc);
-                dst[(size_t)y * row + i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                for (int t = 0; t < fy.taps; t++) acc += w[t] * tmp[(size_t)at[t] * row + i];
+                int v = (int)(acc + 0.5f);
+                out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
             }
         }
     }
     free(tmp);
-    free(fy.first);
+    free(fy.index);
     free(fy.weights);
-    free(fx.first);
+    free(fx.index);
     free(fx.weights);
     return st;
 }
