@@ -74,15 +74,52 @@ static float *params_for(const AugmentConfig *config, int view, uint64_t seed, i
     return p;
 }
 
+/* Input and output buffers per device, created once and kept, and the device's scratch
+ * slots grown once up front: oclgrind 21.10's uninitialized-value tracking goes wrong when a
+ * buffer is released while kernels are queued and another one is created right after. */
+enum { POOL_IN_BYTES = 1 << 16, POOL_OUT_FLOATS = 1 << 16 };
+static struct {
+    Device *device;
+    Buffer *in, *out;
+} pools[2];
+
+static void pool_get(Device *dev, Buffer **in, Buffer **out) {
+    for (int i = 0; i < 2; i++) {
+        if (!pools[i].device) {
+            pools[i].device = dev;
+            TEST_CHECK(buffer_create(dev, POOL_IN_BYTES, &pools[i].in));
+            TEST_CHECK(buffer_create(dev, POOL_OUT_FLOATS * sizeof(float), &pools[i].out));
+            Buffer *scratch;
+            TEST_CHECK(device_scratch(dev, 0, POOL_OUT_FLOATS * sizeof(float), &scratch));
+            TEST_CHECK(device_scratch(dev, 1, POOL_IN_BYTES, &scratch));
+        }
+        if (pools[i].device == dev) {
+            *in = pools[i].in;
+            *out = pools[i].out;
+            return;
+        }
+    }
+    fail_msg("more than two test devices");
+}
+
+static void pool_release(Device *dev) {
+    for (int i = 0; i < 2; i++)
+        if (pools[i].device == dev) {
+            buffer_release(pools[i].in);
+            buffer_release(pools[i].out);
+            pools[i].device = NULL;
+        }
+}
+
 /* Runs the device pipeline: explicit params when given, else augment_batch's own draw. */
 static float *run_device(Device *dev, const AugmentConfig *config, const float *params, int view,
                          uint64_t seed, int epoch, int step, const uint8_t *images, int n, int h,
                          int w, int c) {
     size_t bytes = (size_t)n * h * w * c, floats = (size_t)out_floats(config, n, h, w, c);
+    assert_true(bytes <= POOL_IN_BYTES && floats + 3 <= POOL_OUT_FLOATS);
     Buffer *in, *out;
-    TEST_CHECK(buffer_create(dev, bytes, &in));
+    pool_get(dev, &in, &out);
     TEST_CHECK(buffer_write(dev, in, 0, bytes, images));
-    TEST_CHECK(buffer_create(dev, (floats + 3) * sizeof(float), &out));
     View view_out = view_at(view_of(out), 3); /* not at the start of its buffer */
     if (params)
         TEST_CHECK(augment_batch_with_params(dev, config, view_out, params, in, n, h, w, c));
@@ -91,8 +128,6 @@ static float *run_device(Device *dev, const AugmentConfig *config, const float *
     float *host = malloc(floats * sizeof *host);
     assert_non_null(host);
     TEST_CHECK(buffer_read(dev, out, 3 * sizeof(float), floats * sizeof(float), host));
-    buffer_release(in);
-    buffer_release(out);
     return host;
 }
 
@@ -423,6 +458,7 @@ static void test_two_devices_give_the_same_views(void **state) {
         free(want);
     }
     free(images);
+    pool_release(second);
     device_close(second);
 }
 
@@ -523,7 +559,9 @@ static uint8_t *synthetic_images(int n, int h, int w, int c) {
 static void test_preview_writes_a_grid(void **state) {
     (void)state;
     const int n = test_small() ? 1 : 4, size = test_small() ? 8 : 48, views = test_small() ? 2 : 6;
-    for (int c = 1; c <= 3; c += 2) {
+    /* Under oclgrind one preview only: it creates and releases its buffers, which oclgrind
+     * 21.10 mis-tracks when buffers are created again afterwards (see pool_get). */
+    for (int c = test_small() ? 3 : 1; c <= 3; c += 2) {
         char path[1024];
         output_path(path, sizeof path, c == 3 ? "augment_preview_rgb.png" : "augment_preview_gray.png");
         uint8_t *images = synthetic_images(n, size, size, c);
@@ -562,6 +600,11 @@ static void test_bad_shapes_are_errors(void **state) {
     buffer_release(out);
 }
 
+static int teardown(void **state) {
+    if (pools[0].device) pool_release(pools[0].device);
+    return test_teardown_device(state);
+}
+
 int main(void) {
     /* A second PoCL device for the reproducibility test; PoCL reads this at platform init,
      * before this process makes its first OpenCL call. */
@@ -585,5 +628,5 @@ int main(void) {
         cmocka_unit_test(test_preview_writes_a_grid),
         cmocka_unit_test(test_bad_shapes_are_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, test_teardown_device);
+    return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -89,8 +89,9 @@ void augment_params_compute(const AugmentConfig *config, int view, uint64_t seed
 void augment_params_identity(const AugmentConfig *config, int h, int w, float *params);
 
 /* out (n, c, out_h, out_w) = normalize(augment(images_u8 (n, h, w, c))), c = 1 or 3, with
- * parameters from augment_params_compute. Queues the work and returns; temporaries use
- * device scratch slot 0. */
+ * parameters from augment_params_compute. Queues the kernels and returns; the parameter
+ * table (n x stride floats) is written to device scratch slot 1 with a blocking write, which
+ * waits for earlier queued work. The blur temporary uses scratch slot 0. */
 Status augment_batch(Device *device, const AugmentConfig *config, int view, uint64_t seed,
                      int epoch, int step, View out, Buffer *images_u8, int n, int h, int w, int c);
 /* The same with explicit parameters (n x augment_param_stride floats, host memory). */

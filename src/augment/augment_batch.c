@@ -4,7 +4,8 @@
 
 #include "byolcl/augment.h"
 
-/* The colour pass uses one work-group per image; its reduction needs a power of two. */
+/* The colour pass uses one work-group per image; its local array is sized by the same
+ * profile value (cl/augment.cl's default is 64 too). A power of two suits every device. */
 static size_t color_group_size(Device *device) {
     size_t want = (size_t)device_profile_get(device, "AUGMENT_WG", 64);
     size_t cap = device_info(device)->max_work_group_size;
@@ -47,14 +48,16 @@ Status augment_batch_with_params(Device *device, const AugmentConfig *config, Vi
     st = kernel_get(device, "augment", "augment_color", &color);
     if (st == BC_OK && any_blur) st = kernel_get(device, "augment", "augment_blur_rows", &rows);
     if (st == BC_OK && any_blur) st = kernel_get(device, "augment", "augment_blur_columns_finish", &columns);
+    /* The parameter table goes to scratch slot 1 with a blocking write (it waits for the work
+     * queued before it, which may still read the previous table). A fresh buffer per call,
+     * released after the launches, would avoid the wait but trips oclgrind 21.10, whose
+     * uninitialized-value tracking goes wrong for buffers released and re-created. */
     Buffer *table = NULL, *temp = NULL;
-    if (st == BC_OK)
-        st = buffer_create_from_host(device, (size_t)n * stride * sizeof(float), params, &table);
+    size_t table_bytes = (size_t)n * stride * sizeof(float);
+    if (st == BC_OK) st = device_scratch(device, 1, table_bytes, &table);
+    if (st == BC_OK) st = buffer_write(device, table, 0, table_bytes, params);
     if (st == BC_OK && any_blur) st = device_scratch(device, 0, view_floats * sizeof(float), &temp);
-    if (st != BC_OK) {
-        buffer_release(table);
-        return st;
-    }
+    if (st != BC_OK) return st;
 
     const float *m = config->mean, *s = config->std;
     size_t local = color_group_size(device), global = (size_t)n * local;
@@ -63,20 +66,18 @@ Status augment_batch_with_params(Device *device, const AugmentConfig *config, Vi
     st = KERNEL_LAUNCH(device, color, 1, &global, &local, ARG_VIEW(out), ARG_BUF(images_u8),
                        ARG_BUF(table), ARG_I(stride), ARG_I(n), ARG_I(h), ARG_I(w), ARG_I(c),
                        ARG_I(oh), ARG_I(ow), ARG_I(!any_blur), ARG_F(m[0]), ARG_F(m[1]),
-                       ARG_F(m[2]), ARG_F(1 / s[0]), ARG_F(1 / s[1]), ARG_F(1 / s[2]),
-                       ARG_LOCAL_BYTES(local * sizeof(float)));
+                       ARG_F(m[2]), ARG_F(1 / s[0]), ARG_F(1 / s[1]), ARG_F(1 / s[2]));
     if (st == BC_OK && any_blur) {
-        size_t grid[3] = {(size_t)ow, (size_t)oh, (size_t)n * c}, tile[3] = {8, 8, 1};
+        size_t grid[3] = {(size_t)ow, (size_t)oh, (size_t)n}, tile[3] = {8, 8, 1};
         st = KERNEL_LAUNCH(device, rows, 3, grid, tile, ARG_VIEW_OF(temp, 0), ARG_VIEW(out),
-                           ARG_BUF(table), ARG_I(stride), ARG_I(n * c), ARG_I(c), ARG_I(oh),
+                           ARG_BUF(table), ARG_I(stride), ARG_I(n), ARG_I(c), ARG_I(oh),
                            ARG_I(ow), ARG_I(radius));
         if (st == BC_OK)
             st = KERNEL_LAUNCH(device, columns, 3, grid, tile, ARG_VIEW(out), ARG_VIEW_OF(temp, 0),
-                               ARG_BUF(table), ARG_I(stride), ARG_I(n * c), ARG_I(c), ARG_I(oh),
+                               ARG_BUF(table), ARG_I(stride), ARG_I(n), ARG_I(c), ARG_I(oh),
                                ARG_I(ow), ARG_I(radius), ARG_F(m[0]), ARG_F(m[1]), ARG_F(m[2]),
                                ARG_F(1 / s[0]), ARG_F(1 / s[1]), ARG_F(1 / s[2]));
     }
-    buffer_release(table); /* OpenCL keeps it alive until the queued kernels are done */
     return st;
 }
 
