@@ -99,10 +99,6 @@ Status device_profile_save(const Device *device);
 
 /* ---- buffers ---- */
 Status buffer_create(Device *device, size_t bytes, Buffer **out);
-/* A read-only buffer initialised from host memory at creation (CL_MEM_COPY_HOST_PTR): `src`
- * may be reused as soon as it returns, and nothing waits for the queue. For small per-launch
- * tables (augmentation parameters); releasing it right after the launches is safe. */
-Status buffer_create_from_host(Device *device, size_t bytes, const void *src, Buffer **out);
 void buffer_release(Buffer *buffer);
 size_t buffer_bytes(const Buffer *buffer);
 /* Blocking write/read: the host memory may be reused as soon as they return. */

@@ -111,26 +111,6 @@ Status buffer_create(Device *device, size_t bytes, Buffer **out) {
     return BC_OK;
 }
 
-Status buffer_create_from_host(Device *device, size_t bytes, const void *src, Buffer **out) {
-    *out = NULL;
-    if (bytes == 0 || !src) return error_set(BC_ERR_USAGE, "buffer_create_from_host needs data");
-    if (bytes > device->info.max_alloc_bytes)
-        return error_set(BC_ERR_OUT_OF_MEMORY, "a %.1f MiB table exceeds this device's largest allocation",
-                         bytes / 1048576.0);
-    Buffer *b = calloc(1, sizeof *b);
-    if (!b) return error_set(BC_ERR_OUT_OF_MEMORY, "out of host memory");
-    cl_int code;
-    b->mem = clCreateBuffer(device->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes,
-                            (void *)src, &code);
-    if (code != CL_SUCCESS) {
-        free(b);
-        CL_CHECK_RESULT(code, "clCreateBuffer");
-    }
-    b->bytes = bytes;
-    *out = b;
-    return BC_OK;
-}
-
 void buffer_release(Buffer *buffer) {
     if (!buffer) return;
     clReleaseMemObject(buffer->mem);
