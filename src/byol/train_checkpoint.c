@@ -108,3 +108,45 @@ Status train_checkpoint_load_state(const char *path, ByolModel *model) {
     checkpoint_free(c);
     return st;
 }
+
+Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder) {
+    /* The full online table (never allocated) gives the layout text to compare with. */
+    Arena *online = NULL;
+    Network *net = NULL;
+    Status st = arena_create(&online);
+    if (st == BC_OK) st = network_build(online, &config->encoder, &config->projector, &config->predictor, &net);
+    network_destroy(net);
+    if (st == BC_OK && !arena_is_prefix_of(encoder, online))
+        st = error_set(BC_ERR_FORMAT, "%s: the encoder is not a prefix of the online network", path);
+    char *layout = st == BC_OK ? describe_layout(online) : NULL;
+    arena_destroy(online);
+    if (st != BC_OK) return st;
+    if (!layout) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    Checkpoint *c;
+    st = checkpoint_read(path, &c);
+    if (st != BC_OK) {
+        free(layout);
+        return st;
+    }
+    const void *data;
+    size_t bytes;
+    st = checkpoint_section(c, "layout", &data, &bytes);
+    if (st == BC_OK && (bytes != strlen(layout) || memcmp(data, layout, bytes) != 0))
+        st = error_set(BC_ERR_FORMAT, "%s: the checkpoint's parameters do not match the architecture its "
+                       "configuration describes (layers or sizes differ)", path);
+    static const struct {
+        const char *name;
+        ArenaPart part;
+    } parts[2] = {{"online.params", ARENA_PARAMS}, {"online.state", ARENA_STATE}};
+    for (int i = 0; i < 2 && st == BC_OK; i++) {
+        size_t floats = arena_floats(encoder, parts[i].part);
+        st = checkpoint_section(c, parts[i].name, &data, &bytes);
+        if (st == BC_OK && bytes < floats * sizeof(float))
+            st = error_set(BC_ERR_FORMAT, "%s: section '%s' has %zu bytes, the encoder needs %zu", path,
+                           parts[i].name, bytes, floats * sizeof(float));
+        if (st == BC_OK && floats) st = arena_upload(encoder, parts[i].part, data);
+    }
+    free(layout);
+    checkpoint_free(c);
+    return st;
+}

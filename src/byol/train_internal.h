@@ -28,5 +28,9 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
 Status train_checkpoint_read_config(const char *path, TrainConfig *config, TrainProgress *progress,
                                     char *device_name, size_t device_name_cap);
 Status train_checkpoint_load_state(const char *path, ByolModel *model);
+/* Loads only the online encoder (the prefix of the online arena) into `encoder`, an
+ * allocated arena built by network_build(encoder, &config->encoder, NULL, NULL), after
+ * checking that the checkpoint's layout is the one `config` describes (for evaluation). */
+Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder);
 
 #endif

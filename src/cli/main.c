@@ -15,6 +15,9 @@ static const Subcommand subcommands[] = {
     {"devices", command_devices, "list OpenCL devices and show which one --device picks"},
     {"data", command_data, "show what a dataset holds: format, images, classes, mean/std"},
     {"train", command_train, "pretrain an encoder with BYOL (checkpoints, exact resume)"},
+    {"eval", command_eval, "kNN and linear-probe accuracy of a checkpoint, next to random init and raw pixels"},
+    {"embed", command_embed, "PNG of the test features in 2-D (PCA): random init vs trained"},
+    {"plot", command_plot, "PNG of a run's loss (and kNN accuracy) against steps"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 

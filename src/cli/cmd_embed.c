@@ -1,0 +1,40 @@
+/* cmd_embed.c — `byolcl embed`: the PCA picture of the test features, random init next to
+ * the trained encoder. */
+#include <stdio.h>
+
+#include "byolcl/eval.h"
+#include "cli/cli_flags.h"
+#include "cli/commands.h"
+
+Status command_embed(int argc, char **argv) {
+    EmbedRequest r = {.device = device_default_selector(), .out_png = "embed.png", .points = 2000, .batch = 256};
+    const char *checkpoint = NULL;
+    int points = (int)r.points;
+    bool help = false;
+    const CliFlag flags[] = {
+        {"--checkpoint", FLAG_STRING, &checkpoint, "checkpoint file, or a run folder holding checkpoint.ckpt (required)"},
+        {"--data", FLAG_STRING, &r.data_path, "labeled dataset with a test split (default: the checkpoint's)"},
+        {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
+        {"--out", FLAG_STRING, &r.out_png, "the PNG to write"},
+        {"--points", FLAG_INT, &points, "test images to draw, evenly spaced (0 = all)"},
+        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch"},
+    };
+    const int count = sizeof flags / sizeof flags[0];
+    Status st = cli_parse_flags(argc, argv, 2, flags, count, &help);
+    if (st != BC_OK) return st;
+    if (help) {
+        cli_print_help("byolcl embed --checkpoint CKPT [--out embed.png] [flags]",
+                       "Draws the test images' features projected to 2-D by PCA, colored by class: the\n"
+                       "random-init encoder on the left, the trained encoder on the right.",
+                       flags, count);
+        return BC_OK;
+    }
+    if (!checkpoint) return error_set(BC_ERR_USAGE, "--checkpoint is required (a checkpoint file or a run folder)");
+    if (points < 0) return error_set(BC_ERR_USAGE, "--points must be >= 0 (got %d)", points);
+    if (r.batch < 1) return error_set(BC_ERR_USAGE, "--batch must be at least 1 (got %d)", r.batch);
+    r.points = (size_t)points;
+    char path[4200];
+    cli_resolve_checkpoint(checkpoint, path, sizeof path);
+    r.checkpoint = path;
+    return embed_run(&r);
+}
