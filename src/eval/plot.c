@@ -5,7 +5,7 @@
 #include "eval/font5x7.h"
 #include "eval/plot.h"
 
-enum { MARGIN_LEFT = 64, MARGIN_RIGHT = 16, MARGIN_TOP = 30, MARGIN_BOTTOM = 42, MAX_TICKS = 16 };
+enum { MARGIN_LEFT = 64, MARGIN_RIGHT = 16, MARGIN_TOP = 40, MARGIN_BOTTOM = 42, MAX_TICKS = 16 };
 
 int plot_nice_ticks(double lo, double hi, int wanted, double *ticks, int max_ticks) {
     if (!(hi > lo)) hi = lo + 1.0;
