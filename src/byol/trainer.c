@@ -114,7 +114,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
         char path[4200], made_on[256];
         resolve_resume_path(request, path, sizeof path);
         st = train_checkpoint_read_config(path, &run->config, &run->progress, made_on, sizeof made_on);
-        if (st != BC_OK) return st;
+        if (st != BC_OK) return error_wrap(st, "--resume: ");
         printf("resuming %s at step %lld (made on %s); the configuration comes from the checkpoint\n", path,
                (long long)run->progress.steps_done, made_on);
         effective.data_path = run->config.data_path;
