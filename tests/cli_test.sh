@@ -55,5 +55,14 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   fi
 fi
 
+# Too big for the device: the message names the batch and architecture and suggests less.
+if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  expect 1 "batch 50000 does not fit" -- "$byolcl" train --arch resnet18 --batch 50000 --steps 1 --out "$work/big"
+  # A checkpoint made on one device continues on another (PoCL's two device drivers).
+  expect 0 "checkpoint:" -- env POCL_DEVICES="basic pthread" "$byolcl" train --device basic --steps 4 --stop-after 2 \
+    --batch 8 --width 2 --proj-hidden 8 --proj-out 4 --out "$work/moved"
+  expect 0 "made on basic" -- env POCL_DEVICES="basic pthread" "$byolcl" train --device pthread --resume "$work/moved"
+fi
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
