@@ -9,6 +9,7 @@
 Status command_devices(int argc, char **argv);
 Status command_data(int argc, char **argv);
 Status command_train(int argc, char **argv);
+Status command_augment(int argc, char **argv);
 Status command_eval(int argc, char **argv);
 Status command_embed(int argc, char **argv);
 Status command_plot(int argc, char **argv);

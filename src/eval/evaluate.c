@@ -5,16 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "byol/train_internal.h"
 #include "byolcl/eval.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 void eval_request_defaults(EvalRequest *r) {
     memset(r, 0, sizeof *r);
@@ -57,34 +51,34 @@ static Status extract(const EvalContext *ctx, const EvalEncoder *encoder, Featur
 static Status evaluate_features(const EvalContext *ctx, FeatureSet *train, FeatureSet *test, EvalRow *row) {
     const EvalRequest *r = ctx->request;
     row->dim = train->dim;
-    double t = now_seconds();
+    double t = clock_seconds();
     Status st = knn_accuracy(ctx->device, &r->knn, train, test, &row->knn);
-    progress(ctx, "  %s: kNN in %.1f s\n", row->name, now_seconds() - t);
+    progress(ctx, "  %s: kNN in %.1f s\n", row->name, clock_seconds() - t);
     FeatureSet *both[2] = {train, test};
     if (st == BC_OK) st = features_standardize(train, both, 2);
     for (int f = 0; st == BC_OK && f < r->fraction_count; f++) {
         size_t *rows, n;
-        t = now_seconds();
+        t = clock_seconds();
         st = label_subset_select(train->labels, train->count, train->class_count, r->fractions[f], r->subset_seed,
                                  &rows, &n);
         if (st == BC_OK) st = linear_probe_run(ctx->device, &r->probe, train, rows, n, test, &row->probe[f]);
         free(rows);
         char what[192];
         snprintf(what, sizeof what, "%s: probe on %g%% of the labels (%zu)", row->name, 100.0 * r->fractions[f], n);
-        progress(ctx, "  %s in %.1f s\n", what, now_seconds() - t);
+        progress(ctx, "  %s in %.1f s\n", what, clock_seconds() - t);
     }
     return st;
 }
 
 static Status evaluate_row(const EvalContext *ctx, const EvalEncoder *encoder, EvalRow *row) {
-    double start = now_seconds();
+    double start = clock_seconds();
     FeatureSet train = {0}, test = {0};
     Status st = extract(ctx, encoder, &train, &test);
-    progress(ctx, "  %s: features in %.1f s\n", row->name, now_seconds() - start);
+    progress(ctx, "  %s: features in %.1f s\n", row->name, clock_seconds() - start);
     if (st == BC_OK) st = evaluate_features(ctx, &train, &test, row);
     feature_set_free(&train);
     feature_set_free(&test);
-    row->seconds = now_seconds() - start;
+    row->seconds = clock_seconds() - start;
     return st;
 }
 
@@ -123,7 +117,7 @@ static Status validate(const EvalRequest *r) {
 Status eval_run(const EvalRequest *request, EvalReport *report) {
     memset(report, 0, sizeof *report);
     report->request = *request;
-    double start = now_seconds();
+    double start = clock_seconds();
     Status st = validate(request);
     if (st != BC_OK) return st;
     /* The checkpoint first: a bad one is reported before any device work. */
@@ -167,6 +161,6 @@ Status eval_run(const EvalRequest *request, EvalReport *report) {
     dataset_close(ctx.train);
     dataset_close(ctx.test);
     device_close(ctx.device);
-    report->wall_s = now_seconds() - start;
+    report->wall_s = clock_seconds() - start;
     return st;
 }
