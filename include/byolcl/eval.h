@@ -122,6 +122,21 @@ Status knn_predict(Device *device, const KnnConfig *config, const FeatureSet *tr
 Status knn_accuracy(Device *device, const KnnConfig *config, const FeatureSet *train, const FeatureSet *test,
                     double *accuracy);
 
+/* ---- kNN during training ------------------------------------------------------------- */
+
+/* `train --eval-every N`: the kNN accuracy of the online encoder as training goes, on a
+ * fixed evenly spaced sample of the labeled train split (the memory bank) and of the test
+ * split. The network and arena are borrowed (the online network: its encoder is a prefix). */
+typedef struct KnnMonitor KnnMonitor;
+
+enum { KNN_MONITOR_TRAIN_IMAGES = 5000, KNN_MONITOR_TEST_IMAGES = 1000 };
+
+/* BC_ERR_USAGE when the data has no labeled test split. */
+Status knn_monitor_create(Device *device, const TrainConfig *config, const Network *network, Arena *arena,
+                          KnnMonitor **out);
+Status knn_monitor_measure(KnnMonitor *monitor, double *accuracy);
+void knn_monitor_destroy(KnnMonitor *monitor);
+
 /* ---- 2-D projection ------------------------------------------------------------------- */
 
 /* Projects the rows onto the first two principal components (power iteration in double,

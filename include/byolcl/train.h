@@ -43,6 +43,7 @@ typedef struct {
     const char *data_path, *out_dir, *resume;
     bool quiet;
     int64_t stop_after; /* > 0: checkpoint and stop after this many steps of this invocation */
+    int64_t eval_every; /* > 0: kNN accuracy (labeled data) every this many steps, in the metrics */
     int log_every;
     int64_t checkpoint_every;
     double checkpoint_minutes;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "byol/train_internal.h"
+#include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/schedule.h"
@@ -29,6 +30,7 @@ typedef struct {
     Batch held[4];  /* uploaded asynchronously, released once the device is past them */
     int held_count;
     MetricsLog metrics;
+    KnnMonitor *monitor; /* --eval-every: kNN accuracy at intervals */
     TrainConfig config;
     TrainProgress progress;
     char checkpoint_path[4200];
@@ -41,6 +43,7 @@ static void release_held(Run *run) {
 
 static void run_close(Run *run) {
     metrics_close(&run->metrics);
+    knn_monitor_destroy(run->monitor);
     if (run->loader) {
         device_finish(run->device);
         release_held(run);
@@ -149,6 +152,9 @@ static Status open_everything(Run *run, const TrainRequest *request) {
         if ((st = loader_seek(run->loader, (uint64_t)(done / spe), (uint64_t)(done % spe)))) return st;
     }
     size_t image_bytes = (size_t)run->config.batch * (size_t)data->height * (size_t)data->width * (size_t)data->channels;
+    if (request->eval_every > 0 &&
+        (st = knn_monitor_create(run->device, &run->config, run->model.online_net, run->model.online, &run->monitor)))
+        return st;
     return buffer_create(run->device, image_bytes, &run->images);
 }
 
@@ -191,7 +197,8 @@ static Status train_loop(Run *run, const TrainRequest *request) {
         images_since_log += c->batch;
         bool last = run->progress.steps_done == c->total_steps;
         bool stop_asked = request->stop_after > 0 && run->progress.steps_done - first_step >= request->stop_after;
-        bool log_now = run->progress.steps_done % c->log_every == 0 || last || stop_signal || stop_asked;
+        bool eval_now = run->monitor && (run->progress.steps_done % request->eval_every == 0 || last);
+        bool log_now = run->progress.steps_done % c->log_every == 0 || last || stop_signal || stop_asked || eval_now;
         if (run->held_count == (int)(sizeof run->held / sizeof run->held[0]) && !log_now) {
             if ((st = device_finish(run->device))) return st;
             release_held(run);
@@ -208,7 +215,8 @@ static Status train_loop(Run *run, const TrainRequest *request) {
                                 .images_per_s = (double)images_since_log / (t - last_log),
                                 .wall_s = run->progress.wall_s, .knn_accuracy = NAN};
         images_since_log = 0;
-        last_log = t;
+        if (eval_now && (st = knn_monitor_measure(run->monitor, &record.knn_accuracy))) return st;
+        last_log = clock_seconds(); /* evaluation time does not count against images/s */
         if ((st = metrics_write(&run->metrics, &record))) return st;
         metrics_show(&run->metrics, &record);
         bool by_steps = c->checkpoint_every > 0 && run->progress.steps_done % c->checkpoint_every == 0;

@@ -21,7 +21,7 @@ Status command_train(int argc, char **argv) {
     Status st = augment_config_take_flags(&r.augment, &argc, argv);
     if (st != BC_OK) return st;
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, checkpoint_minutes = r.checkpoint_minutes;
-    int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0;
+    int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
     const char *data = NULL;
     bool help = false;
     const CliFlag flags[] = {
@@ -48,6 +48,7 @@ Status command_train(int argc, char **argv) {
         {"--checkpoint-every", FLAG_INT, &checkpoint_every, "also checkpoint every N steps (0 = by time only)"},
         {"--checkpoint-minutes", FLAG_FLOAT, &checkpoint_minutes, "checkpoint at least this often"},
         {"--stop-after", FLAG_INT, &stop_after, "checkpoint and stop after N steps of this invocation (for time-limited jobs; 0 = run to the end)"},
+        {"--eval-every", FLAG_INT, &eval_every, "kNN accuracy (k 200, 5000 train / 1000 test images) every N steps, logged as knn_accuracy; needs labels (0 = never)"},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress output"},
     };
     const int count = sizeof flags / sizeof flags[0];
@@ -65,6 +66,8 @@ Status command_train(int argc, char **argv) {
     r.epochs = epochs, r.steps = steps, r.seed = seed;
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;
+    if (eval_every < 0) return error_set(BC_ERR_USAGE, "--eval-every must be >= 0 (got %d)", eval_every);
+    r.eval_every = eval_every;
     if (r.quiet) log_set_level(LOG_WARN);
     return train_run(&r);
 }
