@@ -73,7 +73,10 @@ Status device_open(const char *selector, const DeviceOptions *options, Device **
 void device_close(Device *device) {
     if (!device) return;
     clFinish(device->queue);
-    for (int i = 0; i < device->event_count; i++) clReleaseEvent(device->events[i].event);
+    for (int i = 0; i < device->event_count; i++) {
+        clReleaseEvent(device->events[i].event);
+        if (device->events[i].since) clReleaseEvent(device->events[i].since);
+    }
     free(device->events);
     device_forget_programs(device);
     for (int i = 0; i < DEVICE_SCRATCH_SLOTS; i++) buffer_release(device->scratch[i]);
