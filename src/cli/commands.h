@@ -3,11 +3,16 @@
 #define BYOLCL_CLI_COMMANDS_H
 
 #include "byolcl/byolcl.h"
+#include "byolcl/data.h"
 #include "byolcl/device.h"
 
 Status command_devices(int argc, char **argv);
+Status command_data(int argc, char **argv);
 
 /* Prints the first line every run starts with: which device was chosen and why. */
 void cli_print_chosen_device(const DeviceInfo *info, const char *selector);
+
+/* "train" / "test" / "unlabeled" for --split; BC_ERR_USAGE naming the flag otherwise. */
+Status cli_parse_split(const char *text, DatasetSplit *split);
 
 #endif

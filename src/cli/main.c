@@ -13,6 +13,7 @@ typedef struct {
 
 static const Subcommand subcommands[] = {
     {"devices", command_devices, "list OpenCL devices and show which one --device picks"},
+    {"data", command_data, "show what a dataset holds: format, images, classes, mean/std"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 

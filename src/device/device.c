@@ -8,6 +8,8 @@
 #include "byolcl/log.h"
 #include "device/device_internal.h"
 
+#include <clblast_c.h> /* after cl_check.h: it fixes the OpenCL target version */
+
 static void resolve_cache_root(const DeviceOptions *options, char *out, size_t cap) {
     const char *explicit_dir = options && options->cache_dir ? options->cache_dir : getenv("BYOLCL_CACHE_DIR");
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -73,6 +75,9 @@ Status device_open(const char *selector, const DeviceOptions *options, Device **
 void device_close(Device *device) {
     if (!device) return;
     clFinish(device->queue);
+    /* CLBlast caches programs per context; drop them while the context still exists (some
+     * drivers, oclgrind among them, do not keep a released context alive for them). */
+    CLBlastClearCache();
     for (int i = 0; i < device->event_count; i++) {
         clReleaseEvent(device->events[i].event);
         if (device->events[i].since) clReleaseEvent(device->events[i].since);

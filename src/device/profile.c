@@ -45,6 +45,22 @@ static void sanitize(const char *in, char *out, size_t cap) {
     out[j] = '\0';
 }
 
+/* BYOLCL_PROFILE="KEY=V,KEY=V" overrides the defaults and the tuned file for one run (for
+ * experiments, and for the oclgrind runs that pin the GEMM path). */
+static void profile_apply_environment(DeviceProfile *profile) {
+    const char *env = getenv("BYOLCL_PROFILE");
+    if (!env || !env[0]) return;
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", env);
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char key[48];
+        int value;
+        if (sscanf(item, " %47[A-Za-z0-9_] = %d", key, &value) == 2) profile_put(profile, key, value);
+        else log_warn("BYOLCL_PROFILE: ignored '%s' (expected KEY=integer)", item);
+    }
+}
+
 void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const DeviceInfo *info) {
     char name[128], driver[96];
     sanitize(info->name, name, sizeof name);
@@ -54,6 +70,7 @@ void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const 
     char *text;
     if (fs_read_file(profile->path, &text, NULL) != BC_OK) {
         error_clear(); /* no tuned profile yet: defaults stand */
+        profile_apply_environment(profile);
         return;
     }
     int line_no = 0;
@@ -66,6 +83,7 @@ void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const 
         else log_warn("%s:%d: ignored (expected KEY = integer)", profile->path, line_no);
     }
     free(text);
+    profile_apply_environment(profile);
 }
 
 void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap) {

@@ -1,0 +1,127 @@
+/* cmd_data.c — `byolcl data`: what a --data path holds (format, count, image size,
+ * channels, classes with counts, per-channel mean/std), and optionally the loader's
+ * throughput on it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "byolcl/data.h"
+#include "cli/cli_flags.h"
+#include "cli/commands.h"
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+Status cli_parse_split(const char *text, DatasetSplit *split) {
+    if (strcmp(text, "train") == 0) *split = DATASET_TRAIN;
+    else if (strcmp(text, "test") == 0) *split = DATASET_TEST;
+    else if (strcmp(text, "unlabeled") == 0) *split = DATASET_UNLABELED;
+    else return error_set(BC_ERR_USAGE, "--split: '%s' is not train, test or unlabeled", text);
+    return BC_OK;
+}
+
+static void print_classes(const Dataset *ds) {
+    const DatasetInfo *info = dataset_info(ds);
+    if (!info->has_labels) {
+        printf("labels      none (unlabeled)\n");
+        return;
+    }
+    size_t *counts = calloc((size_t)info->class_count, sizeof *counts);
+    if (!counts) return;
+    for (size_t i = 0; i < info->count; i++) counts[dataset_label(ds, i)]++;
+    printf("classes     %d\n", info->class_count);
+    for (int c = 0; c < info->class_count; c++)
+        printf("  %3d %-24s %zu\n", c, dataset_class_name(ds, c), counts[c]);
+    free(counts);
+}
+
+static Status bench_loader(const Dataset *ds, int batches, int batch_size, int workers) {
+    LoaderOptions lo = {.batch_size = (size_t)batch_size, .seed = 1, .shuffle = true,
+                        .drop_last = false, .workers = workers};
+    Loader *loader;
+    Status st = loader_create(ds, &lo, &loader);
+    if (st != BC_OK) return st;
+    Batch b;
+    /* The first batch includes thread start-up; time the rest. */
+    st = loader_next_batch(loader, &b);
+    if (st == BC_OK) loader_release_batch(loader, &b);
+    size_t images = 0;
+    double start = now_seconds();
+    for (int i = 0; st == BC_OK && i < batches; i++) {
+        st = loader_next_batch(loader, &b);
+        if (st != BC_OK) break;
+        images += b.count;
+        loader_release_batch(loader, &b);
+    }
+    double seconds = now_seconds() - start;
+    if (st == BC_OK)
+        printf("loader      %.0f images/s (%zu images in %d batches of %d, %d workers, %.2f s)\n",
+               (double)images / seconds, images, batches, batch_size, loader_worker_count(loader), seconds);
+    loader_close(loader);
+    return st;
+}
+
+Status command_data(int argc, char **argv) {
+    const char *path = NULL, *split_text = "train";
+    int size = 0, channels = 0, stats_images = -1, bench = 0, batch_size = 256, workers = 0;
+    bool strict = false, coarse = false, help = false;
+    const CliFlag flags[] = {
+        {"--data", FLAG_STRING, &path, "dataset: folder or file (default: Fashion-MNIST at " DATASET_DEFAULT_PATH ")"},
+        {"--split", FLAG_STRING, &split_text, "train, test, or unlabeled (STL-10)"},
+        {"--size", FLAG_INT, &size, "PNG folders: resize to N x N (0 = the first image's size)"},
+        {"--channels", FLAG_INT, &channels, "PNG folders: 1 or 3 (0 = 3 if any image has color)"},
+        {"--strict", FLAG_BOOL, &strict, "PNG folders: a bad file is an error (default: skip and count)"},
+        {"--coarse", FLAG_BOOL, &coarse, "CIFAR-100: the 20 coarse classes"},
+        {"--stats-images", FLAG_INT, &stats_images, "images (evenly spaced) for mean/std; 0 = all, -1 = all for IDX/CIFAR, 10000 for STL-10/PNG"},
+        {"--bench", FLAG_INT, &bench, "also time the loader over N batches"},
+        {"--batch-size", FLAG_INT, &batch_size, "batch size for --bench"},
+        {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)"},
+    };
+    const int flag_count = sizeof flags / sizeof flags[0];
+    Status st = cli_parse_flags(argc, argv, 2, flags, flag_count, &help);
+    if (st != BC_OK) return st;
+    if (help) {
+        cli_print_help("byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
+                       "Shows what a dataset holds: format, images, size, classes, mean/std.",
+                       flags, flag_count);
+        return BC_OK;
+    }
+    DatasetSplit split = DATASET_TRAIN;
+    st = cli_parse_split(split_text, &split);
+    if (st != BC_OK) return st;
+    if (size < 0 || stats_images < -1 || bench < 0 || batch_size < 1 || workers < 0)
+        return error_set(BC_ERR_USAGE, "--size, --stats-images, --bench and --workers must not be "
+                         "negative, --batch-size at least 1");
+    DatasetOptions opts = {.height = size, .width = size, .channels = channels, .strict = strict,
+                           .coarse_labels = coarse};
+    Dataset *ds;
+    st = dataset_open(path, split, &opts, &ds);
+    if (st != BC_OK) return st;
+    const DatasetInfo *info = dataset_info(ds);
+    printf("data: %s %s (%s split)\n", info->format, info->path, dataset_split_name(split));
+    printf("images      %zu\n", info->count);
+    printf("image size  %d x %d x %d (height x width x channels)\n", info->height, info->width,
+           info->channels);
+    if (info->skipped_files) printf("skipped     %zu bad files\n", info->skipped_files);
+    print_classes(ds);
+    /* Decoding PNGs or reading gigabytes of STL-10 for exact statistics is not worth it. */
+    if (stats_images < 0)
+        stats_images = strcmp(info->format, "png") == 0 || strcmp(info->format, "stl10") == 0 ? 10000 : 0;
+    double mean[DATASET_MAX_CHANNELS], std[DATASET_MAX_CHANNELS];
+    size_t used;
+    st = dataset_channel_stats(ds, (size_t)stats_images, mean, std, &used);
+    if (st == BC_OK) {
+        printf("mean        ");
+        for (int c = 0; c < info->channels; c++) printf("%s%.4f", c ? " " : "", mean[c]);
+        printf("\nstd         ");
+        for (int c = 0; c < info->channels; c++) printf("%s%.4f", c ? " " : "", std[c]);
+        printf("   (pixel/255, over %zu images)\n", used);
+    }
+    if (st == BC_OK && bench) st = bench_loader(ds, bench, batch_size, workers);
+    dataset_close(ds);
+    return st;
+}

@@ -1,0 +1,248 @@
+/* png_folder.c — a folder of PNG images: class subfolders give labels, a flat folder is
+ * unlabeled. Opening lists the files and checks each one's header; decoding and resizing
+ * happen per image at read time (in the loader's workers), so any folder size works. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byolcl/log.h"
+#include "data/dataset_internal.h"
+#include "data/png_decode.h"
+#include "util/fs.h"
+
+enum { WARN_LIMIT = 10 }; /* bad-file warnings printed one by one before a summary */
+
+typedef struct {
+    char **paths;   /* count usable files, sorted within each class */
+    size_t count, cap;
+} PngFiles;
+
+typedef struct {
+    PngFiles files;
+    int32_t *labels;
+    size_t labels_cap;
+    size_t skipped, ignored;
+    bool any_color;
+    int first_w, first_h;
+    bool strict;
+} PngScan;
+
+static void png_files_free(PngFiles *f) {
+    for (size_t i = 0; i < f->count; i++) free(f->paths[i]);
+    free(f->paths);
+}
+
+static void png_folder_close(void *impl) {
+    png_files_free(impl);
+    free(impl);
+}
+
+static Status png_folder_read_image(const Dataset *ds, size_t index, uint8_t *dst) {
+    const PngFiles *files = ds->impl;
+    const char *path = files->paths[index];
+    char *data;
+    size_t bytes;
+    Status st = fs_read_file(path, &data, &bytes);
+    if (st != BC_OK) return st;
+    uint8_t *pixels;
+    int w, h;
+    st = png_decode((const uint8_t *)data, bytes, path, ds->info.channels, &pixels, &w, &h);
+    free(data);
+    if (st != BC_OK) return st;
+    st = image_resize_center_crop(pixels, h, w, ds->info.channels, dst, ds->info.height, ds->info.width);
+    free(pixels);
+    return st;
+}
+
+static const DatasetReader png_folder_reader = {png_folder_read_image, png_folder_close};
+
+static bool is_png_name(const char *name) {
+    size_t n = strlen(name);
+    return n > 4 && strcasecmp(name + n - 4, ".png") == 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted, non-hidden entries of a folder. */
+static Status list_folder(const char *folder, char ***names, size_t *count) {
+    DIR *d = opendir(folder);
+    if (!d) return error_set(errno == ENOENT ? BC_ERR_NOT_FOUND : BC_ERR_IO, "%s: cannot list folder: %s",
+                             folder, strerror(errno));
+    char **list = NULL;
+    size_t n = 0, cap = 0;
+    Status st = BC_OK;
+    for (struct dirent *e; st == BC_OK && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **bigger = realloc(list, cap * sizeof *list);
+            if (!bigger) { st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory listing %s", folder); break; }
+            list = bigger;
+        }
+        if (!(list[n] = dataset_strdup(e->d_name))) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+        else n++;
+    }
+    closedir(d);
+    if (n) qsort(list, n, sizeof *list, compare_names);
+    if (st != BC_OK) {
+        for (size_t i = 0; i < n; i++) free(list[i]);
+        free(list);
+        return st;
+    }
+    *names = list;
+    *count = n;
+    return BC_OK;
+}
+
+static void free_names(char **names, size_t n) {
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* Reads a file's first bytes and checks its PNG header; keeps it when good. */
+static Status consider_file(PngScan *scan, char *path, int32_t label) {
+    uint8_t head[33];
+    ssize_t got = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Status st;
+    if (fd < 0) {
+        st = error_set(errno == ENOENT ? BC_ERR_NOT_FOUND : BC_ERR_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    } else {
+        got = read(fd, head, sizeof head);
+        st = got < 0 ? error_set(BC_ERR_IO, "%s: cannot read: %s", path, strerror(errno)) : BC_OK;
+        close(fd);
+    }
+    int w = 0, h = 0;
+    bool color = false;
+    if (st == BC_OK) st = png_read_header(head, (size_t)got, path, &w, &h, &color);
+    if (st != BC_OK) {
+        free(path);
+        if (scan->strict) return st;
+        if (scan->skipped < WARN_LIMIT) log_warn("%s (skipped)", error_last());
+        scan->skipped++;
+        return BC_OK;
+    }
+    if (scan->files.count == scan->files.cap) {
+        size_t cap = scan->files.cap ? 2 * scan->files.cap : 256;
+        char **paths = realloc(scan->files.paths, cap * sizeof *paths);
+        int32_t *labels = paths ? realloc(scan->labels, cap * sizeof *labels) : NULL;
+        if (paths) scan->files.paths = paths;
+        if (labels) scan->labels = labels;
+        if (!paths || !labels) {
+            free(path);
+            return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory listing PNG files");
+        }
+        scan->files.cap = cap;
+    }
+    if (scan->files.count == 0) scan->first_w = w, scan->first_h = h;
+    scan->any_color |= color;
+    scan->labels[scan->files.count] = label;
+    scan->files.paths[scan->files.count++] = path;
+    return BC_OK;
+}
+
+/* Every *.png below `folder` (recursively, sorted), labeled `label`. */
+static Status scan_files(PngScan *scan, const char *folder, int32_t label) {
+    char **names = NULL;
+    size_t n = 0;
+    Status st = list_folder(folder, &names, &n);
+    for (size_t i = 0; st == BC_OK && i < n; i++) {
+        char *path = dataset_join(folder, names[i]);
+        if (!path) { st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory"); break; }
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            st = scan_files(scan, path, label);
+            free(path);
+        } else if (is_png_name(names[i])) {
+            st = consider_file(scan, path, label); /* takes path */
+        } else {
+            scan->ignored++;
+            free(path);
+        }
+    }
+    free_names(names, n);
+    return st;
+}
+
+static Status scan_folder(Dataset *ds, PngScan *scan, const char *folder) {
+    char **names;
+    size_t n;
+    Status st = list_folder(folder, &names, &n);
+    if (st != BC_OK) return st;
+    /* Subfolders are the classes; loose files beside them are not part of any class. */
+    const char **dirs = malloc((n ? n : 1) * sizeof *dirs);
+    if (!dirs) {
+        free_names(names, n);
+        return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    int classes = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *path = dataset_join(folder, names[i]);
+        struct stat sb;
+        if (path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) dirs[classes++] = names[i];
+        free(path);
+    }
+    if (classes) {
+        ds->class_names = calloc((size_t)classes, sizeof *ds->class_names);
+        if (!ds->class_names) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+        else ds->info.class_count = classes;
+        for (int c = 0; st == BC_OK && c < classes; c++) {
+            size_t before = scan->files.count;
+            char *path = dataset_join(folder, dirs[c]);
+            ds->class_names[c] = dataset_strdup(dirs[c]);
+            st = path && ds->class_names[c] ? scan_files(scan, path, c)
+                                            : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+            if (st == BC_OK && scan->files.count == before)
+                log_warn("%s: class folder '%s' holds no usable PNG image", folder, dirs[c]);
+            free(path);
+        }
+        if (st == BC_OK && n > (size_t)classes)
+            log_warn("%s: %zu files beside the class folders are ignored", folder, n - (size_t)classes);
+    } else {
+        st = scan_files(scan, folder, -1);
+    }
+    free(dirs);
+    free_names(names, n);
+    return st;
+}
+
+Status png_folder_open(Dataset *ds, const char *folder, const DatasetOptions *opts) {
+    ds->info.format = "png";
+    if (!(ds->path = dataset_strdup(folder))) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    PngScan scan = {.strict = opts->strict};
+    Status st = scan_folder(ds, &scan, folder);
+    ds->skip_bad = !opts->strict;
+    ds->info.skipped_files = scan.skipped;
+    PngFiles *files = malloc(sizeof *files);
+    if (!files) st = st == BC_OK ? error_set(BC_ERR_OUT_OF_MEMORY, "out of memory") : st;
+    else *files = scan.files;
+    if (!files) png_files_free(&scan.files);
+    ds->impl = files;
+    ds->reader = &png_folder_reader;
+    ds->info.count = scan.files.count;
+    if (ds->info.class_count) ds->labels = scan.labels;
+    else free(scan.labels);
+    if (st != BC_OK) return st;
+    if (scan.skipped > WARN_LIMIT)
+        log_warn("%s: %zu bad files skipped in all (%d shown)", folder, scan.skipped, WARN_LIMIT);
+    if (scan.files.count == 0)
+        return error_set(BC_ERR_NOT_FOUND, "%s: no usable PNG images (%zu bad files skipped, %zu files not named *.png "
+                         "ignored; only PNG is read)", folder, scan.skipped, scan.ignored);
+    if (scan.ignored) log_info("%s: %zu files that are not *.png ignored", folder, scan.ignored);
+    ds->info.channels = opts->channels ? opts->channels : scan.any_color ? 3 : 1;
+    int h = opts->height, w = opts->width;
+    if (!h && !w) h = scan.first_h, w = scan.first_w;
+    else if (!h) h = w;
+    else if (!w) w = h;
+    ds->info.height = h, ds->info.width = w;
+    return BC_OK;
+}
