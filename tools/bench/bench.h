@@ -84,6 +84,7 @@ Status bench_gemm(Bench *b);
 Status bench_conv(Bench *b);
 Status bench_layers(Bench *b);
 Status bench_optimizer(Bench *b);
+Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
 
 #endif

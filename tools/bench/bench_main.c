@@ -18,6 +18,7 @@ static const Section sections[] = {
     {"conv", bench_conv},
     {"layers", bench_layers},
     {"optimizer", bench_optimizer},
+    {"augment", bench_augment},
 };
 
 typedef struct {
