@@ -2,6 +2,7 @@
 # oclgrind-check.sh — runs one test executable under oclgrind (out-of-bounds accesses, data
 # races, uninitialized reads, API misuse) and fails on any problem oclgrind reports, not only
 # on the exit code: oclgrind prints its findings and lets the program go on.
+# BYOLCL_KEEP_RELEASED_BUFFERS works around an oclgrind bug (see buffer_release).
 set -u
 if ! command -v oclgrind >/dev/null 2>&1; then
   echo "oclgrind-check: oclgrind is not installed (apt-get install oclgrind)" >&2
@@ -10,6 +11,7 @@ fi
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 BYOLCL_TEST_SMALL=1 BYOLCL_NO_CACHE=1 BYOLCL_DEVICE=auto BYOLCL_TEST_DEVICE=auto \
+  BYOLCL_KEEP_RELEASED_BUFFERS=1 \
   oclgrind --check-api --data-races --uninitialized "$@" >"$out" 2>"$err"
 status=$?
 cat "$out"
