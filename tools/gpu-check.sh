@@ -20,7 +20,11 @@ find_library() { # prints the path of a shared library the dynamic linker or com
   local name=$1 path
   path=$(/sbin/ldconfig -p 2>/dev/null | awk -v n="$name" '$1 == n { print $NF; exit }')
   if [ -z "$path" ]; then
-    for dir in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib /usr/local/nvidia/lib64 \
+    local IFS_SAVED=$IFS
+    IFS=:
+    local extra=(${LD_LIBRARY_PATH:-})
+    IFS=$IFS_SAVED
+    for dir in "${extra[@]}" /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib /usr/local/nvidia/lib64 \
                /usr/lib/x86_64-linux-gnu/nvidia/current /usr/local/cuda/lib64 /usr/local/cuda/compat; do
       if [ -e "$dir/$name" ]; then path="$dir/$name"; break; fi
     done
