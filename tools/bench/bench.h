@@ -60,8 +60,9 @@ typedef struct {
     double median_ms, min_ms;
     int runs;
 } BenchTime;
-/* Runs `op` once to warm up (kernel builds, first touches), then up to b->max_runs times,
- * each timed as the sum of the device time of every kernel it launched (profiling events). */
+/* Runs `op` up to b->max_runs times (at least 3, fewer beyond that when b->budget_ms is
+ * spent), each timed as the sum of the device time of every kernel it launched (profiling
+ * events). The caller has run `op` once already (its check): that is the warm-up. */
 Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out);
 /* The same with the host's monotonic clock around a synchronous call (OpenBLAS). */
 Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out);

@@ -177,8 +177,8 @@ Status bench_conv(Bench *b) {
     const ModelSpec models[] = {
         {"small-w16", MODEL_SMALL, 1, 28, 16, b->quick ? 3 : 256, 512, 128},
         {"small-w32", MODEL_SMALL, 1, 28, 32, 256, 512, 128},
-        {"resnet18", MODEL_RESNET18, 3, 32, 64, b->quick ? 1 : 16, 4096, 256},
-        {"resnet50", MODEL_RESNET50, 3, 32, 64, b->quick ? 1 : 4, 4096, 256},
+        {"resnet18", MODEL_RESNET18, 3, 32, 64, b->quick ? 1 : 8, 4096, 256},
+        {"resnet50", MODEL_RESNET50, 3, 32, 64, b->quick ? 1 : 2, 4096, 256},
     };
     bench_section_header(b, "conv", "NCHW, no bias; small ResNet at batch 256, ResNet-18/50 at 32x32x3 "
                                      "with a reduced batch; (xN) = N layers of that shape");

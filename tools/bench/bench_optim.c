@@ -88,6 +88,18 @@ static Status check_ema(Bench *b, ArenaRun *r, const float *online, const float 
     return st;
 }
 
+static Status check_zero_grad(Bench *b, ArenaRun *r) {
+    size_t floats = arena_floats(r->online, ARENA_GRADS);
+    float *got = NULL;
+    Status st = run_arena_op(b->device, r);
+    if (st == BC_OK) st = bench_download(b->device, arena_buffer(r->online, ARENA_GRADS), floats, &got);
+    for (size_t i = 0; st == BC_OK && i < floats; i++)
+        if (got[i] != 0.0f) st = error_set(BC_ERR_NUMERIC, "check failed: gradient %zu is %g after zero-grad", i, (double)got[i]);
+    if (st == BC_OK) b->checks_passed++;
+    free(got);
+    return st;
+}
+
 static Status check_nonfinite(Bench *b, ArenaRun *r) {
     int count = -1;
     Status st = run_arena_op(b->device, r);
@@ -159,6 +171,7 @@ static Status bench_arena(Bench *b, const ModelSpec *model) {
         if (st == BC_OK && (r.op == ARENA_OP_SGD || r.op == ARENA_OP_LARS)) st = check_update(b, &r, w, g, row.name);
         if (st == BC_OK && r.op == ARENA_OP_EMA) st = check_ema(b, &r, w, target);
         if (st == BC_OK && r.op == ARENA_OP_NONFINITE) st = check_nonfinite(b, &r);
+        if (st == BC_OK && r.op == ARENA_OP_ZERO_GRAD) st = check_zero_grad(b, &r);
         if (st == BC_OK && !b->check_only) st = bench_measure(b, row, run_arena_op, &r);
     }
     free(w);

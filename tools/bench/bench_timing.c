@@ -1,6 +1,7 @@
-/* bench_timing.c — how byolcl-bench times things: one warm-up call (kernel builds, first
- * touches of memory), then N calls, each timed by the device's profiling events (the sum
- * over every kernel the call launched) or, for host libraries, by the monotonic clock. */
+/* bench_timing.c — how byolcl-bench times things: N calls, each timed by the device's
+ * profiling events (the sum over every kernel the call launched) or, for host libraries, by
+ * the monotonic clock. The warm-up (kernel builds, first touches of memory) is the
+ * correctness check every section runs on the same operands just before. */
 #include <stdlib.h>
 #include <time.h>
 
@@ -43,12 +44,11 @@ static Status call_on_host(Device *device, BenchOp op, void *context, double *ms
     return st;
 }
 
-/* Warm-up, then runs until max_runs or the budget is spent (at least 3 runs). */
+/* Runs until max_runs or the budget is spent (at least 3 runs). */
 static Status time_runs(Bench *b, TimedCall call, BenchOp op, void *context, BenchTime *out) {
-    double first;
+    double earlier;
     /* Drop what earlier code left in the queue so it is not billed to this op. */
-    Status st = collect_device_ms(b->device, &first);
-    if (st == BC_OK) st = call(b->device, op, context, &first);
+    Status st = collect_device_ms(b->device, &earlier);
     if (st != BC_OK) return st;
     int runs = b->max_runs < 1 ? 1 : b->max_runs;
     double *ms = malloc((size_t)runs * sizeof *ms);
