@@ -54,7 +54,7 @@ static void test_round_trip(void **state) {
 static void test_resume_drops_later_records(void **state) {
     (void)state;
     write_steps(1, 20, 0);  /* the first run got to step 20, checkpointed at 12 */
-    write_steps(13, 25, 13); /* the resumed run starts at step 13 */
+    write_steps(13, 25, 12); /* resumed from the checkpoint after step 12 */
     MetricsRecord *rows;
     int n;
     TEST_CHECK(metrics_read(path, &rows, &n));

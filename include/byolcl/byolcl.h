@@ -29,7 +29,8 @@ Status error_wrap(Status status, const char *fmt, ...) __attribute__((format(pri
 const char *error_last(void);
 void error_clear(void);
 
-/* Exit code convention for the command line: 2 for usage errors, 1 for everything else. */
+/* Exit code convention for the command line: 2 for usage errors, 130 after SIGINT/SIGTERM
+ * (a checkpoint was saved), 1 for everything else. */
 int status_exit_code(Status status);
 
 #endif

@@ -24,9 +24,9 @@ typedef struct {
     bool line_open;  /* a redrawn line is on screen and needs a newline before other output */
 } MetricsLog;
 
-/* Opens DIR/metrics.jsonl for appending. When resuming at `resume_step`, records at or
- * after that step (written after the checkpoint the run resumes from) are dropped first,
- * so the file stays one consistent history. */
+/* Opens DIR/metrics.jsonl. When resuming from a checkpoint taken after `resume_step` steps,
+ * records of later steps (written after that checkpoint) are dropped first, so the file
+ * stays one consistent history; resume_step 0 starts a new file. */
 Status metrics_open(MetricsLog *log, const char *dir, long resume_step, bool quiet, int print_every);
 Status metrics_write(MetricsLog *log, const MetricsRecord *record);
 /* Shows the record on stderr: redrawn in place on a terminal, a plain line every

@@ -34,7 +34,8 @@ static bool read_number(const char *line, const char *key, double *value) {
     return end != at;
 }
 
-/* Keeps only the records before `resume_step` (atomically rewritten). */
+/* Keeps only the records up to `resume_step`, the steps the checkpoint holds (atomically
+ * rewritten). */
 static Status truncate_history(const char *path, long resume_step) {
     if (!fs_exists(path)) return BC_OK;
     char *text;
@@ -46,7 +47,7 @@ static Status truncate_history(const char *path, long resume_step) {
         char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
         double step;
-        if (!read_number(line, "step", &step) || step >= (double)resume_step || !nl) break;
+        if (!read_number(line, "step", &step) || step > (double)resume_step || !nl) break;
         keep += len;
         line += len;
     }

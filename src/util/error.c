@@ -50,5 +50,6 @@ void error_clear(void) { last_message[0] = '\0'; }
 
 int status_exit_code(Status status) {
     if (status == BC_OK) return 0;
+    if (status == BC_ERR_INTERRUPTED) return 130; /* the shell's convention for Ctrl-C */
     return status == BC_ERR_USAGE ? 2 : 1;
 }

@@ -1,0 +1,61 @@
+/* train.h — `byolcl train`: the configuration of a BYOL run (defaults chosen from the data
+ * and the device, every choice overridable) and the training loop with progress, metrics,
+ * checkpoints and exact resume. */
+#ifndef BYOLCL_TRAIN_H
+#define BYOLCL_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "byolcl/augment.h"
+#include "byolcl/nn.h"
+#include "byolcl/optimizer.h"
+
+/* Plain data (fixed-size strings, no pointers): stored whole in checkpoints. */
+typedef struct {
+    char data_path[1024]; /* "" = the default dataset */
+    char out_dir[1024];
+    EncoderConfig encoder;
+    HeadConfig projector, predictor;
+    int batch;
+    int64_t epochs, steps;   /* --epochs or --steps; steps wins, resolved into total_steps */
+    int64_t total_steps, steps_per_epoch, warmup_steps;
+    double warmup_epochs;
+    OptimizerConfig optimizer;
+    double base_lr;          /* per 256 images */
+    double tau_base;
+    uint64_t seed;
+    AugmentConfig augment;
+    int log_every;           /* steps between loss read-backs (progress and metrics) */
+    int64_t checkpoint_every; /* steps; 0 = only by time, at the end and on a signal */
+    double checkpoint_minutes;
+} TrainConfig;
+
+/* Which values the user set on the command line (-1 / 0 / NaN mean "choose for me"). */
+typedef struct {
+    const char *device;  /* selector */
+    const char *arch;    /* NULL = auto */
+    int width, image_size, batch, proj_hidden, proj_out, pred_hidden;
+    int64_t epochs, steps;
+    const char *optimizer;
+    double lr, wd, warmup_epochs, tau_base;
+    int64_t seed;
+    const char *data_path, *out_dir, *resume;
+    bool quiet;
+    int64_t stop_after; /* > 0: checkpoint and stop after this many steps of this invocation */
+    int log_every;
+    int64_t checkpoint_every;
+    double checkpoint_minutes;
+    AugmentConfig augment;
+    bool augment_size_set;
+} TrainRequest;
+
+void train_request_defaults(TrainRequest *request);
+/* Runs (or resumes) training. Prints the device on the first line, the resolved
+ * configuration, progress, and a summary with the checkpoint's path. */
+Status train_run(const TrainRequest *request);
+
+/* Writes the configuration as JSON (DIR/config.json, and for the summary). */
+Status train_config_write_json(const TrainConfig *config, const char *device_name, const char *path);
+
+#endif

@@ -1,0 +1,110 @@
+/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the progress, the
+ * device it was made on, a layout description (to refuse another architecture with a
+ * clear message) and the online and target arenas (parameters, BN running statistics,
+ * momentum). Floats are stored as they lie in the arenas, so any device can load them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
+
+/* "name count kind\n" per entry: equal layouts mean the arrays line up. */
+static char *describe_layout(const Arena *arena) {
+    size_t cap = 256 + (size_t)arena_entry_count(arena) * (ARENA_NAME_MAX + 40), used = 0;
+    char *text = malloc(cap);
+    if (!text) return NULL;
+    text[0] = '\0';
+    for (int i = 0; i < arena_entry_count(arena); i++) {
+        const ArenaEntry *e = arena_entry(arena, i);
+        used += (size_t)snprintf(text + used, cap - used, "%s %zu %d\n", e->name, e->count, (int)e->kind);
+    }
+    return text;
+}
+
+typedef struct {
+    const char *name;
+    Arena *arena;
+    ArenaPart part;
+} ArenaSection;
+
+static int arena_sections(const ByolModel *m, ArenaSection out[5]) {
+    out[0] = (ArenaSection){"online.params", m->online, ARENA_PARAMS};
+    out[1] = (ArenaSection){"online.state", m->online, ARENA_STATE};
+    out[2] = (ArenaSection){"online.momentum", m->online, ARENA_MOMENTUM};
+    out[3] = (ArenaSection){"target.params", m->target, ARENA_PARAMS};
+    out[4] = (ArenaSection){"target.state", m->target, ARENA_STATE};
+    return 5;
+}
+
+Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
+                             const ByolModel *model, const char *device_name) {
+    ArenaSection arenas[5];
+    int n = arena_sections(model, arenas);
+    float *data[5] = {0};
+    char *layout = describe_layout(model->online);
+    Status st = layout ? BC_OK : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    CheckpointSection sections[9];
+    int count = 0;
+    sections[count++] = (CheckpointSection){"config", config, sizeof *config};
+    sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
+    sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
+    if (layout) sections[count++] = (CheckpointSection){"layout", layout, strlen(layout)};
+    for (int i = 0; i < n && st == BC_OK; i++) {
+        size_t floats = arena_floats(arenas[i].arena, arenas[i].part);
+        data[i] = malloc((floats ? floats : 1) * sizeof(float));
+        if (!data[i]) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory saving a checkpoint");
+        if (st == BC_OK) st = arena_download(arenas[i].arena, arenas[i].part, data[i]);
+        sections[count++] = (CheckpointSection){arenas[i].name, data[i], floats * sizeof(float)};
+    }
+    if (st == BC_OK) st = checkpoint_write(path, sections, count);
+    for (int i = 0; i < n; i++) free(data[i]);
+    free(layout);
+    return st;
+}
+
+Status train_checkpoint_read_config(const char *path, TrainConfig *config, TrainProgress *progress,
+                                    char *device_name, size_t device_name_cap) {
+    Checkpoint *c;
+    Status st = checkpoint_read(path, &c);
+    if (st != BC_OK) return st;
+    const void *data;
+    size_t bytes;
+    st = checkpoint_section(c, "config", &data, &bytes);
+    if (st == BC_OK && bytes != sizeof *config)
+        st = error_set(BC_ERR_FORMAT, "%s: the configuration was written by another byolcl version "
+                       "(%zu bytes, this one uses %zu)", path, bytes, sizeof *config);
+    if (st == BC_OK) memcpy(config, data, sizeof *config);
+    if (st == BC_OK) st = checkpoint_section_exact(c, "progress", progress, sizeof *progress);
+    if (st == BC_OK) st = checkpoint_section(c, "device", &data, &bytes);
+    if (st == BC_OK) snprintf(device_name, device_name_cap, "%.*s", (int)bytes, (const char *)data);
+    checkpoint_free(c);
+    return st;
+}
+
+Status train_checkpoint_load_state(const char *path, ByolModel *model) {
+    Checkpoint *c;
+    Status st = checkpoint_read(path, &c);
+    if (st != BC_OK) return st;
+    const void *data;
+    size_t bytes;
+    char *layout = describe_layout(model->online);
+    st = layout ? checkpoint_section(c, "layout", &data, &bytes)
+                : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    if (st == BC_OK && (bytes != strlen(layout) || memcmp(data, layout, bytes) != 0))
+        st = error_set(BC_ERR_FORMAT, "%s: the checkpoint holds a different architecture than the "
+                       "one configured (layers or sizes differ)", path);
+    ArenaSection arenas[5];
+    int n = arena_sections(model, arenas);
+    for (int i = 0; i < n && st == BC_OK; i++) {
+        size_t floats = arena_floats(arenas[i].arena, arenas[i].part);
+        st = checkpoint_section(c, arenas[i].name, &data, &bytes);
+        if (st == BC_OK && bytes != floats * sizeof(float))
+            st = error_set(BC_ERR_FORMAT, "%s: section '%s' has %zu bytes, the model needs %zu", path,
+                           arenas[i].name, bytes, floats * sizeof(float));
+        if (st == BC_OK && floats) st = arena_upload(arenas[i].arena, arenas[i].part, data);
+    }
+    free(layout);
+    checkpoint_free(c);
+    return st;
+}

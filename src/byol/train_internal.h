@@ -1,0 +1,32 @@
+/* train_internal.h — the pieces of `byolcl train` shared by its files: resolving the
+ * configuration and saving/loading the training state. */
+#ifndef BYOLCL_BYOL_TRAIN_INTERNAL_H
+#define BYOLCL_BYOL_TRAIN_INTERNAL_H
+
+#include "byol/byol_model.h"
+#include "byolcl/data.h"
+#include "byolcl/train.h"
+
+/* Where a run stands: what a checkpoint must carry besides the model. */
+typedef struct {
+    int64_t steps_done; /* global steps completed */
+    double wall_s;      /* training time so far (for the summary) */
+} TrainProgress;
+
+/* Fills `config` from the request, the dataset and the device (the "choose for me" rules
+ * live here). steps_per_epoch must already be known. */
+Status train_config_resolve(const TrainRequest *request, const DatasetInfo *data,
+                            const DeviceInfo *device, TrainConfig *config);
+/* Totals that depend on the loader: total, warmup. */
+Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch, TrainConfig *config);
+void train_config_print(const TrainConfig *config, FILE *out);
+
+#define CHECKPOINT_FILE_NAME "checkpoint.ckpt"
+Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
+                             const ByolModel *model, const char *device_name);
+/* Reads only the configuration (to build the model before loading the rest). */
+Status train_checkpoint_read_config(const char *path, TrainConfig *config, TrainProgress *progress,
+                                    char *device_name, size_t device_name_cap);
+Status train_checkpoint_load_state(const char *path, ByolModel *model);
+
+#endif

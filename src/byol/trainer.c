@@ -1,0 +1,279 @@
+/* trainer.c — the `byolcl train` loop: data -> device -> two augmented views -> BYOL step,
+ * with the loss read back only every log_every steps, checkpoints by step count, by time,
+ * at the end and on SIGINT/SIGTERM, a NaN/Inf guard that keeps the last good checkpoint,
+ * and exact resume (the loader order and the augmentation parameters are pure functions
+ * of the seed and the position). */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "byol/train_internal.h"
+#include "byolcl/log.h"
+#include "byolcl/metrics.h"
+#include "byolcl/schedule.h"
+#include "util/fs.h"
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Everything one run holds; released in one place. */
+typedef struct {
+    Device *device;
+    Dataset *dataset;
+    Loader *loader;
+    ByolModel model;
+    Buffer *images; /* uint8 (batch, h, w, c) on the device */
+    Batch held[4];  /* uploaded asynchronously, released once the device is past them */
+    int held_count;
+    MetricsLog metrics;
+    TrainConfig config;
+    TrainProgress progress;
+    char checkpoint_path[4200];
+} Run;
+
+static void release_held(Run *run) {
+    for (int i = 0; i < run->held_count; i++) loader_release_batch(run->loader, &run->held[i]);
+    run->held_count = 0;
+}
+
+static void run_close(Run *run) {
+    metrics_close(&run->metrics);
+    if (run->loader) {
+        device_finish(run->device);
+        release_held(run);
+        loader_close(run->loader);
+    }
+    dataset_close(run->dataset);
+    byol_model_destroy(&run->model);
+    buffer_release(run->images);
+    device_close(run->device);
+}
+
+static Status save_checkpoint(Run *run, const char *why) {
+    Status st = train_checkpoint_save(run->checkpoint_path, &run->config, &run->progress, &run->model,
+                                      device_info(run->device)->name);
+    if (st == BC_OK) log_debug("checkpoint (%s) at step %lld", why, (long long)run->progress.steps_done);
+    return st;
+}
+
+/* Fills missing normalization statistics from the data (a sample of up to 10000 images). */
+static Status fill_normalization(Run *run, const TrainRequest *request) {
+    const AugmentConfig *given = &request->augment;
+    AugmentConfig defaults;
+    augment_config_default(&defaults);
+    if (memcmp(given->mean, defaults.mean, sizeof defaults.mean) != 0 ||
+        memcmp(given->std, defaults.std, sizeof defaults.std) != 0)
+        return BC_OK; /* the user set them */
+    double mean[DATASET_MAX_CHANNELS], stddev[DATASET_MAX_CHANNELS];
+    size_t used;
+    Status st = dataset_channel_stats(run->dataset, 10000, mean, stddev, &used);
+    if (st != BC_OK) return st;
+    int channels = dataset_info(run->dataset)->channels;
+    for (int ch = 0; ch < 3; ch++) {
+        int from = ch < channels ? ch : 0;
+        run->config.augment.mean[ch] = (float)mean[from];
+        run->config.augment.std[ch] = stddev[from] > 1e-6 ? (float)stddev[from] : 1.0f;
+    }
+    return BC_OK;
+}
+
+static Status prepare_out_dir(const TrainRequest *request, const char *out_dir, char *checkpoint_path, size_t cap) {
+    Status st = fs_mkdir_p(out_dir);
+    if (st != BC_OK) return error_wrap(st, "--out: ");
+    snprintf(checkpoint_path, cap, "%s/%s", out_dir, CHECKPOINT_FILE_NAME);
+    if (!request->resume && fs_exists(checkpoint_path))
+        return error_set(BC_ERR_USAGE, "%s already holds a checkpoint: continue it with --resume, or choose "
+                         "another --out (nothing was overwritten)", out_dir);
+    return BC_OK;
+}
+
+/* A checkpoint path from --resume: a file, or a run folder holding checkpoint.ckpt. */
+static void resolve_resume_path(const TrainRequest *r, char *out, size_t cap) {
+    const char *given = r->resume[0] ? r->resume : r->out_dir;
+    if (fs_is_dir(given)) snprintf(out, cap, "%s/%s", given, CHECKPOINT_FILE_NAME);
+    else snprintf(out, cap, "%s", given);
+}
+
+static Status open_everything(Run *run, const TrainRequest *request) {
+    Status st = device_open(request->device, NULL, &run->device);
+    if (st != BC_OK) return st;
+    const DeviceInfo *dev = device_info(run->device);
+    printf("device: %d:%d %s (%s, %s)\n", dev->platform_index, dev->device_index, dev->name,
+           device_kind_name(dev->kind), dev->platform_name);
+    TrainRequest effective = *request;
+    if (request->resume) {
+        char path[4200], made_on[256];
+        resolve_resume_path(request, path, sizeof path);
+        st = train_checkpoint_read_config(path, &run->config, &run->progress, made_on, sizeof made_on);
+        if (st != BC_OK) return st;
+        printf("resuming %s at step %lld (made on %s); the configuration comes from the checkpoint\n", path,
+               (long long)run->progress.steps_done, made_on);
+        effective.data_path = run->config.data_path;
+        /* A moved run folder: write next to the checkpoint that was given. */
+        char dir[sizeof run->config.out_dir];
+        snprintf(dir, sizeof dir, "%.1000s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        else snprintf(dir, sizeof dir, ".");
+        snprintf(run->config.out_dir, sizeof run->config.out_dir, "%s", dir);
+        snprintf(run->checkpoint_path, sizeof run->checkpoint_path, "%s", path);
+    }
+    st = dataset_open(effective.data_path, DATASET_TRAIN, NULL, &run->dataset);
+    if (st != BC_OK) return st;
+    const DatasetInfo *data = dataset_info(run->dataset);
+    printf("data:      %s %s, %zu images %dx%dx%d\n", data->format, data->path, data->count, data->height,
+           data->width, data->channels);
+    if (!request->resume) {
+        if ((st = train_config_resolve(request, data, dev, &run->config))) return st;
+        if ((st = fill_normalization(run, request))) return st;
+        st = prepare_out_dir(request, run->config.out_dir, run->checkpoint_path, sizeof run->checkpoint_path);
+        if (st != BC_OK) return st;
+    }
+    LoaderOptions lo = {.batch_size = (size_t)run->config.batch, .seed = run->config.seed, .shuffle = true,
+                        .drop_last = true, .buffers = 8};
+    if ((st = loader_create(run->dataset, &lo, &run->loader))) return st;
+    if (!request->resume) train_config_finish(request, (int64_t)loader_steps_per_epoch(run->loader), &run->config);
+    st = byol_model_create(run->device, &run->config.encoder, &run->config.projector, &run->config.predictor,
+                           run->config.batch, run->config.seed, &run->model);
+    if (st == BC_ERR_OUT_OF_MEMORY)
+        return error_wrap(st, "%s width %d with batch %d does not fit on %s; try a smaller --batch or "
+                          "--width: ", arch_name(run->config.encoder.arch), run->config.encoder.width,
+                          run->config.batch, dev->name);
+    if (st != BC_OK) return st;
+    if (request->resume) {
+        if ((st = train_checkpoint_load_state(run->checkpoint_path, &run->model))) return st;
+        int64_t spe = run->config.steps_per_epoch, done = run->progress.steps_done;
+        if ((st = loader_seek(run->loader, (uint64_t)(done / spe), (uint64_t)(done % spe)))) return st;
+    }
+    size_t image_bytes = (size_t)run->config.batch * (size_t)data->height * (size_t)data->width * (size_t)data->channels;
+    return buffer_create(run->device, image_bytes, &run->images);
+}
+
+
+static Status guard_finite(Run *run, double loss, int64_t step) {
+    if (isfinite(loss)) return BC_OK;
+    return error_set(BC_ERR_NUMERIC,
+                     "the loss became %s at step %lld: training diverged. Likely causes: a learning "
+                     "rate too high for this optimizer (--lr, now %g with %s) or no warmup. The last "
+                     "good checkpoint (%s) was kept.",
+                     isnan(loss) ? "NaN" : "infinite", (long long)step, run->config.base_lr,
+                     optimizer_kind_name(run->config.optimizer.kind), run->checkpoint_path);
+}
+
+static Status train_loop(Run *run, const TrainRequest *request) {
+    TrainConfig *c = &run->config;
+    LrSchedule schedule = {.base_lr = c->base_lr, .batch = c->batch, .warmup_steps = c->warmup_steps,
+                           .total_steps = c->total_steps};
+    const DatasetInfo *data = dataset_info(run->dataset);
+    Status st = metrics_open(&run->metrics, c->out_dir, run->progress.steps_done, request->quiet, c->log_every);
+    if (st != BC_OK) return st;
+    double start = now_seconds(), last_log = start, last_checkpoint = start;
+    double wall_before = run->progress.wall_s;
+    int64_t images_since_log = 0, first_step = run->progress.steps_done;
+    while (run->progress.steps_done < c->total_steps) {
+        int64_t step = run->progress.steps_done;
+        Batch batch;
+        if ((st = loader_next_batch(run->loader, &batch))) return st;
+        size_t bytes = batch.count * (size_t)data->height * (size_t)data->width * (size_t)data->channels;
+        if ((st = buffer_write_async(run->device, run->images, 0, bytes, batch.images))) return st;
+        run->held[run->held_count++] = batch;
+        for (int v = 0; v < 2 && st == BC_OK; v++)
+            st = augment_batch(run->device, &c->augment, v, c->seed, (int)batch.epoch, (int)batch.step,
+                               view_of(run->model.views[v]), run->images, (int)batch.count, data->height,
+                               data->width, data->channels);
+        double lr = learning_rate_at(&schedule, step), tau = target_tau_at(c->tau_base, step, c->total_steps);
+        if (st == BC_OK) st = byol_model_step(&run->model, &c->optimizer, lr, tau);
+        if (st != BC_OK) return st;
+        run->progress.steps_done = step + 1;
+        images_since_log += c->batch;
+        bool last = run->progress.steps_done == c->total_steps;
+        bool stop_asked = request->stop_after > 0 && run->progress.steps_done - first_step >= request->stop_after;
+        bool log_now = run->progress.steps_done % c->log_every == 0 || last || stop_signal || stop_asked;
+        if (run->held_count == (int)(sizeof run->held / sizeof run->held[0]) && !log_now) {
+            if ((st = device_finish(run->device))) return st;
+            release_held(run);
+        }
+        if (!log_now) continue;
+        double loss;
+        if ((st = byol_model_read_loss(&run->model, &loss))) return st; /* also drains the queue */
+        release_held(run);
+        if ((st = guard_finite(run, loss, run->progress.steps_done))) return st;
+        double t = now_seconds();
+        run->progress.wall_s = wall_before + (t - start);
+        MetricsRecord record = {.step = run->progress.steps_done, .total_steps = c->total_steps,
+                                .epoch = (int)batch.epoch, .loss = loss, .lr = lr, .tau = tau,
+                                .images_per_s = (double)images_since_log / (t - last_log),
+                                .wall_s = run->progress.wall_s, .knn_accuracy = NAN};
+        images_since_log = 0;
+        last_log = t;
+        if ((st = metrics_write(&run->metrics, &record))) return st;
+        metrics_show(&run->metrics, &record);
+        bool by_steps = c->checkpoint_every > 0 && run->progress.steps_done % c->checkpoint_every == 0;
+        bool by_time = c->checkpoint_minutes > 0 && t - last_checkpoint >= 60.0 * c->checkpoint_minutes;
+        if (by_steps || by_time || last || stop_signal || stop_asked) {
+            if ((st = save_checkpoint(run, last ? "end" : "periodic"))) return st;
+            last_checkpoint = t;
+        }
+        if (stop_signal) {
+            metrics_end_line(&run->metrics);
+            return error_set(BC_ERR_INTERRUPTED,
+                             "stopped by %s at step %lld; checkpoint saved to %s (continue with "
+                             "--resume %s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+                             (long long)run->progress.steps_done, run->checkpoint_path, c->out_dir);
+        }
+        if (stop_asked && !last) {
+            metrics_end_line(&run->metrics);
+            printf("stopped after %lld steps as asked (--stop-after) at step %lld of %lld; continue with "
+                   "--resume %s\n", (long long)request->stop_after, (long long)run->progress.steps_done,
+                   (long long)c->total_steps, c->out_dir);
+            return BC_OK;
+        }
+    }
+    return BC_OK;
+}
+
+Status train_run(const TrainRequest *request) {
+    Run run;
+    memset(&run, 0, sizeof run);
+    stop_signal = 0;
+    struct sigaction action = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int);
+    sigaction(SIGTERM, &action, &old_term);
+    Status st = open_everything(&run, request);
+    if (st == BC_OK) {
+        char description[512];
+        network_describe(run.model.online_net, run.model.online, description, sizeof description);
+        printf("network:   %s\n", description);
+        train_config_print(&run.config, stdout);
+        char json_path[4200];
+        snprintf(json_path, sizeof json_path, "%s/config.json", run.config.out_dir);
+        st = train_config_write_json(&run.config, device_info(run.device)->name, json_path);
+        fflush(stdout);
+    }
+    if (st == BC_OK) st = train_loop(&run, request);
+    if (st == BC_OK && run.progress.steps_done < run.config.total_steps) {
+        printf("checkpoint: %s\n", run.checkpoint_path);
+    } else if (st == BC_OK) {
+        metrics_end_line(&run.metrics);
+        double loss = NAN;
+        byol_model_read_loss(&run.model, &loss);
+        printf("done: %lld steps in %.1f s (%.1f images/s), final loss %.4f on %s\ncheckpoint: %s\n",
+               (long long)run.progress.steps_done, run.progress.wall_s,
+               run.progress.wall_s > 0 ? (double)run.progress.steps_done * run.config.batch / run.progress.wall_s : 0.0,
+               loss, device_info(run.device)->name, run.checkpoint_path);
+    }
+    run_close(&run);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    return st;
+}

@@ -1,0 +1,110 @@
+/* forward.c — the forward pass: stem, (max pool), residual blocks, global average pool,
+ * then the heads, with batch norm in training or evaluation mode. */
+#include "nn/network_internal.h"
+
+Conv2dShape conv_bn_shape(const ConvBn *c, int batch) {
+    return (Conv2dShape){.n = batch, .c_in = c->c_in, .h = c->in_size, .w = c->in_size,
+                         .c_out = c->c_out, .kernel_h = c->kernel, .kernel_w = c->kernel,
+                         .stride = c->stride, .pad = c->pad};
+}
+
+BatchNormShape conv_bn_norm_shape(const ConvBn *c, int batch) {
+    return (BatchNormShape){.n = batch, .c = c->c_out, .spatial = c->out_size * c->out_size,
+                            .eps = BN_EPS, .momentum = BN_MOMENTUM};
+}
+
+BatchNormShape head_norm_shape(const Head *h, int batch) {
+    return (BatchNormShape){.n = batch, .c = h->hidden, .spatial = 1, .eps = BN_EPS, .momentum = BN_MOMENTUM};
+}
+
+static Status batchnorm(Device *d, Arena *arena, const BatchNormEntries *bn, BnMode mode, View out,
+                        View mean, View invstd, View in, const BatchNormShape *s) {
+    if (mode == BN_EVAL)
+        return batchnorm_forward_eval(d, out, in, arena_param(arena, bn->gamma), arena_param(arena, bn->beta),
+                                      arena_state(arena, bn->running_mean),
+                                      arena_state(arena, bn->running_var), s);
+    return batchnorm_forward_train(d, out, mean, invstd, arena_state(arena, bn->running_mean),
+                                   arena_state(arena, bn->running_var), in,
+                                   arena_param(arena, bn->gamma), arena_param(arena, bn->beta), s);
+}
+
+static Status conv_bn_forward(Device *d, Arena *arena, const ConvBn *c, ConvBnActs *acts, View in,
+                              int batch, BnMode mode) {
+    Conv2dShape shape = conv_bn_shape(c, batch);
+    Status st = conv2d_forward(d, view_of(acts->conv_out), in, arena_param(arena, c->weight), &shape);
+    if (st != BC_OK) return st;
+    BatchNormShape bs = conv_bn_norm_shape(c, batch);
+    st = batchnorm(d, arena, &c->bn, mode, view_of(acts->out), view_of(acts->mean),
+                   view_of(acts->invstd), view_of(acts->conv_out), &bs);
+    if (st != BC_OK || !c->relu) return st;
+    size_t count = (size_t)batch * (size_t)c->c_out * (size_t)c->out_size * (size_t)c->out_size;
+    return relu_forward(d, view_of(acts->out), view_of(acts->out), count);
+}
+
+static Status block_forward(Device *d, Arena *arena, const Block *b, BlockActs *acts, View in,
+                            int batch, BnMode mode) {
+    Status st = BC_OK;
+    for (int i = 0; i < b->conv_count && st == BC_OK; i++)
+        st = conv_bn_forward(d, arena, &b->convs[i], &acts->convs[i], block_conv_input(acts, i, in), batch, mode);
+    View shortcut = in;
+    if (st == BC_OK && b->projection) {
+        st = conv_bn_forward(d, arena, &b->shortcut, &acts->shortcut, in, batch, mode);
+        shortcut = view_of(acts->shortcut.out);
+    }
+    if (st != BC_OK) return st;
+    const ConvBn *last = &b->convs[b->conv_count - 1];
+    size_t count = (size_t)batch * (size_t)last->c_out * (size_t)last->out_size * (size_t)last->out_size;
+    View out = view_of(acts->out);
+    st = residual_add_forward(d, out, out, shortcut, count);
+    return st == BC_OK ? relu_forward(d, out, out, count) : st;
+}
+
+static Status head_forward(Device *d, Arena *arena, const Head *h, HeadActs *acts, View in,
+                           int batch, BnMode mode) {
+    Status st = linear_forward(d, view_of(acts->hidden_linear), in, arena_param(arena, h->weight1),
+                               arena_param(arena, h->bias1), batch, h->in, h->hidden);
+    BatchNormShape bs = head_norm_shape(h, batch);
+    if (st == BC_OK)
+        st = batchnorm(d, arena, &h->bn, mode, view_of(acts->hidden), view_of(acts->mean),
+                       view_of(acts->invstd), view_of(acts->hidden_linear), &bs);
+    if (st == BC_OK)
+        st = relu_forward(d, view_of(acts->hidden), view_of(acts->hidden), (size_t)batch * (size_t)h->hidden);
+    if (st == BC_OK)
+        st = linear_forward(d, view_of(acts->out), view_of(acts->hidden), arena_param(arena, h->weight2),
+                            arena_param(arena, h->bias2), batch, h->hidden, h->out);
+    return st;
+}
+
+Status network_forward(Device *device, const Network *network, Arena *arena,
+                       Activations *acts, View input, int batch, NetworkPart upto,
+                       BnMode mode, View *output) {
+    if (batch < 1 || batch > acts->max_batch)
+        return error_set(BC_ERR_USAGE, "batch of %d does not fit activations made for %d", batch, acts->max_batch);
+    if ((int)upto > (int)acts->upto)
+        return error_set(BC_ERR_USAGE, "activations were made for fewer network parts");
+    if (mode == BN_TRAIN && batch < 2)
+        return error_set(BC_ERR_USAGE, "training-mode batch norm needs a batch of at least 2");
+    acts->last_input = input;
+    Status st = conv_bn_forward(device, arena, &network->stem, &acts->stem, input, batch, mode);
+    View x = view_of(acts->stem.out);
+    if (st == BC_OK && network->maxpool) {
+        PoolShape ps = {batch, network->stem.c_out, network->stem.out_size, network->stem.out_size};
+        st = maxpool_forward(device, view_of(acts->pool_out), view_of(acts->pool_argmax), x, &ps);
+        x = view_of(acts->pool_out);
+    }
+    for (int i = 0; i < network->block_count && st == BC_OK; i++) {
+        st = block_forward(device, arena, &network->blocks[i], &acts->blocks[i], x, batch, mode);
+        x = view_of(acts->blocks[i].out);
+    }
+    if (st == BC_OK) {
+        PoolShape ps = {batch, network->final_channels, network->final_size, network->final_size};
+        st = global_avgpool_forward(device, view_of(acts->features), x, &ps);
+        x = view_of(acts->features);
+    }
+    for (int h = 0; h < (int)upto && st == BC_OK; h++) {
+        st = head_forward(device, arena, &network->heads[h], &acts->heads[h], x, batch, mode);
+        x = view_of(acts->heads[h].out);
+    }
+    if (st == BC_OK) *output = x;
+    return st;
+}
