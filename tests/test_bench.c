@@ -1,6 +1,6 @@
 /* test_bench.c — byolcl-bench's own correctness checks on tiny sizes (--quick --check-only:
  * every measured kernel against plain-C formulas, every tuner candidate against the
- * references), its JSON output and its flag errors. Runs the built executable; no timing
+ * references, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
  * is asserted. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +64,15 @@ static void test_tuner_candidates_check_out(void **state) {
     free(out);
 }
 
+static void test_training_step_checks_out(void **state) {
+    (void)state;
+    char *out;
+    int code = run_bench("--quick --check-only --step --width 16 --batch 3", &out);
+    if (code != 0) fail_msg("byolcl-bench --step --check-only exited with %d:\n%s", code, out);
+    assert_int_equal(checks_passed(out), 1); /* the step's loss is finite and in [0, 8] */
+    free(out);
+}
+
 static void test_json_has_the_measured_rows(void **state) {
     (void)state;
     char path[] = "/tmp/byolcl-bench-test-XXXXXX";
@@ -98,6 +107,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_section_checks_out),
         cmocka_unit_test(test_tuner_candidates_check_out),
+        cmocka_unit_test(test_training_step_checks_out),
         cmocka_unit_test(test_json_has_the_measured_rows),
         cmocka_unit_test(test_bad_flag_is_a_usage_error),
     };

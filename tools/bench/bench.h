@@ -21,7 +21,9 @@ typedef struct {
     int runs;
     RateKind rate_kind;
     double work; /* floating-point operations or bytes per run */
-    bool host;   /* timed on the host (OpenBLAS), not by device events */
+    bool host;   /* timed on the host (OpenBLAS, a step's wall clock), not by device events */
+    double share;        /* --step: fraction of the step's wall-clock time (0: not a share) */
+    double images_per_s; /* --step: the step's throughput (0: not a step total) */
 } BenchRow;
 
 typedef struct {
@@ -87,5 +89,13 @@ Status bench_layers(Bench *b);
 Status bench_optimizer(Bench *b);
 Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
+
+typedef struct {
+    const char *arch;      /* small | resnet18 | resnet50 */
+    const char *optimizer; /* sgd | lars */
+    int width;             /* 0: both 16 and 32 for small, 64 for the ResNets */
+    int batch, image_size, channels, steps;
+} BenchStepOptions;
+Status bench_step(Bench *b, const BenchStepOptions *options);
 
 #endif

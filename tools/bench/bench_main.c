@@ -23,7 +23,8 @@ static const Section sections[] = {
 
 typedef struct {
     const char *device, *filter, *json;
-    bool quick, check_only, tune, tune_wide;
+    bool quick, check_only, tune, tune_wide, step;
+    BenchStepOptions step_options;
     int runs;
     double budget_ms;
     int seed;
@@ -40,6 +41,7 @@ static Status run_all(Bench *b, const BenchFlags *f) {
     Status st = bench_peak(b);
     if (st != BC_OK) return st;
     if (f->tune || f->tune_wide) return bench_tune(b, f->tune_wide);
+    if (f->step) return bench_step(b, &f->step_options);
     for (size_t i = 0; st == BC_OK && i < sizeof sections / sizeof sections[0]; i++)
         st = sections[i].run(b);
     return st;
@@ -55,7 +57,9 @@ static Status write_json(const Bench *b, const char *path) {
 }
 
 static Status bench_main(int argc, char **argv) {
-    BenchFlags f = {.device = device_default_selector(), .runs = 0, .budget_ms = 0, .seed = 1};
+    BenchFlags f = {.device = device_default_selector(), .runs = 0, .budget_ms = 0, .seed = 1,
+                    .step_options = {"small", "sgd", 0, 256, 28, 1, 0}};
+    BenchStepOptions *so = &f.step_options;
     const CliFlag flags[] = {
         {"--device", FLAG_STRING, &f.device, "OpenCL device: auto | gpu | igpu | cpu | P:D | N | name substring"},
         {"--filter", FLAG_STRING, &f.filter, "run only cases whose \"section/name\" contains this text"},
@@ -67,6 +71,14 @@ static Status bench_main(int argc, char **argv) {
         {"--tune", FLAG_BOOL, &f.tune, "search our GEMM's tiles and the GEMM path; save the device profile"},
         {"--tune-wide", FLAG_BOOL, &f.tune_wide, "--tune over a wider search space"},
         {"--seed", FLAG_INT, &f.seed, "seed of the random operands"},
+        {"--step", FLAG_BOOL, &f.step, "time whole BYOL training steps, broken down by kernel kind"},
+        {"--arch", FLAG_STRING, &so->arch, "--step: small | resnet18 | resnet50"},
+        {"--width", FLAG_INT, &so->width, "--step: encoder width (0: 16 and 32 for small, 64 for ResNets)"},
+        {"--batch", FLAG_INT, &so->batch, "--step: images per batch"},
+        {"--image-size", FLAG_INT, &so->image_size, "--step: input height = width"},
+        {"--channels", FLAG_INT, &so->channels, "--step: 1 (grayscale) or 3"},
+        {"--optimizer", FLAG_STRING, &so->optimizer, "--step: sgd | lars"},
+        {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)"},
     };
     enum { FLAG_COUNT = sizeof flags / sizeof flags[0] };
     default_json_to_stdout(argc, argv);
@@ -82,6 +94,9 @@ static Status bench_main(int argc, char **argv) {
         return BC_OK;
     }
     if (f.runs < 0 || f.budget_ms < 0) return error_set(BC_ERR_USAGE, "--runs and --budget-ms must not be negative");
+    if (so->batch < 1 || so->image_size < 1 || (so->channels != 1 && so->channels != 3) || so->width < 0 || so->steps < 0)
+        return error_set(BC_ERR_USAGE, "--step: --batch and --image-size must be positive, --channels 1 or 3");
+    if (f.quick && so->batch == 256) so->batch = 4;
     Bench b = {.selector = f.device, .filter = f.filter, .quick = f.quick, .check_only = f.check_only,
                .seed = (uint64_t)f.seed};
     b.max_runs = f.runs ? f.runs : f.quick ? 3 : 9;

@@ -102,6 +102,8 @@ Status bench_write_json(const Bench *b, FILE *out) {
         json_write_string(out, r->impl);
         fprintf(out, ", \"median_ms\": %.6f, \"min_ms\": %.6f, \"runs\": %d, \"timed_on\": \"%s\"",
                 r->median_ms, r->min_ms, r->runs, r->host ? "host" : "device");
+        if (r->share > 0) fprintf(out, ", \"share_of_step\": %.4f", r->share);
+        if (r->images_per_s > 0) fprintf(out, ", \"images_per_s\": %.2f", r->images_per_s);
         if (r->rate_kind != RATE_NONE)
             fprintf(out, ", \"%s\": %.4f, \"fraction_of_peak\": %.4f",
                     r->rate_kind == RATE_FLOPS ? "gflops" : "gbs", bench_row_rate(r),
