@@ -69,7 +69,8 @@ static void test_training_step_checks_out(void **state) {
     char *out;
     int code = run_bench("--quick --check-only --step --width 16 --batch 3", &out);
     if (code != 0) fail_msg("byolcl-bench --step --check-only exited with %d:\n%s", code, out);
-    assert_int_equal(checks_passed(out), 1); /* the step's loss is finite and in [0, 8] */
+    /* the peak kernels and the step (its loss is finite and in [0, 8], else the exit code says so) */
+    assert_true(checks_passed(out) > 0);
     free(out);
 }
 
