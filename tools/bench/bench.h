@@ -62,8 +62,8 @@ typedef struct {
     double median_ms, min_ms;
     int runs;
 } BenchTime;
-/* Runs `op` up to b->max_runs times (at least 3, fewer beyond that when b->budget_ms is
- * spent), each timed as the sum of the device time of every kernel it launched (profiling
+/* Runs `op` up to b->max_runs times (at least 3 unless one run takes seconds; fewer than
+ * max_runs once b->budget_ms is spent), each timed as the sum of the device time of every kernel it launched (profiling
  * events). The caller has run `op` once already (its check): that is the warm-up. */
 Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out);
 /* The same with the host's monotonic clock around a synchronous call (OpenBLAS). */

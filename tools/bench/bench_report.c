@@ -36,8 +36,8 @@ static void print_pending_header(Bench *b, const char *section) {
     snprintf(b->printed_section, sizeof b->printed_section, "%s", section);
     const char *note = strcmp(b->pending_section, section) == 0 ? b->pending_note : "";
     fprintf(b->table, "\n== %s%s%s\n", section, note[0] ? ": " : "", note);
-    fprintf(b->table, "%-34s %-30s %10s %10s %16s %7s  %s\n", "name", "shape", "median ms", "min ms",
-            "rate", "% peak", "implementation");
+    fprintf(b->table, "%-34s %-30s %10s %10s %4s %16s %7s  %s\n", "name", "shape", "median ms", "min ms",
+            "runs", "rate", "% peak", "implementation");
 }
 
 double bench_row_rate(const BenchRow *row) {
@@ -59,8 +59,8 @@ static void print_row(Bench *b, const BenchRow *row) {
         if (strcmp(row->section, "peak") != 0)
             snprintf(fraction, sizeof fraction, "%.1f", 100.0 * bench_row_fraction(b, row));
     }
-    fprintf(b->table, "%-34s %-30s %10.3f %10.3f %16s %7s  %s\n", row->name, row->shape,
-            row->median_ms, row->min_ms, rate, fraction, row->impl);
+    fprintf(b->table, "%-34s %-30s %10.3f %10.3f %4d %16s %7s  %s\n", row->name, row->shape,
+            row->median_ms, row->min_ms, row->runs, rate, fraction, row->impl);
     fflush(b->table);
 }
 

@@ -17,7 +17,8 @@ static const struct {
     const char *patterns[8];
 } kinds[] = {
     {"gemm", {"gemm_", "clblast", NULL}},
-    {"im2col / col2im", {"im2col", "col2im", NULL}},
+    {"im2col", {"im2col", NULL}},
+    {"col2im", {"col2im", NULL}},
     {"batchnorm", {"batchnorm", NULL}},
     {"relu", {"relu", NULL}},
     {"residual add", {"residual", NULL}},
