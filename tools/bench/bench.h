@@ -70,7 +70,6 @@ Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out);
 Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out);
 /* Times `op` and adds a row for it. */
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context);
-double bench_now_seconds(void);
 
 /* ---- bench_data.c: random data and spot checks against plain-C formulas ---- */
 float *bench_random(Bench *b, size_t n, float lo, float hi); /* malloc'd; NULL when out of memory */

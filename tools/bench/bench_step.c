@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "byol/byol_model.h"
 #include "byolcl/augment.h"
+#include "util/clock.h"
 
 /* Kernel kinds, matched by kernel-name substrings in order (first match wins). */
 static const struct {
@@ -134,10 +135,10 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
     free(rows);
     rows = NULL;
     for (int s = 0; st == BC_OK && !b->check_only && s < steps; s++) {
-        double t0 = bench_now_seconds();
+        double t0 = clock_seconds();
         st = run_step(b->device, &r);
         if (st == BC_OK) st = device_finish(b->device);
-        wall[s] = (bench_now_seconds() - t0) * 1e3;
+        wall[s] = (clock_seconds() - t0) * 1e3;
         if (st == BC_OK) st = device_collect_timings(b->device, &rows, &count);
         for (int i = 0; st == BC_OK && i < count; i++) {
             kernels[s] += rows[i].total_ms;

@@ -3,15 +3,9 @@
  * the monotonic clock. The warm-up (kernel builds, first touches of memory) is the
  * correctness check every section runs on the same operands just before. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "bench.h"
-
-double bench_now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -38,9 +32,9 @@ static Status call_on_device(Device *device, BenchOp op, void *context, double *
 }
 
 static Status call_on_host(Device *device, BenchOp op, void *context, double *ms) {
-    double t0 = bench_now_seconds();
+    double t0 = clock_seconds();
     Status st = op(device, context);
-    *ms = (bench_now_seconds() - t0) * 1e3;
+    *ms = (clock_seconds() - t0) * 1e3;
     return st;
 }
 
