@@ -3,6 +3,8 @@
  * the patches are written straight into its packed-panel layout and NCHW tensors are read
  * and written in place (one GEMM per chunk); with CLBlast the patches are plain and each
  * image gets its own GEMM. */
+#include <string.h>
+
 #include "ops/gemm_tiles.h"
 
 /* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
@@ -16,6 +18,7 @@ typedef struct {
     int chunk;                       /* images per GEMM */
     bool ours;                       /* our GEMM (fused layouts) or the generic path */
     int lanes;                       /* panel width of the patch matrix (1 = plain) */
+    bool vector;                     /* CONV_VECTOR: the panel-at-a-time CPU kernels */
 } ConvPlan;
 
 static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
@@ -33,6 +36,7 @@ static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
     p->pixels = p->out_h * p->out_w;
     p->ours = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) != GEMM_PATH_CLBLAST;
     p->lanes = p->ours ? gemm_tile_n(device) : 1;
+    p->vector = device_profile_get(device, "CONV_VECTOR", 0) != 0;
     /* Bounded by CONV_SCRATCH_KB of patches (+ one panel of padding). */
     size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB", 65536) << 10;
     size_t per_image = (size_t)p->ksize * (size_t)p->pixels * sizeof(float);
@@ -49,19 +53,28 @@ static size_t patch_floats(const ConvPlan *p, int images) {
     return a > b ? a : b;
 }
 
+enum { CONV_POS_CHUNK = 32 }; /* as in cl/conv2d.cl */
+
 static Status run_im2col(Device *device, Buffer *cols, View in, const Conv2dShape *s,
                          const ConvPlan *p, int images, bool by_pixel) {
-    Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", "im2col", &kernel);
-    if (st != BC_OK) return st;
     int npos = images * p->pixels;
     int rows = by_pixel ? p->ksize : npos, qs = by_pixel ? npos : p->ksize;
-    size_t items = (size_t)((qs + p->lanes - 1) / p->lanes) * (size_t)p->lanes * (size_t)rows;
-    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(cols, 0), ARG_VIEW(in),
-                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
-                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
-                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(p->lanes),
-                            ARG_I(by_pixel));
+    size_t panels = (size_t)((qs + p->lanes - 1) / p->lanes);
+    const char *name = "im2col";
+    size_t items = panels * (size_t)rows;
+    if (p->vector && p->lanes > 1) { /* the panel kernels take their width from GEMM_TILE_N */
+        name = by_pixel ? "im2col_panels_by_pixel" : "im2col_panels_by_pos";
+        items = by_pixel ? panels : panels * (size_t)((npos + CONV_POS_CHUNK - 1) / CONV_POS_CHUNK);
+    }
+    Kernel *kernel;
+    Status st = kernel_get(device, "conv2d", name, &kernel);
+    if (st != BC_OK) return st;
+    KernelArg args[] = {ARG_VIEW_OF(cols, 0), ARG_VIEW(in), ARG_I(images), ARG_I(s->c_in),
+                        ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h), ARG_I(s->kernel_w),
+                        ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w),
+                        ARG_I(p->lanes), ARG_I(by_pixel)};
+    int count = (int)(sizeof args / sizeof *args);
+    return kernel_launch_1d(device, kernel, items, args, strcmp(name, "im2col") == 0 ? count : count - 2);
 }
 
 /* An NCHW tensor of `images` images with `channels` channels as a grouped matrix
@@ -100,13 +113,20 @@ Status conv2d_forward(Device *device, View out, View in, View weight, const Conv
 static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const Conv2dShape *s,
                          const ConvPlan *p, int images, bool accumulate) {
     Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", "col2im", &kernel);
+    Status st = kernel_get(device, "conv2d", p->vector ? "col2im_panels" : "col2im", &kernel);
     if (st != BC_OK) return st;
-    size_t items = (size_t)images * s->c_in * s->h * s->w;
-    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld),
-                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
-                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
-                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(accumulate));
+    KernelArg args[] = {ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld), ARG_I(images),
+                        ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h),
+                        ARG_I(s->kernel_w), ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h),
+                        ARG_I(p->out_w), ARG_I(accumulate)};
+    int count = (int)(sizeof args / sizeof *args);
+    if (p->vector) {
+        int tn = gemm_tile_n(device), hw = s->h * s->w;
+        size_t items = (size_t)images * (size_t)s->c_in * (size_t)((hw + tn - 1) / tn);
+        return kernel_launch_1d(device, kernel, items, args, count);
+    }
+    size_t range[3] = {(size_t)s->w, (size_t)s->h, (size_t)images * (size_t)s->c_in};
+    return kernel_launch(device, kernel, 3, range, NULL, args, count);
 }
 
 Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
