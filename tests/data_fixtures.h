@@ -26,15 +26,12 @@ static char fixture_root[256];
 
 FIXTURE int fixture_setup(void **state) {
     (void)state;
-    snprintf(fixture_root, sizeof fixture_root, "/tmp/byolcl-data-test-XXXXXX");
-    return mkdtemp(fixture_root) ? 0 : -1;
+    return test_make_temp_dir(fixture_root, sizeof fixture_root, "data-test");
 }
 
 FIXTURE int fixture_teardown(void **state) {
     (void)state;
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", fixture_root, fixture_root);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(fixture_root);
 }
 
 /* fixture_root + "/" + formatted name, in a rotating set of static buffers. */

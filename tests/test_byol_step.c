@@ -12,19 +12,6 @@
 #include "ref/network_ref.h"
 #include "test_util.h"
 
-static void assert_close_scaled(const float *got, const double *want, size_t n, double tol, const char *what) {
-    double scale = 1e-6, worst = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)got[i] - want[i]);
-        if (isnan(got[i]) || e > worst) worst = isnan(got[i]) ? INFINITY : e, at = i;
-    }
-    if (worst > tol * scale)
-        fail_msg("%s: element %zu: got %.8g, want %.8g (error %.3g, scale %.3g)", what, at, (double)got[at], want[at],
-                 worst, scale);
-}
-
 static double norm2(const double *x, size_t n) {
     double s = 0;
     for (size_t i = 0; i < n; i++) s += x[i] * x[i];
@@ -122,13 +109,13 @@ static void run_steps(OptimizerKind kind) {
         free(d_p), free(z[0]), free(z[1]), free(views_d[0]), free(views_d[1]);
     }
     TEST_CHECK(arena_download(m.online, ARENA_PARAMS, params));
-    assert_close_scaled(params, network_ref_params(online), pf, 1e-4, "online parameters");
+    test_assert_close_scaled(params, network_ref_params(online), pf, 1e-4, 1e-6, "online parameters");
     float *target_params = malloc(tpf * sizeof(float));
     TEST_CHECK(arena_download(m.target, ARENA_PARAMS, target_params));
-    assert_close_scaled(target_params, network_ref_params(target), tpf, 1e-4, "target parameters");
+    test_assert_close_scaled(target_params, network_ref_params(target), tpf, 1e-4, 1e-6, "target parameters");
     float *target_state = malloc(tsf * sizeof(float));
     TEST_CHECK(arena_download(m.target, ARENA_STATE, target_state));
-    assert_close_scaled(target_state, network_ref_state(online), tsf, 1e-4, "target running statistics");
+    test_assert_close_scaled(target_state, network_ref_state(online), tsf, 1e-4, 1e-6, "target running statistics");
     free(target_params), free(target_state), free(params), free(state), free(momentum);
     network_ref_destroy(online);
     network_ref_destroy(target);

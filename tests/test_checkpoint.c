@@ -15,17 +15,14 @@ static char dir[128], path[256];
 
 static int make_dir(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/byolcl-ckpt-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (test_make_temp_dir(dir, sizeof dir, "ckpt") != 0) return -1;
     snprintf(path, sizeof path, "%s/run.ckpt", dir);
     return 0;
 }
 
 static int remove_dir(void **state) {
     (void)state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir);
 }
 
 static void write_sample(const char *p, float fill) {

@@ -12,22 +12,6 @@
 #include "ref/network_ref.h"
 #include "test_util.h"
 
-/* max |got - want| relative to max |want|: one scale per tensor, as gradients of BN
- * layers span several orders of magnitude within a tensor. */
-static void assert_tensor_close(const float *got, const double *want, size_t n, double tol, double floor,
-                                const char *what) {
-    double scale = floor, worst = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
-    for (size_t i = 0; i < n; i++) {
-        double e = fabs((double)got[i] - want[i]);
-        if (isnan(got[i]) || e > worst) worst = isnan(got[i]) ? INFINITY : e, at = i;
-    }
-    if (worst > tol * scale)
-        fail_msg("%s: element %zu of %zu: got %.7g, want %.7g (max error %.3g > %.3g x scale %.3g)", what, at, n,
-                 (double)got[at], want[at], worst, tol, scale);
-}
-
 typedef struct {
     EncoderConfig encoder;
     HeadConfig projector, predictor;
@@ -73,9 +57,9 @@ static void check_case(const Case *c) {
 
     float *got_out = malloc(out_n * sizeof(float));
     TEST_CHECK(buffer_read(dev, out.buffer, out.offset * sizeof(float), out_n * sizeof(float), got_out));
-    assert_tensor_close(got_out, want_out, out_n, 1e-4, 1e-6, "output");
+    test_assert_close_scaled(got_out, want_out, out_n, 1e-4, 1e-6, "output");
     float *got_din = test_download(din_buf, in_n);
-    assert_tensor_close(got_din, want_din, in_n, 2e-3, 1e-6, "input gradient");
+    test_assert_close_scaled(got_din, want_din, in_n, 2e-3, 1e-6, "input gradient");
     float *grads = malloc(pf * sizeof(float));
     TEST_CHECK(arena_download(arena, ARENA_GRADS, grads));
     /* Some gradients are zero in exact arithmetic (a linear bias right before BN): judge
@@ -85,11 +69,11 @@ static void check_case(const Case *c) {
     for (int e = 0; e < arena_entry_count(arena); e++) {
         const ArenaEntry *entry = arena_entry(arena, e);
         if (entry->kind == PARAM_BN_STAT) continue;
-        assert_tensor_close(grads + entry->offset, network_ref_grads(ref) + entry->offset, entry->count, 2e-3,
+        test_assert_close_scaled(grads + entry->offset, network_ref_grads(ref) + entry->offset, entry->count, 2e-3,
                             1e-2 * largest, entry->name);
     }
     TEST_CHECK(arena_download(arena, ARENA_STATE, state));
-    assert_tensor_close(state, network_ref_state(ref), sf, 5e-4, 1e-6, "running statistics");
+    test_assert_close_scaled(state, network_ref_state(ref), sf, 5e-4, 1e-6, "running statistics");
 
     /* Evaluation mode: the first image alone gives the same output as inside the batch. */
     Activations *eval_acts;
@@ -102,7 +86,7 @@ static void check_case(const Case *c) {
     TEST_CHECK(buffer_read(dev, one.buffer, one.offset * sizeof(float), (size_t)dim * sizeof(float), single));
     double *first_row = malloc((size_t)dim * sizeof(double));
     for (int i = 0; i < dim; i++) first_row[i] = batch_rows[i];
-    assert_tensor_close(single, first_row, (size_t)dim, 1e-5, 1e-6, "eval-mode batch independence");
+    test_assert_close_scaled(single, first_row, (size_t)dim, 1e-5, 1e-6, "eval-mode batch independence");
 
     free(first_row), free(single), free(batch_rows), free(grads), free(got_din), free(got_out), free(want_din);
     free(input), free(d_out), free(input_d), free(d_out_d), free(params), free(state);

@@ -14,15 +14,12 @@ static char cache_dir[256];
 
 static int make_cache_dir(void **state) {
     (void)state;
-    snprintf(cache_dir, sizeof cache_dir, "/tmp/byolcl-test-cache-XXXXXX");
-    return mkdtemp(cache_dir) ? 0 : -1;
+    return test_make_temp_dir(cache_dir, sizeof cache_dir, "test-cache");
 }
 
 static int remove_cache_dir(void **state) {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(cache_dir);
 }
 
 static Device *open_with_cache(const char *kernel_dir) {

@@ -67,6 +67,31 @@ void test_assert_close(const float *got, const float *want, size_t n, double ato
     }
 }
 
+void test_assert_close_scaled(const float *got, const double *want, size_t n, double tol, double floor,
+                              const char *what) {
+    double scale = floor, worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
+    for (size_t i = 0; i < n; i++) {
+        double e = isnan(got[i]) ? INFINITY : fabs((double)got[i] - want[i]);
+        if (e > worst) worst = e, at = i;
+    }
+    if (worst > tol * scale)
+        fail_msg("%s: element %zu of %zu: got %.8g, want %.8g (max error %.3g > %.3g x scale %.3g)", what, at,
+                 n, (double)got[at], want[at], worst, tol, scale);
+}
+
+int test_make_temp_dir(char *out, size_t cap, const char *prefix) {
+    snprintf(out, cap, "/tmp/byolcl-%s-XXXXXX", prefix);
+    return mkdtemp(out) ? 0 : -1;
+}
+
+int test_remove_tree(const char *path) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", path, path);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 Buffer *test_upload(const float *host, size_t n) {
     Buffer *b;
     TEST_CHECK(buffer_create(test_device(), n * sizeof(float), &b));

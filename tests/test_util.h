@@ -31,6 +31,16 @@ float *test_alloc_uniform(size_t n, uint64_t seed, float lo, float hi);
 void test_assert_close(const float *got, const float *want, size_t n, double atol, double rtol,
                        const char *what);
 
+/* Judges the whole tensor on one scale, max(floor, max |want|): fails when some
+ * |got - want| > tol * scale (for results whose entries span orders of magnitude, such as
+ * gradients through batch norm). */
+void test_assert_close_scaled(const float *got, const double *want, size_t n, double tol, double floor,
+                              const char *what);
+
+/* A fresh folder /tmp/byolcl-<prefix>-XXXXXX (path into out), and its removal. */
+int test_make_temp_dir(char *out, size_t cap, const char *prefix);
+int test_remove_tree(const char *path);
+
 Buffer *test_upload(const float *host, size_t n);
 Buffer *test_alloc_device(size_t n); /* zero-filled */
 float *test_download(const Buffer *buffer, size_t n);

@@ -142,8 +142,8 @@ Status checkpoint_section(const Checkpoint *c, const char *name, const void **da
 }
 
 Status checkpoint_section_exact(const Checkpoint *c, const char *name, void *dst, size_t bytes) {
-    const void *data;
-    size_t have;
+    const void *data = NULL;
+    size_t have = 0;
     Status st = checkpoint_section(c, name, &data, &have);
     if (st != BC_OK) return st;
     if (have != bytes)

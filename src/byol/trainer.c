@@ -8,22 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "byol/train_internal.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/schedule.h"
+#include "util/clock.h"
 #include "util/fs.h"
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Everything one run holds; released in one place. */
 typedef struct {
@@ -114,7 +108,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
         char path[4200], made_on[256];
         resolve_resume_path(request, path, sizeof path);
         st = train_checkpoint_read_config(path, &run->config, &run->progress, made_on, sizeof made_on);
-        if (st != BC_OK) return st;
+        if (st != BC_OK) return error_wrap(st, "--resume: ");
         printf("resuming %s at step %lld (made on %s); the configuration comes from the checkpoint\n", path,
                (long long)run->progress.steps_done, made_on);
         effective.data_path = run->config.data_path;
@@ -176,7 +170,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
     const DatasetInfo *data = dataset_info(run->dataset);
     Status st = metrics_open(&run->metrics, c->out_dir, run->progress.steps_done, request->quiet, c->log_every);
     if (st != BC_OK) return st;
-    double start = now_seconds(), last_log = start, last_checkpoint = start;
+    double start = clock_seconds(), last_log = start, last_checkpoint = start;
     double wall_before = run->progress.wall_s;
     int64_t images_since_log = 0, first_step = run->progress.steps_done;
     while (run->progress.steps_done < c->total_steps) {
@@ -207,7 +201,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
         if ((st = byol_model_read_loss(&run->model, &loss))) return st; /* also drains the queue */
         release_held(run);
         if ((st = guard_finite(run, loss, run->progress.steps_done))) return st;
-        double t = now_seconds();
+        double t = clock_seconds();
         run->progress.wall_s = wall_before + (t - start);
         MetricsRecord record = {.step = run->progress.steps_done, .total_steps = c->total_steps,
                                 .epoch = (int)batch.epoch, .loss = loss, .lr = lr, .tau = tau,

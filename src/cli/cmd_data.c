@@ -4,17 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "byolcl/data.h"
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "util/clock.h"
 
 Status cli_parse_split(const char *text, DatasetSplit *split) {
     if (strcmp(text, "train") == 0) *split = DATASET_TRAIN;
@@ -50,14 +44,14 @@ static Status bench_loader(const Dataset *ds, int batches, int batch_size, int w
     st = loader_next_batch(loader, &b);
     if (st == BC_OK) loader_release_batch(loader, &b);
     size_t images = 0;
-    double start = now_seconds();
+    double start = clock_seconds();
     for (int i = 0; st == BC_OK && i < batches; i++) {
         st = loader_next_batch(loader, &b);
         if (st != BC_OK) break;
         images += b.count;
         loader_release_batch(loader, &b);
     }
-    double seconds = now_seconds() - start;
+    double seconds = clock_seconds() - start;
     if (st == BC_OK)
         printf("loader      %.0f images/s (%zu images in %d batches of %d, %d workers, %.2f s)\n",
                (double)images / seconds, images, batches, batch_size, loader_worker_count(loader), seconds);

@@ -2,22 +2,16 @@
  * for training, and which one the selector (default auto) picks. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 void cli_print_chosen_device(const DeviceInfo *info, const char *selector) {
     printf("device: %d:%d %s (%s, %s) — selected by '%s'\n", info->platform_index,
            info->device_index, info->name, device_kind_name(info->kind), info->platform_name,
            selector);
-}
-
-static double clock_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* y = 2x + y on the device against the same on the host. */

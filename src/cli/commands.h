@@ -9,6 +9,7 @@
 Status command_devices(int argc, char **argv);
 Status command_data(int argc, char **argv);
 Status command_train(int argc, char **argv);
+Status command_augment(int argc, char **argv);
 
 /* Prints the first line every run starts with: which device was chosen and why. */
 void cli_print_chosen_device(const DeviceInfo *info, const char *selector);

@@ -14,6 +14,7 @@ typedef struct {
 static const Subcommand subcommands[] = {
     {"devices", command_devices, "list OpenCL devices and show which one --device picks"},
     {"data", command_data, "show what a dataset holds: format, images, classes, mean/std"},
+    {"augment", command_augment, "write a PNG grid of augmented views (check an augmentation setting)"},
     {"train", command_train, "pretrain an encoder with BYOL (checkpoints, exact resume)"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };

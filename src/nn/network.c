@@ -139,7 +139,7 @@ static Status build_encoder(Arena *arena, Network *n) {
         int blocks = c->arch == ARCH_SMALL ? 1 : per_stage[s];
         int width = c->width << s;
         for (int b = 0; b < blocks; b++) {
-            char name[ARENA_NAME_MAX];
+            char name[ARENA_NAME_MAX - 16]; /* room for the ".shortcut.conv" suffixes */
             snprintf(name, sizeof name, "encoder.stage%d.block%d", s + 1, b);
             int stride = s > 0 && b == 0 ? 2 : 1;
             Block *blk = &n->blocks[index++];

@@ -1,0 +1,72 @@
+/* cmd_augment.c — `byolcl augment`: a PNG grid of augmented views (each row an original
+ * image and views alternating T and T'), the picture to look at before training with an
+ * augmentation setting. Takes the same --aug-* flags as `byolcl train`. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "byolcl/augment.h"
+#include "byolcl/data.h"
+#include "cli/cli_flags.h"
+#include "cli/commands.h"
+
+Status command_augment(int argc, char **argv) {
+    AugmentConfig config;
+    augment_config_default(&config);
+    Status st = augment_config_take_flags(&config, &argc, argv);
+    if (st != BC_OK) return st;
+    const char *data = NULL, *out = "views.png", *split_text = "train", *device_selector = device_default_selector();
+    int count = 8, views = 6, seed = 0;
+    bool help = false;
+    const CliFlag flags[] = {
+        {"--data", FLAG_STRING, &data, "dataset (default: Fashion-MNIST)"},
+        {"--split", FLAG_STRING, &split_text, "train, test or unlabeled"},
+        {"--count", FLAG_INT, &count, "rows: images to show"},
+        {"--views", FLAG_INT, &views, "augmented views per image"},
+        {"--seed", FLAG_INT, &seed, "seed of the image choice and the augmentations"},
+        {"--out", FLAG_STRING, &out, "PNG file to write"},
+        {"--device", FLAG_STRING, &device_selector, "OpenCL device selector"},
+    };
+    const int flag_count = sizeof flags / sizeof flags[0];
+    if ((st = cli_parse_flags(argc, argv, 2, flags, flag_count, &help))) return st;
+    if (help) {
+        cli_print_help("byolcl augment [--data PATH] [--count N] [--views V] [--out views.png] [--aug-* ...]",
+                       "Writes a grid: per row an original and views drawn alternately from T and T'.\n"
+                       "Augmentation flags (as for byolcl train):",
+                       flags, flag_count);
+        augment_config_print_help(stdout, &config);
+        return BC_OK;
+    }
+    if (count < 1 || count > 64) return error_set(BC_ERR_USAGE, "--count must be 1..64 (got %d)", count);
+    if (views < 1 || views > 32) return error_set(BC_ERR_USAGE, "--views must be 1..32 (got %d)", views);
+    DatasetSplit split;
+    if ((st = cli_parse_split(split_text, &split))) return st;
+    Device *device;
+    if ((st = device_open(device_selector, NULL, &device))) return st;
+    cli_print_chosen_device(device_info(device), device_selector);
+    Dataset *ds = NULL;
+    uint8_t *images = NULL;
+    st = dataset_open(data, split, NULL, &ds);
+    if (st == BC_OK) {
+        const DatasetInfo *info = dataset_info(ds);
+        if ((size_t)count > info->count) count = (int)info->count;
+        size_t image_bytes = (size_t)info->height * (size_t)info->width * (size_t)info->channels;
+        images = malloc((size_t)count * image_bytes);
+        if (!images) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+        /* Images spread over the dataset, shifted by the seed: different classes show up. */
+        for (int i = 0; i < count && st == BC_OK; i++) {
+            size_t index = ((size_t)i * info->count / (size_t)count + (size_t)seed * 7919u) % info->count;
+            st = dataset_read_image(ds, index, images + (size_t)i * image_bytes);
+        }
+        if (st == BC_OK && info->channels != 1 && info->channels != 3)
+            st = error_set(BC_ERR_USAGE, "%s: %d channels; augment shows 1- or 3-channel images", info->path,
+                           info->channels);
+        if (st == BC_OK)
+            st = augment_preview(device, &config, images, count, info->height, info->width, info->channels, views,
+                                 (uint64_t)seed, out);
+        if (st == BC_OK) printf("wrote %s: %d images x (original + %d views)\n", out, count, views);
+    }
+    free(images);
+    dataset_close(ds);
+    device_close(device);
+    return st;
+}

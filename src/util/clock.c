@@ -1,0 +1,10 @@
+/* clock.c — CLOCK_MONOTONIC: never jumps with the wall clock. */
+#include <time.h>
+
+#include "util/clock.h"
+
+double clock_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
