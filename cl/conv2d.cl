@@ -174,9 +174,10 @@ __kernel void im2col_panels_by_pos(VIEW(float, cols), VIEW(const float, in), int
 }
 
 /* col2im above, one work-item per TN consecutive pixels of one (image, channel) plane.
- * Each lane keeps ty = y + pad - ky as oy * stride + ry (0 <= ry < stride) and steps it
- * with the taps, so the loops divide nothing: a vector division per tap costs more than
- * everything else here. Stride 1 (most layers) takes a shorter path without the remainders. */
+ * A vector division per tap costs more than everything else here, so stride 1 divides
+ * nothing and larger strides divide by multiplying with a 16-bit reciprocal: for
+ * 0 <= t < 4096 and stride <= 16, (t * ceil(65536 / stride)) >> 16 == t / stride (the
+ * host sends larger shapes to col2im). */
 __kernel void col2im_panels(VIEW(float, d_in), VIEW(const float, cols), int ld, int images,
                             int c_in, int h, int w, int kh, int kw, int stride, int pad,
                             int out_h, int out_w, int accumulate) {
@@ -186,49 +187,48 @@ __kernel void col2im_panels(VIEW(float, d_in), VIEW(const float, cols), int ld, 
     if (plane >= images * c_in) return;
     int img = plane / c_in, ci = plane - img * c_in;
     int p0 = panel * CONV_TN;
-    int oy[CONV_TN], ry[CONV_TN], ox0[CONV_TN], rx0[CONV_TN];
+    int ys[CONV_TN], xs[CONV_TN];
     float sum[CONV_TN];
     int y = p0 / w, x = p0 - y * w;
     for (int l = 0; l < CONV_TN; l++) {
-        int ty = y + pad, tx = x + pad;
-        oy[l] = p0 + l < hw ? ty / stride : -(1 << 20); /* a dead lane never fits */
-        ry[l] = ty - (ty / stride) * stride;
-        ox0[l] = tx / stride;
-        rx0[l] = tx - ox0[l] * stride;
+        ys[l] = p0 + l < hw ? y + pad : -(1 << 20); /* a dead lane never fits */
+        xs[l] = x + pad;
         sum[l] = 0.0f;
         if (++x == w) { x = 0; y++; }
     }
+    int magic = (65536 + stride - 1) / stride;
     const __global float *cp = VIEW_PTR(cols) + (size_t)img * out_h * out_w;
-    for (int ky = 0; ky < kh && stride == 1; ky++)
+    for (int ky = 0; ky < kh; ky++)
         for (int kx = 0; kx < kw; kx++) {
             const __global float *row = cp + (size_t)((ci * kh + ky) * kw + kx) * ld;
             for (int l = 0; l < CONV_TN; l++) {
-                int ty = oy[l] - ky, tx = ox0[l] - kx;
-                bool ok = (uint)ty < (uint)out_h && (uint)tx < (uint)out_w;
-                float t = row[ok ? ty * out_w + tx : 0];
+                int ty = ys[l] - ky, tx = xs[l] - kx;
+                int oy = ty, ox = tx;
+                if (stride != 1) {
+                    int cy = max(ty, 0), cx = max(tx, 0);
+                    oy = (cy * magic) >> 16;
+                    ox = (cx * magic) >> 16;
+                }
+                bool ok = ty >= 0 && tx >= 0 && oy * stride == ty && ox * stride == tx &&
+                          oy < out_h && ox < out_w;
+                float t = row[ok ? oy * out_w + ox : 0];
                 sum[l] += ok ? t : 0.0f;
             }
         }
-    for (int ky = 0; ky < kh && stride != 1; ky++) {
-        int ox[CONV_TN], rx[CONV_TN];
-        for (int l = 0; l < CONV_TN; l++) {
-            ox[l] = ox0[l];
-            rx[l] = rx0[l];
-        }
-        for (int kx = 0; kx < kw; kx++) {
-            const __global float *row = cp + (size_t)((ci * kh + ky) * kw + kx) * ld;
-            for (int l = 0; l < CONV_TN; l++) {
-                bool ok = ry[l] == 0 && rx[l] == 0 && (uint)oy[l] < (uint)out_h &&
-                          (uint)ox[l] < (uint)out_w;
-                float t = row[ok ? oy[l] * out_w + ox[l] : 0];
-                sum[l] += ok ? t : 0.0f;
-                if (--rx[l] < 0) { rx[l] += stride; ox[l]--; }
-            }
-        }
-        for (int l = 0; l < CONV_TN; l++)
-            if (--ry[l] < 0) { ry[l] += stride; oy[l]--; }
-    }
     __global float *out = VIEW_PTR(d_in) + (size_t)plane * hw + p0;
     for (int l = 0; l < CONV_TN && p0 + l < hw; l++)
         out[l] = accumulate ? out[l] + sum[l] : sum[l];
+}
+
+/* flipped (c_in, c_out, kh, kw) = weight (c_out, c_in, kh, kw) turned by 180 degrees in
+ * space with the channel roles swapped: the kernel whose stride-1 convolution of d_out is
+ * the input gradient. */
+__kernel void conv2d_flip_weights(VIEW(float, flipped), VIEW(const float, weight), int c_out,
+                                  int c_in, int kh, int kw) {
+    int i = get_global_id(0);
+    if (i >= c_out * c_in * kh * kw) return;
+    int q = i / kw, kx = i - q * kw, q2 = q / kh, ky = q - q2 * kh;
+    int ci = q2 / c_out, co = q2 - ci * c_out;
+    VIEW_PTR(flipped)[i] =
+        VIEW_PTR(weight)[((co * c_in + ci) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx)];
 }

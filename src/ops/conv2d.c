@@ -8,7 +8,7 @@
 #include "ops/gemm_tiles.h"
 
 /* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
-enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1 };
+enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1, SLOT_FLIPPED_WEIGHT = 2 };
 
 int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
 int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
@@ -83,7 +83,9 @@ static GemmLayout nchw_as_matrix(View v, int channels, int pixels) {
     return (GemmLayout){v, pixels, 1, pixels, channels * pixels};
 }
 
-Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
+/* out = conv(in, weight) + beta * out (beta is 0 or 1). */
+static Status forward_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                           float beta) {
     ConvPlan p;
     Status st = plan(device, s, &p);
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
@@ -98,29 +100,36 @@ Status conv2d_forward(Device *device, View out, View in, View weight, const Conv
             GemmLayout a = gemm_layout_plain(weight, p.ksize);
             GemmLayout c = nchw_as_matrix(out_c, s->c_out, p.pixels);
             st = gemm_tiles(device, s->c_out, images * p.pixels, p.ksize, 1.0f, &a, view_of(cols),
-                            0.0f, &c);
+                            beta, &c);
             continue;
         }
         /* Plain patches^T (pixels x ksize) per image. */
         for (int i = 0; st == BC_OK && i < images; i++)
             st = gemm(device, false, true, s->c_out, p.pixels, p.ksize, 1.0f, weight, p.ksize,
-                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 0.0f,
+                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, beta,
                       view_at(out_c, (size_t)i * s->c_out * p.pixels), p.pixels);
     }
+    return st;
+}
+
+Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
+    Status st = forward_into(device, out, in, weight, s, 0.0f);
     return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_forward: ");
 }
 
 static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const Conv2dShape *s,
                          const ConvPlan *p, int images, bool accumulate) {
+    /* col2im_panels divides by a 16-bit reciprocal, exact within these bounds. */
+    bool panels = p->vector && s->stride <= 16 && s->h + s->pad < 4096 && s->w + s->pad < 4096;
     Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", p->vector ? "col2im_panels" : "col2im", &kernel);
+    Status st = kernel_get(device, "conv2d", panels ? "col2im_panels" : "col2im", &kernel);
     if (st != BC_OK) return st;
     KernelArg args[] = {ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld), ARG_I(images),
                         ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h),
                         ARG_I(s->kernel_w), ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h),
                         ARG_I(p->out_w), ARG_I(accumulate)};
     int count = (int)(sizeof args / sizeof *args);
-    if (p->vector) {
+    if (panels) {
         int tn = gemm_tile_n(device), hw = s->h * s->w;
         size_t items = (size_t)images * (size_t)s->c_in * (size_t)((hw + tn - 1) / tn);
         return kernel_launch_1d(device, kernel, items, args, count);
@@ -129,10 +138,41 @@ static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const 
     return kernel_launch(device, kernel, 3, range, NULL, args, count);
 }
 
+/* With stride 1 the input gradient is itself a convolution: of d_out, padded by
+ * kernel - 1 - pad, with the kernel flipped in space and c_in / c_out swapped. On CPU
+ * drivers (CONV_VECTOR) that runs through the fast forward path and skips col2im. */
+static bool backward_data_as_forward(const Conv2dShape *s, const ConvPlan *p) {
+    return p->ours && p->vector && s->stride == 1 && s->kernel_h == s->kernel_w &&
+           s->pad <= s->kernel_h - 1;
+}
+
+static Status backward_data_by_flipped_kernel(Device *device, View d_in, View d_out, View weight,
+                                              const Conv2dShape *s, const ConvPlan *p,
+                                              bool accumulate) {
+    size_t count = (size_t)s->c_out * (size_t)p->ksize;
+    Buffer *flipped;
+    Kernel *kernel;
+    Status st = device_scratch(device, SLOT_FLIPPED_WEIGHT, count * sizeof(float), &flipped);
+    if (st == BC_OK) st = kernel_get(device, "conv2d", "conv2d_flip_weights", &kernel);
+    if (st == BC_OK)
+        st = KERNEL_LAUNCH_1D(device, kernel, count, ARG_VIEW_OF(flipped, 0), ARG_VIEW(weight),
+                              ARG_I(s->c_out), ARG_I(s->c_in), ARG_I(s->kernel_h), ARG_I(s->kernel_w));
+    Conv2dShape t = {.n = s->n, .c_in = s->c_out, .h = p->out_h, .w = p->out_w, .c_out = s->c_in,
+                     .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
+                     .pad = s->kernel_h - 1 - s->pad};
+    if (st == BC_OK)
+        st = forward_into(device, d_in, d_out, view_of(flipped), &t, accumulate ? 1.0f : 0.0f);
+    return st;
+}
+
 Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
                             const Conv2dShape *s, bool accumulate) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && s->n > 0 && backward_data_as_forward(s, &p)) {
+        st = backward_data_by_flipped_kernel(device, d_in, d_out, weight, s, &p, accumulate);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
+    }
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
         int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
         int npos = images * p.pixels;
