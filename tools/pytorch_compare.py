@@ -114,11 +114,19 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-step-profile"))
     a = ap.parse_args()
-    ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
-    print(report)
+    have_torch = True
     try:
         import torch  # noqa: F401
     except ImportError:
+        # Debian's python3-torch belongs to /usr/bin/python3, which a pyenv or venv hides.
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
+                subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
+            os.execv(system, [system] + sys.argv)
+        have_torch = False
+    ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
+    print(report)
+    if not have_torch:
         print("pytorch_compare: PyTorch is not installed (apt-get install python3-torch); "
               "timed byolcl only")
         return 0
