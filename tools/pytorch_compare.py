@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """pytorch_compare.py — the BYOL training step of byolcl's small ResNet in PyTorch on the CPU,
-timed back to back with byolcl's own step (byolcl-step-profile) on the same machine; prints
+timed back to back with byolcl's own step (byolcl-bench --step) on the same machine; prints
 images/s of both and the ratio byolcl / PyTorch.
 
 PyTorch is optional: `apt-get install python3-torch` (Debian) provides it; without it the
@@ -15,10 +15,11 @@ of both views, online forward + backward of both views with the symmetric loss
 the target. Differences: byolcl applies weight decay to conv/linear weights only and
 updates the target's BN running statistics from the online network; PyTorch here decays
 every parameter (torch.optim.SGD has no per-parameter mask without param groups, which
-would not change the cost). Neither side augments: both time the step on fixed views.
+would not change the cost). PyTorch gets fixed views; byolcl-bench --step augments both views on
+the device and reports that time separately, and it is subtracted here.
 
 usage: tools/pytorch_compare.py [--width 16] [--batch 256] [--steps 5] [--threads 2]
-                                [--bench build/byolcl-step-profile]
+                                [--bench build/byolcl-bench]
 """
 import argparse
 import os
@@ -29,14 +30,20 @@ import time
 
 
 def byolcl_step(bench, width, batch, steps):
+    """images/s of byolcl's step without the augmentation (PyTorch's side has none), and the
+    bench's report."""
     if not os.path.exists(bench):
         sys.exit(f"pytorch_compare: {bench} not found (build byolcl first: cmake --build build)")
-    out = subprocess.run([bench, "--width", str(width), "--batch", str(batch), "--steps", str(steps)],
+    out = subprocess.run([bench, "--step", "--arch", "small", "--width", str(width), "--batch", str(batch),
+                          "--steps", str(steps), "--optimizer", "sgd"],
                          check=True, capture_output=True, text=True).stdout
-    m = re.search(r"([0-9.]+) images/s", out)
-    if not m:
-        sys.exit(f"pytorch_compare: no images/s in the output of {bench}:\n{out}")
-    return float(m.group(1)), out.strip()
+    def median_ms(row):
+        m = re.search(r"^small-w\d+ " + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s", out, re.M)
+        if not m:
+            sys.exit(f"pytorch_compare: no '{row}' row in the output of {bench}:\n{out}")
+        return float(m.group(1))
+    step_ms, augment_ms = median_ms("step (wall clock)"), median_ms("augment")
+    return batch / ((step_ms - augment_ms) / 1000.0), out.strip()
 
 
 def torch_step(width, batch, steps, threads):
@@ -112,7 +119,7 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-step-profile"))
+    ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-bench"))
     a = ap.parse_args()
     have_torch = True
     try:
@@ -131,6 +138,7 @@ def main():
               "timed byolcl only")
         return 0
     theirs, version = torch_step(a.width, a.batch, a.steps, a.threads)
+    print(f"byolcl (step without augmentation): small w{a.width}, batch {a.batch}: {ours:.1f} images/s")
     print(f"pytorch {version} ({a.threads} threads): small w{a.width}, batch {a.batch}: {theirs:.1f} images/s")
     print(f"byolcl / pytorch = {ours / theirs:.2f}")
     return 0
