@@ -1,7 +1,8 @@
 /* test_conv2d.c — conv2d forward, backward data and backward weights on the device against
  * the direct double reference (odd shapes, strides, paddings, kernel sizes, views at
  * offsets; our fused GEMM path in one chunk and in many, and the generic path through
- * CLBlast), and finite-difference checks of the reference's backward passes.
+ * CLBlast, each with the element-wise and the panel-at-a-time (CONV_VECTOR) im2col/col2im
+ * kernels), and finite-difference checks of the reference's backward passes.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static const Conv2dShape full_cases[] = {
     {2, 17, 7, 7, 9, 3, 3, 1, 0},   /* pad 0 */
     {3, 1, 13, 10, 8, 7, 7, 2, 3},  /* ImageNet-like stem, not square */
     {2, 20, 6, 5, 33, 3, 3, 1, 1},
+    {2, 3, 10, 8, 5, 5, 3, 3, 2},   /* stride 3, kernel not square */
 };
 static const Conv2dShape small_cases[] = {
     {1, 1, 1, 1, 1, 1, 1, 1, 0},
@@ -30,8 +32,13 @@ static const Conv2dShape small_cases[] = {
     {1, 2, 7, 7, 3, 7, 7, 1, 3},
 };
 
-typedef enum { MODE_OURS, MODE_OURS_CHUNKED, MODE_GENERIC, MODE_COUNT } Mode;
-static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)"};
+typedef enum {
+    MODE_OURS, MODE_OURS_CHUNKED, MODE_GENERIC,
+    MODE_OURS_VECTOR, MODE_OURS_VECTOR_CHUNKED, MODE_GENERIC_VECTOR, MODE_COUNT
+} Mode;
+static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)",
+                                   "ours, panel kernels", "ours, panel kernels, one image per chunk",
+                                   "generic (CLBlast), panel col2im"};
 
 /* See test_gemm.c: oclgrind mis-tracks buffers created after a release. */
 static int reserve_scratch(void **state) {
@@ -44,9 +51,11 @@ static int reserve_scratch(void **state) {
 
 static void set_mode(Mode mode) {
     Device *dev = test_device();
-    TEST_CHECK(device_profile_set(dev, "GEMM_PATH", mode == MODE_GENERIC ? GEMM_PATH_CLBLAST
-                                                                          : GEMM_PATH_OURS));
-    TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", mode == MODE_OURS_CHUNKED ? 1 : 65536));
+    bool generic = mode == MODE_GENERIC || mode == MODE_GENERIC_VECTOR;
+    bool chunked = mode == MODE_OURS_CHUNKED || mode == MODE_OURS_VECTOR_CHUNKED;
+    TEST_CHECK(device_profile_set(dev, "GEMM_PATH", generic ? GEMM_PATH_CLBLAST : GEMM_PATH_OURS));
+    TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", chunked ? 1 : 65536));
+    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", mode >= MODE_OURS_VECTOR));
 }
 
 static size_t in_count(const Conv2dShape *s) { return (size_t)s->n * s->c_in * s->h * s->w; }
@@ -135,12 +144,16 @@ static void test_conv2d_matches_reference(void **state) {
     Device *dev = test_device();
     int path = device_profile_get(dev, "GEMM_PATH", 0);
     int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB", 65536);
+    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
     for (int mode = 0; mode < MODE_COUNT; mode++) {
+        /* oclgrind is slow: the chunked and the generic panel modes add no kernel there. */
+        if (test_small() && (mode == MODE_OURS_CHUNKED || mode == MODE_GENERIC_VECTOR)) continue;
         set_mode((Mode)mode);
         for (size_t i = 0; i < count; i++) check_case(&cases[i], (Mode)mode, 100 * i + 10 * mode + 1);
     }
     TEST_CHECK(device_profile_set(dev, "GEMM_PATH", path));
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", scratch_kb));
+    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
 }
 
 /* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */

@@ -180,9 +180,12 @@ typedef struct {
     const char *kernel_name; /* owned by the device */
     int launches;
     double total_ms, min_ms;
+    double median_ms; /* of this kernel's launches (the mean of the middle two when even) */
 } KernelTiming;
 /* Waits for the queue, folds the recorded events into one row per kernel name (sorted by
- * total time, descending) and forgets them. Free *out with free(). */
+ * total time, descending) and forgets them. Free *out with free(). A CLBlast GEMM counts as
+ * one launch named "clblast_sgemm", timed from the end of the work queued before it to the
+ * end of its last kernel (CLBlast may run several). */
 Status device_collect_timings(Device *device, KernelTiming **out, int *count);
 
 /* ---- GEMM through CLBlast (row-major; the device profile decides who calls it) ---- */

@@ -42,6 +42,7 @@ typedef struct {
 typedef struct {
     cl_event event;
     const Kernel *kernel;
+    cl_event since; /* NULL, or a marker whose end starts the span (multi-kernel calls) */
 } LaunchEvent;
 
 struct Device {
@@ -77,6 +78,10 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info);
 void profile_load_overlay(DeviceProfile *profile, const char *cache_dir, const DeviceInfo *info);
 /* "-D BC_KEY=value ..." appended to `out`. */
 void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap);
+
+/* launch.c: records a profiling event (takes ownership of `event` and `since`, which may be
+ * NULL) to be folded into device_collect_timings under kernel->name. */
+Status device_remember_event(Device *device, cl_event event, cl_event since, const Kernel *kernel);
 
 /* program.c: releases built programs and kernels (after the profile changed). */
 void device_forget_programs(Device *device);

@@ -33,18 +33,19 @@ static Status set_args(Kernel *kernel, const KernelArg *args, int arg_count) {
     return BC_OK;
 }
 
-static Status remember_event(Device *device, cl_event event, const Kernel *kernel) {
+Status device_remember_event(Device *device, cl_event event, cl_event since, const Kernel *kernel) {
     if (device->event_count == device->event_cap) {
         int cap = device->event_cap ? 2 * device->event_cap : 256;
         LaunchEvent *bigger = realloc(device->events, (size_t)cap * sizeof *bigger);
         if (!bigger) {
             clReleaseEvent(event);
+            if (since) clReleaseEvent(since);
             return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory recording profiling events");
         }
         device->events = bigger;
         device->event_cap = cap;
     }
-    device->events[device->event_count++] = (LaunchEvent){event, kernel};
+    device->events[device->event_count++] = (LaunchEvent){event, kernel, since};
     return BC_OK;
 }
 
@@ -68,7 +69,7 @@ Status kernel_launch(Device *device, Kernel *kernel, unsigned dims, const size_t
                               : BC_ERR_OPENCL,
                           "kernel %s: ", kernel->name);
     }
-    return device->profiling ? remember_event(device, event, kernel) : BC_OK;
+    return device->profiling ? device_remember_event(device, event, NULL, kernel) : BC_OK;
 }
 
 Status kernel_launch_1d(Device *device, Kernel *kernel, size_t n, const KernelArg *args,
@@ -84,35 +85,68 @@ static int by_total_descending(const void *a, const void *b) {
     return (ta < tb) - (ta > tb);
 }
 
+static int by_value_ascending(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Start and end of one recorded launch in ns; a span starts where its marker ended. */
+static Status event_span(const LaunchEvent *e, cl_ulong *start, cl_ulong *end) {
+    cl_int c1 = e->since ? clGetEventProfilingInfo(e->since, CL_PROFILING_COMMAND_END, sizeof *start, start, NULL)
+                         : clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_START, sizeof *start, start, NULL);
+    cl_int c2 = clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof *end, end, NULL);
+    if (c1 != CL_SUCCESS || c2 != CL_SUCCESS)
+        return cl_fail(c1 != CL_SUCCESS ? c1 : c2, "clGetEventProfilingInfo", __FILE__, __LINE__);
+    if (*end < *start) *end = *start;
+    return BC_OK;
+}
+
+/* Median of the launches of row `row` (ms[i] belongs to row_of[i]); `work` holds count doubles. */
+static double median_of_row(const double *ms, const int *row_of, int count, int row, double *work) {
+    int n = 0;
+    for (int i = 0; i < count; i++)
+        if (row_of[i] == row) work[n++] = ms[i];
+    if (n == 0) return 0.0;
+    qsort(work, (size_t)n, sizeof *work, by_value_ascending);
+    return n % 2 ? work[n / 2] : 0.5 * (work[n / 2 - 1] + work[n / 2]);
+}
+
 Status device_collect_timings(Device *device, KernelTiming **out, int *count) {
     *out = NULL;
     *count = 0;
     CL_CHECK(clFinish(device->queue));
-    KernelTiming *rows = calloc((size_t)device->event_count + 1, sizeof *rows);
-    if (!rows) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t events = (size_t)device->event_count + 1;
+    KernelTiming *rows = calloc(events, sizeof *rows);
+    double *ms_of = malloc(events * sizeof *ms_of), *work = malloc(events * sizeof *work);
+    int *row_of = malloc(events * sizeof *row_of);
+    Status st = rows && ms_of && work && row_of ? BC_OK
+                                                : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     int n = 0;
-    Status st = BC_OK;
     for (int i = 0; i < device->event_count; i++) {
+        const LaunchEvent *e = &device->events[i];
         cl_ulong start = 0, end = 0;
-        cl_event e = device->events[i].event;
-        if (st == BC_OK) {
-            cl_int c1 = clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL);
-            cl_int c2 = clGetEventProfilingInfo(e, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL);
-            if (c1 != CL_SUCCESS || c2 != CL_SUCCESS)
-                st = cl_fail(c1 != CL_SUCCESS ? c1 : c2, "clGetEventProfilingInfo", __FILE__, __LINE__);
-        }
-        clReleaseEvent(e);
+        if (st == BC_OK) st = event_span(e, &start, &end);
+        clReleaseEvent(e->event);
+        if (e->since) clReleaseEvent(e->since);
         if (st != BC_OK) continue;
         double ms = (double)(end - start) * 1e-6;
-        const char *name = device->events[i].kernel->name;
+        const char *name = e->kernel->name;
         int row = 0;
         while (row < n && strcmp(rows[row].kernel_name, name) != 0) row++;
-        if (row == n) rows[n++] = (KernelTiming){name, 0, 0.0, ms};
+        if (row == n) rows[n++] = (KernelTiming){name, 0, 0.0, ms, 0.0};
         rows[row].launches++;
         rows[row].total_ms += ms;
         if (ms < rows[row].min_ms) rows[row].min_ms = ms;
+        ms_of[i] = ms;
+        row_of[i] = row;
     }
+    int recorded = device->event_count;
     device->event_count = 0;
+    if (st == BC_OK)
+        for (int r = 0; r < n; r++) rows[r].median_ms = median_of_row(ms_of, row_of, recorded, r, work);
+    free(ms_of);
+    free(work);
+    free(row_of);
     if (st != BC_OK) {
         free(rows);
         return st;

@@ -3,10 +3,12 @@
  * the patches are written straight into its packed-panel layout and NCHW tensors are read
  * and written in place (one GEMM per chunk); with CLBlast the patches are plain and each
  * image gets its own GEMM. */
+#include <string.h>
+
 #include "ops/gemm_tiles.h"
 
 /* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
-enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1 };
+enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1, SLOT_FLIPPED_WEIGHT = 2 };
 
 int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
 int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
@@ -16,6 +18,7 @@ typedef struct {
     int chunk;                       /* images per GEMM */
     bool ours;                       /* our GEMM (fused layouts) or the generic path */
     int lanes;                       /* panel width of the patch matrix (1 = plain) */
+    bool vector;                     /* CONV_VECTOR: the panel-at-a-time CPU kernels */
 } ConvPlan;
 
 static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
@@ -33,6 +36,7 @@ static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
     p->pixels = p->out_h * p->out_w;
     p->ours = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) != GEMM_PATH_CLBLAST;
     p->lanes = p->ours ? gemm_tile_n(device) : 1;
+    p->vector = device_profile_get(device, "CONV_VECTOR", 0) != 0;
     /* Bounded by CONV_SCRATCH_KB of patches (+ one panel of padding). */
     size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB", 65536) << 10;
     size_t per_image = (size_t)p->ksize * (size_t)p->pixels * sizeof(float);
@@ -49,19 +53,28 @@ static size_t patch_floats(const ConvPlan *p, int images) {
     return a > b ? a : b;
 }
 
+enum { CONV_POS_CHUNK = 32 }; /* as in cl/conv2d.cl */
+
 static Status run_im2col(Device *device, Buffer *cols, View in, const Conv2dShape *s,
                          const ConvPlan *p, int images, bool by_pixel) {
-    Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", "im2col", &kernel);
-    if (st != BC_OK) return st;
     int npos = images * p->pixels;
     int rows = by_pixel ? p->ksize : npos, qs = by_pixel ? npos : p->ksize;
-    size_t items = (size_t)((qs + p->lanes - 1) / p->lanes) * (size_t)p->lanes * (size_t)rows;
-    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(cols, 0), ARG_VIEW(in),
-                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
-                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
-                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(p->lanes),
-                            ARG_I(by_pixel));
+    size_t panels = (size_t)((qs + p->lanes - 1) / p->lanes);
+    const char *name = "im2col";
+    size_t items = panels * (size_t)rows;
+    if (p->vector && p->lanes > 1) { /* the panel kernels take their width from GEMM_TILE_N */
+        name = by_pixel ? "im2col_panels_by_pixel" : "im2col_panels_by_pos";
+        items = by_pixel ? panels : panels * (size_t)((npos + CONV_POS_CHUNK - 1) / CONV_POS_CHUNK);
+    }
+    Kernel *kernel;
+    Status st = kernel_get(device, "conv2d", name, &kernel);
+    if (st != BC_OK) return st;
+    KernelArg args[] = {ARG_VIEW_OF(cols, 0), ARG_VIEW(in), ARG_I(images), ARG_I(s->c_in),
+                        ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h), ARG_I(s->kernel_w),
+                        ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w),
+                        ARG_I(p->lanes), ARG_I(by_pixel)};
+    int count = (int)(sizeof args / sizeof *args);
+    return kernel_launch_1d(device, kernel, items, args, strcmp(name, "im2col") == 0 ? count : count - 2);
 }
 
 /* An NCHW tensor of `images` images with `channels` channels as a grouped matrix
@@ -70,7 +83,9 @@ static GemmLayout nchw_as_matrix(View v, int channels, int pixels) {
     return (GemmLayout){v, pixels, 1, pixels, channels * pixels};
 }
 
-Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
+/* out = conv(in, weight) + beta * out (beta is 0 or 1). */
+static Status forward_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                           float beta) {
     ConvPlan p;
     Status st = plan(device, s, &p);
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
@@ -85,34 +100,79 @@ Status conv2d_forward(Device *device, View out, View in, View weight, const Conv
             GemmLayout a = gemm_layout_plain(weight, p.ksize);
             GemmLayout c = nchw_as_matrix(out_c, s->c_out, p.pixels);
             st = gemm_tiles(device, s->c_out, images * p.pixels, p.ksize, 1.0f, &a, view_of(cols),
-                            0.0f, &c);
+                            beta, &c);
             continue;
         }
         /* Plain patches^T (pixels x ksize) per image. */
         for (int i = 0; st == BC_OK && i < images; i++)
             st = gemm(device, false, true, s->c_out, p.pixels, p.ksize, 1.0f, weight, p.ksize,
-                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 0.0f,
+                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, beta,
                       view_at(out_c, (size_t)i * s->c_out * p.pixels), p.pixels);
     }
+    return st;
+}
+
+Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
+    Status st = forward_into(device, out, in, weight, s, 0.0f);
     return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_forward: ");
 }
 
 static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const Conv2dShape *s,
                          const ConvPlan *p, int images, bool accumulate) {
+    /* col2im_panels divides by a 16-bit reciprocal, exact within these bounds. */
+    bool panels = p->vector && s->stride <= 16 && s->h + s->pad < 4096 && s->w + s->pad < 4096;
     Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", "col2im", &kernel);
+    Status st = kernel_get(device, "conv2d", panels ? "col2im_panels" : "col2im", &kernel);
     if (st != BC_OK) return st;
-    size_t items = (size_t)images * s->c_in * s->h * s->w;
-    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld),
-                            ARG_I(images), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w),
-                            ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride),
-                            ARG_I(s->pad), ARG_I(p->out_h), ARG_I(p->out_w), ARG_I(accumulate));
+    KernelArg args[] = {ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld), ARG_I(images),
+                        ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h),
+                        ARG_I(s->kernel_w), ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h),
+                        ARG_I(p->out_w), ARG_I(accumulate)};
+    int count = (int)(sizeof args / sizeof *args);
+    if (panels) {
+        int tn = gemm_tile_n(device), hw = s->h * s->w;
+        size_t items = (size_t)images * (size_t)s->c_in * (size_t)((hw + tn - 1) / tn);
+        return kernel_launch_1d(device, kernel, items, args, count);
+    }
+    size_t range[3] = {(size_t)s->w, (size_t)s->h, (size_t)images * (size_t)s->c_in};
+    return kernel_launch(device, kernel, 3, range, NULL, args, count);
+}
+
+/* With stride 1 the input gradient is itself a convolution: of d_out, padded by
+ * kernel - 1 - pad, with the kernel flipped in space and c_in / c_out swapped. On CPU
+ * drivers (CONV_VECTOR) that runs through the fast forward path and skips col2im. */
+static bool backward_data_as_forward(const Conv2dShape *s, const ConvPlan *p) {
+    return p->ours && p->vector && s->stride == 1 && s->kernel_h == s->kernel_w &&
+           s->pad <= s->kernel_h - 1;
+}
+
+static Status backward_data_by_flipped_kernel(Device *device, View d_in, View d_out, View weight,
+                                              const Conv2dShape *s, const ConvPlan *p,
+                                              bool accumulate) {
+    size_t count = (size_t)s->c_out * (size_t)p->ksize;
+    Buffer *flipped;
+    Kernel *kernel;
+    Status st = device_scratch(device, SLOT_FLIPPED_WEIGHT, count * sizeof(float), &flipped);
+    if (st == BC_OK) st = kernel_get(device, "conv2d", "conv2d_flip_weights", &kernel);
+    if (st == BC_OK)
+        st = KERNEL_LAUNCH_1D(device, kernel, count, ARG_VIEW_OF(flipped, 0), ARG_VIEW(weight),
+                              ARG_I(s->c_out), ARG_I(s->c_in), ARG_I(s->kernel_h), ARG_I(s->kernel_w));
+    Conv2dShape t = {.n = s->n, .c_in = s->c_out, .h = p->out_h, .w = p->out_w, .c_out = s->c_in,
+                     .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
+                     .pad = s->kernel_h - 1 - s->pad};
+    if (st == BC_OK)
+        st = forward_into(device, d_in, d_out, view_of(flipped), &t, accumulate ? 1.0f : 0.0f);
+    return st;
 }
 
 Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
                             const Conv2dShape *s, bool accumulate) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && s->n > 0 && backward_data_as_forward(s, &p)) {
+        st = backward_data_by_flipped_kernel(device, d_in, d_out, weight, s, &p, accumulate);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
+    }
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
         int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
         int npos = images * p.pixels;

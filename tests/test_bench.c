@@ -1,0 +1,116 @@
+/* test_bench.c — byolcl-bench's own correctness checks on tiny sizes (--quick --check-only:
+ * every measured kernel against plain-C formulas, every tuner candidate against the
+ * references, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
+ * is asserted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "test_util.h"
+
+/* Runs byolcl-bench with `args`; returns its exit code and its stdout (malloc'd). */
+static int run_bench(const char *args, char **output) {
+    const char *dir = getenv("BYOLCL_BINARY_DIR");
+    if (!dir) fail_msg("BYOLCL_BINARY_DIR is not set (ctest sets it)");
+    const char *device = getenv("BYOLCL_TEST_DEVICE");
+    char command[4096];
+    snprintf(command, sizeof command, "'%s/byolcl-bench' --device '%s' %s 2>&1", dir,
+             device && device[0] ? device : "auto", args);
+    FILE *pipe = popen(command, "r");
+    if (!pipe) fail_msg("cannot run %s", command);
+    size_t cap = 1 << 16, used = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t got;
+    while ((got = fread(text + used, 1, cap - used - 1, pipe)) > 0) {
+        used += got;
+        if (used + 1 == cap) {
+            cap *= 2;
+            text = realloc(text, cap);
+            assert_non_null(text);
+        }
+    }
+    text[used] = '\0';
+    int status = pclose(pipe);
+    *output = text;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int checks_passed(const char *output) {
+    const char *line = strstr(output, "checks: ");
+    int n = -1;
+    if (line) sscanf(line, "checks: %d passed", &n);
+    return n;
+}
+
+static void test_every_section_checks_out(void **state) {
+    (void)state;
+    char *out;
+    int code = run_bench("--quick --check-only", &out);
+    if (code != 0) fail_msg("byolcl-bench --quick --check-only exited with %d:\n%s", code, out);
+    assert_non_null(strstr(out, "device: "));
+    /* Peak kernels, every GEMM implementation, the conv passes, layers, optimizer, augment. */
+    assert_true(checks_passed(out) > 100);
+    free(out);
+}
+
+static void test_tuner_candidates_check_out(void **state) {
+    (void)state;
+    char *out;
+    int code = run_bench("--quick --check-only --tune", &out);
+    if (code != 0) fail_msg("byolcl-bench --tune --check-only exited with %d:\n%s", code, out);
+    assert_true(checks_passed(out) > 10);
+    free(out);
+}
+
+static void test_training_step_checks_out(void **state) {
+    (void)state;
+    char *out;
+    int code = run_bench("--quick --check-only --step --width 16 --batch 3", &out);
+    if (code != 0) fail_msg("byolcl-bench --step --check-only exited with %d:\n%s", code, out);
+    /* the peak kernels and the step (its loss is finite and in [0, 8], else the exit code says so) */
+    assert_true(checks_passed(out) > 0);
+    free(out);
+}
+
+static void test_json_has_the_measured_rows(void **state) {
+    (void)state;
+    char path[] = "/tmp/byolcl-bench-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char args[256], *out;
+    snprintf(args, sizeof args, "--quick --runs 1 --filter relu --json %s", path);
+    int code = run_bench(args, &out);
+    if (code != 0) fail_msg("byolcl-bench %s exited with %d:\n%s", args, code, out);
+    FILE *f = fdopen(fd, "r");
+    char json[1 << 15];
+    size_t n = fread(json, 1, sizeof json - 1, f);
+    json[n] = '\0';
+    fclose(f);
+    remove(path);
+    assert_non_null(strstr(json, "\"peak_gflops\""));
+    assert_non_null(strstr(json, "\"name\": \"small-w16 relu fwd\""));
+    assert_null(strstr(json, "batchnorm")); /* the filter kept only ReLU rows */
+    assert_true(json[0] == '{' && json[n - 2] == '}');
+    free(out);
+}
+
+static void test_bad_flag_is_a_usage_error(void **state) {
+    (void)state;
+    char *out;
+    assert_int_equal(run_bench("--no-such-flag", &out), 2);
+    assert_non_null(strstr(out, "--no-such-flag"));
+    free(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_section_checks_out),
+        cmocka_unit_test(test_tuner_candidates_check_out),
+        cmocka_unit_test(test_training_step_checks_out),
+        cmocka_unit_test(test_json_has_the_measured_rows),
+        cmocka_unit_test(test_bad_flag_is_a_usage_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

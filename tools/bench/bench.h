@@ -1,0 +1,100 @@
+/* bench.h — byolcl-bench: shared state of one run (device, measured peak, options, rows)
+ * and the sections, each a function that checks and times one family of kernels. */
+#ifndef BYOLCL_BENCH_H
+#define BYOLCL_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "byolcl/device.h"
+
+typedef enum { RATE_NONE = 0, RATE_FLOPS, RATE_BYTES } RateKind;
+
+/* One measured line of the table. */
+typedef struct {
+    char section[16];
+    char name[96];
+    char shape[80];
+    char impl[48];
+    double median_ms, min_ms;
+    int runs;
+    RateKind rate_kind;
+    double work; /* floating-point operations or bytes per run */
+    bool host;   /* timed on the host (OpenBLAS, a step's wall clock), not by device events */
+    double share;        /* --step: fraction of the step's wall-clock time (0: not a share) */
+    double images_per_s; /* --step: the step's throughput (0: not a step total) */
+} BenchRow;
+
+typedef struct {
+    Device *device;
+    const char *selector;
+    const char *filter; /* NULL: everything */
+    bool quick;         /* CI-sized shapes and runs */
+    bool check_only;    /* correctness checks only: no timing, no table of times */
+    int max_runs;       /* timed runs per row (after warm-up), at most */
+    double budget_ms;   /* per row: fewer runs when one run is slow, never fewer than 3 */
+    double peak_gflops, peak_gbs;
+    FILE *table;        /* where the table goes (NULL when only JSON is written) */
+    BenchRow *rows;
+    int row_count, row_cap;
+    int checks_passed;
+    uint64_t seed;
+    char pending_section[16], printed_section[16];
+    char pending_note[160];
+} Bench;
+
+/* ---- bench_report.c ---- */
+/* True when the case "section/name" passes --filter (case-insensitive substring). */
+bool bench_selected(const Bench *b, const char *section, const char *name);
+/* Sets the note printed in the section's header (printed with its first row). */
+void bench_section_header(Bench *b, const char *section, const char *note);
+/* Appends a row and prints it to the table. */
+Status bench_add_row(Bench *b, const BenchRow *row);
+Status bench_write_json(const Bench *b, FILE *out);
+/* The row's rate in GFLOP/s or GB/s, and as a fraction of the measured peak. */
+double bench_row_rate(const BenchRow *row);
+double bench_row_fraction(const Bench *b, const BenchRow *row);
+
+/* ---- bench_timing.c ---- */
+typedef Status (*BenchOp)(Device *device, void *context);
+typedef struct {
+    double median_ms, min_ms;
+    int runs;
+} BenchTime;
+/* Runs `op` up to b->max_runs times (at least 3 unless one run takes seconds; fewer than
+ * max_runs once b->budget_ms is spent), each timed as the sum of the device time of every kernel it launched (profiling
+ * events). The caller has run `op` once already (its check): that is the warm-up. */
+Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out);
+/* The same with the host's monotonic clock around a synchronous call (OpenBLAS). */
+Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out);
+/* Times `op` and adds a row for it. */
+Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context);
+
+/* ---- bench_data.c: random data and spot checks against plain-C formulas ---- */
+float *bench_random(Bench *b, size_t n, float lo, float hi); /* malloc'd; NULL when out of memory */
+Status bench_upload_random(Bench *b, size_t n, float lo, float hi, Buffer **buffer, float **host);
+Status bench_download(Device *device, const Buffer *buffer, size_t n, float **host);
+/* got vs want (computed in double) with a tolerance scaled by `magnitude` (the sum of the
+ * absolute products that formed want). */
+Status bench_expect_close(Bench *b, const char *what, size_t index, float got, double want,
+                          double magnitude);
+
+/* ---- sections ---- */
+Status bench_peak(Bench *b);
+Status bench_gemm(Bench *b);
+Status bench_conv(Bench *b);
+Status bench_layers(Bench *b);
+Status bench_optimizer(Bench *b);
+Status bench_augment(Bench *b);
+Status bench_tune(Bench *b, bool wide);
+
+typedef struct {
+    const char *arch;      /* small | resnet18 | resnet50 */
+    const char *optimizer; /* sgd | lars */
+    int width;             /* 0: both 16 and 32 for small, 64 for the ResNets */
+    int batch, image_size, channels, steps;
+} BenchStepOptions;
+Status bench_step(Bench *b, const BenchStepOptions *options);
+
+#endif

@@ -1,0 +1,185 @@
+/* bench_step.c — byolcl-bench --step: whole BYOL training steps (both views augmented on the
+ * device from a uint8 batch, target forward on both views, online forward and backward per
+ * view, optimizer, EMA) timed by the wall clock and broken down by kernel kind from the
+ * profiling events: where a step's time goes, how much of it is outside kernels, images/s. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "byol/byol_model.h"
+#include "byolcl/augment.h"
+#include "util/clock.h"
+
+/* Kernel kinds, matched by kernel-name substrings in order (first match wins). */
+static const struct {
+    const char *kind;
+    const char *patterns[8];
+} kinds[] = {
+    {"gemm", {"gemm_", "clblast", NULL}},
+    {"im2col", {"im2col", NULL}},
+    {"col2im", {"col2im", NULL}},
+    {"batchnorm", {"batchnorm", NULL}},
+    {"relu", {"relu", NULL}},
+    {"residual add", {"residual", NULL}},
+    {"pooling", {"pool", NULL}},
+    {"linear bias", {"bias_add", "column_sums", NULL}},
+    {"loss", {"loss", "l2_normalize", "softmax", "mean_of_rows", NULL}},
+    {"optimizer", {"sgd", "lars", "nonfinite", "fill_", "scale_", "axpy", NULL}},
+    {"ema", {"ema", NULL}},
+    {"augment", {"augment", NULL}},
+};
+enum { KIND_COUNT = sizeof kinds / sizeof kinds[0], KIND_OTHER = KIND_COUNT };
+
+static int kind_of(const char *kernel_name) {
+    for (int k = 0; k < KIND_COUNT; k++)
+        for (int p = 0; kinds[k].patterns[p]; p++)
+            if (strstr(kernel_name, kinds[k].patterns[p])) return k;
+    return KIND_OTHER;
+}
+
+typedef struct {
+    ByolModel model;
+    AugmentConfig augment;
+    OptimizerConfig optimizer;
+    Buffer *images;
+    int size, channels, step;
+} StepRun;
+
+static Status run_step(Device *device, StepRun *r) {
+    Status st = BC_OK;
+    for (int view = 0; st == BC_OK && view < 2; view++)
+        st = augment_batch(device, &r->augment, view, 1, 0, r->step, view_of(r->model.views[view]), r->images,
+                           r->model.batch, r->size, r->size, r->channels);
+    if (st == BC_OK) st = byol_model_step(&r->model, &r->optimizer, 0.05, 0.996);
+    r->step++;
+    return st;
+}
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *x, int n) {
+    qsort(x, (size_t)n, sizeof *x, by_value);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static double min_of(const double *x, int n) {
+    double m = x[0];
+    for (int i = 1; i < n; i++) m = x[i] < m ? x[i] : m;
+    return m;
+}
+
+static Status add_step_row(Bench *b, const char *label, const char *name, const char *shape, double *ms,
+                           int steps, double step_ms, double images_per_s) {
+    BenchRow row = {.section = "step", .rate_kind = RATE_NONE, .runs = steps, .host = step_ms < 0};
+    snprintf(row.name, sizeof row.name, "%s %s", label, name);
+    snprintf(row.shape, sizeof row.shape, "%s", shape);
+    row.min_ms = min_of(ms, steps);
+    row.median_ms = median_of(ms, steps);
+    if (images_per_s > 0) {
+        row.images_per_s = images_per_s;
+        snprintf(row.impl, sizeof row.impl, "%.1f images/s", images_per_s);
+    } else {
+        row.share = step_ms > 0 ? row.median_ms / step_ms : 0;
+        snprintf(row.impl, sizeof row.impl, "%.1f%% of the step", 100.0 * row.share);
+    }
+    return bench_add_row(b, &row);
+}
+
+static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
+    StepRun r = {.size = o->image_size, .channels = o->channels};
+    ArchKind arch;
+    Status st = arch_parse(o->arch, &arch);
+    if (st != BC_OK) return st;
+    EncoderConfig encoder;
+    encoder_config_defaults(&encoder, arch, o->channels, o->image_size);
+    if (width > 0) encoder.width = width;
+    bool small = arch == ARCH_SMALL;
+    HeadConfig projector = {small ? 512 : 4096, small ? 128 : 256}, predictor = projector;
+    augment_config_default(&r.augment);
+    st = optimizer_kind_parse(o->optimizer, &r.optimizer.kind);
+    if (st != BC_OK) return st;
+    r.optimizer = optimizer_config_default(r.optimizer.kind);
+    char label[48], shape[80];
+    snprintf(label, sizeof label, "%s-w%d", arch_name(arch), encoder.width);
+    snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s", o->batch, o->image_size, o->image_size, o->channels,
+             optimizer_kind_name(r.optimizer.kind));
+    if (!bench_selected(b, "step", label)) return BC_OK;
+    int steps = o->steps > 0 ? o->steps : b->quick ? 1 : 3;
+    size_t pixels = (size_t)o->batch * o->image_size * o->image_size * o->channels;
+    uint8_t *images = malloc(pixels ? pixels : 1);
+    double *wall = calloc((size_t)steps, sizeof *wall), *kernels = calloc((size_t)steps, sizeof *kernels);
+    double *by_kind = calloc((size_t)steps * (KIND_COUNT + 1), sizeof *by_kind);
+    if (!images || !wall || !kernels || !by_kind) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    float *noise = st == BC_OK ? bench_random(b, pixels, 0.0f, 255.0f) : NULL;
+    for (size_t i = 0; noise && i < pixels; i++) images[i] = (uint8_t)noise[i];
+    free(noise);
+    if (st == BC_OK) st = byol_model_create(b->device, &encoder, &projector, &predictor, o->batch, 5, &r.model);
+    bool created = st == BC_OK;
+    if (st == BC_OK) st = buffer_create(b->device, pixels ? pixels : 1, &r.images);
+    if (st == BC_OK) st = buffer_write(b->device, r.images, 0, pixels, images);
+    /* Warm-up step (kernel builds, first touches), then the check: a finite loss in [0, 8]. */
+    KernelTiming *rows = NULL;
+    int count = 0;
+    if (st == BC_OK) st = run_step(b->device, &r);
+    double loss = NAN;
+    if (st == BC_OK) st = byol_model_read_loss(&r.model, &loss);
+    if (st == BC_OK && !(loss >= 0.0 && loss <= 8.0))
+        st = error_set(BC_ERR_NUMERIC, "check failed: %s step loss is %g, outside [0, 8]", label, loss);
+    if (st == BC_OK) b->checks_passed++;
+    if (st == BC_OK) st = device_collect_timings(b->device, &rows, &count);
+    free(rows);
+    rows = NULL;
+    for (int s = 0; st == BC_OK && !b->check_only && s < steps; s++) {
+        double t0 = clock_seconds();
+        st = run_step(b->device, &r);
+        if (st == BC_OK) st = device_finish(b->device);
+        wall[s] = (clock_seconds() - t0) * 1e3;
+        if (st == BC_OK) st = device_collect_timings(b->device, &rows, &count);
+        for (int i = 0; st == BC_OK && i < count; i++) {
+            kernels[s] += rows[i].total_ms;
+            by_kind[(size_t)s * (KIND_COUNT + 1) + kind_of(rows[i].kernel_name)] += rows[i].total_ms;
+        }
+        free(rows);
+        rows = NULL;
+    }
+    if (st == BC_OK && !b->check_only) {
+        double step_ms = median_of(wall, steps);
+        bench_section_header(b, "step", "one BYOL step (both views augmented, SGD/LARS, EMA); kernel time by kind");
+        double *column = malloc((size_t)steps * sizeof *column);
+        if (!column) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+        for (int k = 0; st == BC_OK && k <= KIND_COUNT; k++) {
+            for (int s = 0; s < steps; s++) column[s] = by_kind[(size_t)s * (KIND_COUNT + 1) + k];
+            if (min_of(column, steps) == 0 && median_of(column, steps) == 0) continue;
+            st = add_step_row(b, label, k < KIND_COUNT ? kinds[k].kind : "other", shape, column, steps, step_ms, 0);
+        }
+        for (int s = 0; st == BC_OK && s < steps; s++) column[s] = wall[s] - kernels[s];
+        if (st == BC_OK) st = add_step_row(b, label, "outside kernels", shape, column, steps, step_ms, 0);
+        if (st == BC_OK) st = add_step_row(b, label, "all kernels", shape, kernels, steps, step_ms, 0);
+        if (st == BC_OK) st = add_step_row(b, label, "step (wall clock)", shape, wall, steps, -1, o->batch / (step_ms * 1e-3));
+        free(column);
+    }
+    free(images);
+    free(wall);
+    free(kernels);
+    free(by_kind);
+    buffer_release(r.images);
+    if (created) byol_model_destroy(&r.model);
+    return st == BC_OK ? BC_OK : error_wrap(st, "step %s: ", label);
+}
+
+Status bench_step(Bench *b, const BenchStepOptions *o) {
+    if (o->width > 0) return bench_one_step(b, o, o->width);
+    ArchKind arch;
+    Status st = arch_parse(o->arch, &arch);
+    if (st != BC_OK) return st;
+    if (arch != ARCH_SMALL) return bench_one_step(b, o, 0);
+    /* The small ResNet at both widths the speed targets name. */
+    st = bench_one_step(b, o, 16);
+    if (st == BC_OK) st = bench_one_step(b, o, 32);
+    return st;
+}

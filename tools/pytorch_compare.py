@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""pytorch_compare.py — the BYOL training step of byolcl's small ResNet in PyTorch on the CPU,
+timed back to back with byolcl's own step (byolcl-bench --step) on the same machine; prints
+images/s of both and the ratio byolcl / PyTorch.
+
+PyTorch is optional: `apt-get install python3-torch` (Debian) provides it; without it the
+script says so and exits 0 after timing byolcl alone.
+
+Same step on both sides: small ResNet (stem 3x3 conv 1->w + BN + ReLU; one basic block per
+stage at widths w, 2w, 4w, stride 2 at stages 2 and 3 with 1x1 conv + BN projection
+shortcuts; global average pool), projector and predictor Linear(4w->512) + BN1d + ReLU +
+Linear(512->128), batch B, two views, target forward (BN in training mode, no gradient)
+of both views, online forward + backward of both views with the symmetric loss
+2 - 2 cos(p, z'), SGD momentum 0.9 with weight decay 1.5e-6 on every parameter, EMA of
+the target. Differences: byolcl applies weight decay to conv/linear weights only and
+updates the target's BN running statistics from the online network; PyTorch here decays
+every parameter (torch.optim.SGD has no per-parameter mask without param groups, which
+would not change the cost). PyTorch gets fixed views; byolcl-bench --step augments both views on
+the device and reports that time separately, and it is subtracted here.
+
+usage: tools/pytorch_compare.py [--width 16] [--batch 256] [--steps 5] [--threads 2]
+                                [--bench build/byolcl-bench]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+def byolcl_step(bench, width, batch, steps):
+    """images/s of byolcl's step without the augmentation (PyTorch's side has none), and the
+    bench's report."""
+    if not os.path.exists(bench):
+        sys.exit(f"pytorch_compare: {bench} not found (build byolcl first: cmake --build build)")
+    out = subprocess.run([bench, "--step", "--arch", "small", "--width", str(width), "--batch", str(batch),
+                          "--steps", str(steps), "--optimizer", "sgd"],
+                         check=True, capture_output=True, text=True).stdout
+    def median_ms(row):
+        m = re.search(r"^small-w\d+ " + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s", out, re.M)
+        if not m:
+            sys.exit(f"pytorch_compare: no '{row}' row in the output of {bench}:\n{out}")
+        return float(m.group(1))
+    step_ms, augment_ms = median_ms("step (wall clock)"), median_ms("augment")
+    return batch / ((step_ms - augment_ms) / 1000.0), out.strip()
+
+
+def torch_step(width, batch, steps, threads):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    torch.set_num_threads(threads)
+
+    def conv_bn(cin, cout, k, stride, relu=True):
+        layers = [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)]
+        if relu:
+            layers.append(nn.ReLU(inplace=True))
+        return nn.Sequential(*layers)
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.a = conv_bn(cin, cout, 3, stride)
+            self.b = conv_bn(cout, cout, 3, 1, relu=False)
+            self.short = conv_bn(cin, cout, 1, stride, relu=False) if (stride != 1 or cin != cout) else None
+
+        def forward(self, x):
+            s = x if self.short is None else self.short(x)
+            return F.relu(self.b(self.a(x)) + s)
+
+    def encoder(w):
+        return nn.Sequential(conv_bn(1, w, 3, 1), Block(w, w, 1), Block(w, 2 * w, 2), Block(2 * w, 4 * w, 2),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def head(i):
+        return nn.Sequential(nn.Linear(i, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Linear(512, 128))
+
+    torch.manual_seed(1)
+    online = nn.Sequential(encoder(width), head(4 * width))
+    predictor = head(128)
+    target = nn.Sequential(encoder(width), head(4 * width))
+    target.load_state_dict(online.state_dict())
+    for p in target.parameters():
+        p.requires_grad_(False)
+    params = list(online.parameters()) + list(predictor.parameters())
+    opt = torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1.5e-6)
+    views = [torch.rand(batch, 1, 28, 28) * 2 - 1 for _ in range(2)]
+
+    def loss_fn(p, z):
+        return (2 - 2 * F.cosine_similarity(p, z, dim=-1)).mean()
+
+    def step():
+        with torch.no_grad():
+            z = [target(v) for v in views]
+        opt.zero_grad(set_to_none=False)
+        loss = 0.0
+        for v in range(2):  # each view's forward then its backward, as byolcl does
+            term = loss_fn(predictor(online(views[v])), z[1 - v])
+            term.backward()
+            loss += float(term)
+        opt.step()
+        with torch.no_grad():
+            for t, o in zip(target.parameters(), online.parameters()):
+                t.mul_(0.99).add_(o, alpha=0.01)
+        return loss
+
+    step()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return batch * steps / (time.perf_counter() - t0), torch.__version__
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-bench"))
+    a = ap.parse_args()
+    have_torch = True
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        # Debian's python3-torch belongs to /usr/bin/python3, which a pyenv or venv hides.
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
+                subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
+            os.execv(system, [system] + sys.argv)
+        have_torch = False
+    ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
+    print(report)
+    if not have_torch:
+        print("pytorch_compare: PyTorch is not installed (apt-get install python3-torch); "
+              "timed byolcl only")
+        return 0
+    theirs, version = torch_step(a.width, a.batch, a.steps, a.threads)
+    print(f"byolcl (step without augmentation): small w{a.width}, batch {a.batch}: {ours:.1f} images/s")
+    print(f"pytorch {version} ({a.threads} threads): small w{a.width}, batch {a.batch}: {theirs:.1f} images/s")
+    print(f"byolcl / pytorch = {ours / theirs:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
