@@ -11,7 +11,7 @@
 
 #include "byolcl/ops.h"
 #include "ref/conv2d_ref.h"
-#include "ref/ref_array.h"
+#include "ref/gradcheck.h"
 #include "test_util.h"
 
 /* n, c_in, h, w, c_out, kernel_h, kernel_w, stride, pad */
@@ -39,15 +39,6 @@ typedef enum {
 static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)",
                                    "ours, panel kernels", "ours, panel kernels, one image per chunk",
                                    "generic (CLBlast), panel col2im"};
-
-/* See test_gemm.c: oclgrind mis-tracks buffers created after a release. */
-static int reserve_scratch(void **state) {
-    (void)state;
-    Buffer *unused;
-    for (int slot = 0; slot < DEVICE_SCRATCH_SLOTS && test_small(); slot++)
-        TEST_CHECK(device_scratch(test_device(), slot, 1 << 22, &unused));
-    return 0;
-}
 
 static void set_mode(Mode mode) {
     Device *dev = test_device();
@@ -95,9 +86,9 @@ static void check_case(const Conv2dShape *s, Mode mode, uint64_t seed) {
     View in_v = {b_in, in_off}, w_v = {b_w, w_off}, g_v = {b_g, out_off}, out_v = {b_out, out_off};
     View din_v = {b_din, in_off}, dw_v = {b_dw, w_off};
 
-    double *r_in = ref_doubles(in, ni), *r_w = ref_doubles(w, nw), *r_g = ref_doubles(g, no);
-    double *r_out = malloc(no * sizeof *r_out), *r_din = ref_doubles(d_in0, ni);
-    double *r_dw = ref_doubles(d_w0, nw);
+    double *r_in = ref_doubles_from_floats(in, ni), *r_w = ref_doubles_from_floats(w, nw), *r_g = ref_doubles_from_floats(g, no);
+    double *r_out = malloc(no * sizeof *r_out), *r_din = ref_doubles_from_floats(d_in0, ni);
+    double *r_dw = ref_doubles_from_floats(d_w0, nw);
     int ksize = s->c_in * s->kernel_h * s->kernel_w;
     double atol = 1e-5 * (ksize + s->c_out + 10), rtol = 1e-4;
     char what[200];
@@ -107,7 +98,7 @@ static void check_case(const Conv2dShape *s, Mode mode, uint64_t seed) {
 
     TEST_CHECK(conv2d_forward(dev, out_v, in_v, w_v, s));
     conv2d_forward_ref(r_out, r_in, r_w, s);
-    float *got = download_at(b_out, no, out_off), *want = ref_floats(r_out, no);
+    float *got = download_at(b_out, no, out_off), *want = ref_floats_from_doubles(r_out, no);
     snprintf(what + len, sizeof what - len, "forward");
     test_assert_close(got, want, no, atol, rtol, what);
     free(got), free(want);
@@ -116,7 +107,7 @@ static void check_case(const Conv2dShape *s, Mode mode, uint64_t seed) {
     for (int acc = 1; acc >= 0; acc--) {
         TEST_CHECK(conv2d_backward_data(dev, din_v, g_v, w_v, s, acc));
         conv2d_backward_data_ref(r_din, r_g, r_w, s, acc);
-        got = download_at(b_din, ni, in_off), want = ref_floats(r_din, ni);
+        got = download_at(b_din, ni, in_off), want = ref_floats_from_doubles(r_din, ni);
         snprintf(what + len, sizeof what - len, "backward data (accumulate %d)", acc);
         test_assert_close(got, want, ni, atol, rtol, what);
         free(got), free(want);
@@ -124,7 +115,7 @@ static void check_case(const Conv2dShape *s, Mode mode, uint64_t seed) {
 
     TEST_CHECK(conv2d_backward_weights(dev, dw_v, g_v, in_v, s));
     conv2d_backward_weights_ref(r_dw, r_g, r_in, s);
-    got = download_at(b_dw, nw, w_off), want = ref_floats(r_dw, nw);
+    got = download_at(b_dw, nw, w_off), want = ref_floats_from_doubles(r_dw, nw);
     snprintf(what + len, sizeof what - len, "backward weights");
     /* Sums over n * out_h * out_w products. */
     test_assert_close(got, want, nw, 1e-5 * (double)(no / s->c_out + 10), rtol, what);
@@ -170,7 +161,7 @@ static void check_finite_differences(const Conv2dShape *s) {
     size_t ni = in_count(s), no = out_count(s), nw = weight_count(s);
     float *fin = test_alloc_uniform(ni, 5, -1, 1), *fw = test_alloc_uniform(nw, 6, -1, 1);
     float *fg = test_alloc_uniform(no, 7, -1, 1);
-    double *in = ref_doubles(fin, ni), *w = ref_doubles(fw, nw), *g = ref_doubles(fg, no);
+    double *in = ref_doubles_from_floats(fin, ni), *w = ref_doubles_from_floats(fw, nw), *g = ref_doubles_from_floats(fg, no);
     double *d_in = calloc(ni, sizeof *d_in), *d_w = calloc(nw, sizeof *d_w);
     conv2d_backward_data_ref(d_in, g, w, s, false);
     conv2d_backward_weights_ref(d_w, g, in, s);
@@ -225,5 +216,5 @@ int main(void) {
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_shapes_are_errors),
     };
-    return cmocka_run_group_tests(tests, reserve_scratch, test_teardown_device);
+    return cmocka_run_group_tests(tests, NULL, test_teardown_device);
 }

@@ -85,3 +85,10 @@ void cli_print_help(const char *usage, const char *summary, const CliFlag *flags
         printf("  %s%-*s %s%s\n", f->name, (int)(24 - strlen(f->name)), meta, f->help, def);
     }
 }
+
+Status cli_parse_or_help(int argc, char **argv, const CliFlag *flags, int count, const char *usage,
+                         const char *summary, bool *help_printed) {
+    Status st = cli_parse_flags(argc, argv, 2, flags, count, help_printed);
+    if (st == BC_OK && *help_printed) cli_print_help(usage, summary, flags, count);
+    return st;
+}

@@ -22,5 +22,9 @@ typedef struct {
 Status cli_parse_flags(int argc, char **argv, int first, const CliFlag *flags, int count,
                        bool *help_requested);
 void cli_print_help(const char *usage, const char *summary, const CliFlag *flags, int count);
+/* What every subcommand does first: parse argv[2..] against its table and, on -h/--help,
+ * print the help and set *help_printed (the command then prints any extras and returns). */
+Status cli_parse_or_help(int argc, char **argv, const CliFlag *flags, int count, const char *usage,
+                         const char *summary, bool *help_printed);
 
 #endif

@@ -27,14 +27,14 @@ Status command_augment(int argc, char **argv) {
         {"--device", FLAG_STRING, &device_selector, "OpenCL device selector"},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
-    if ((st = cli_parse_flags(argc, argv, 2, flags, flag_count, &help))) return st;
-    if (help) {
-        cli_print_help("byolcl augment [--data PATH] [--count N] [--views V] [--out views.png] [--aug-* ...]",
-                       "Writes a grid: per row an original and views drawn alternately from T and T'.\n"
-                       "Augmentation flags (as for byolcl train):",
-                       flags, flag_count);
-        augment_config_print_help(stdout, &config);
-        return BC_OK;
+    st = cli_parse_or_help(argc, argv, flags, flag_count,
+                           "byolcl augment [--data PATH] [--count N] [--views V] [--out views.png] [--aug-* ...]",
+                           "Writes a grid: per row an original and views drawn alternately from T and T'.\n"
+                           "Augmentation flags (as for byolcl train):",
+                           &help);
+    if (st != BC_OK || help) {
+        if (help) augment_config_print_help(stdout, &config);
+        return st;
     }
     if (count < 1 || count > 64) return error_set(BC_ERR_USAGE, "--count must be 1..64 (got %d)", count);
     if (views < 1 || views > 32) return error_set(BC_ERR_USAGE, "--views must be 1..32 (got %d)", views);

@@ -76,14 +76,9 @@ Status command_data(int argc, char **argv) {
         {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)"},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
-    Status st = cli_parse_flags(argc, argv, 2, flags, flag_count, &help);
-    if (st != BC_OK) return st;
-    if (help) {
-        cli_print_help("byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
-                       "Shows what a dataset holds: format, images, size, classes, mean/std.",
-                       flags, flag_count);
-        return BC_OK;
-    }
+    Status st = cli_parse_or_help(argc, argv, flags, flag_count, "byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
+                       "Shows what a dataset holds: format, images, size, classes, mean/std.", &help);
+    if (st != BC_OK || help) return st;
     DatasetSplit split = DATASET_TRAIN;
     st = cli_parse_split(split_text, &split);
     if (st != BC_OK) return st;

@@ -116,14 +116,9 @@ Status command_devices(int argc, char **argv) {
         {"--check", FLAG_BOOL, &check, "open the selected device, build every kernel and run a self-test"},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
-    Status st = cli_parse_flags(argc, argv, 2, flags, flag_count, &help);
-    if (st != BC_OK) return st;
-    if (help) {
-        cli_print_help("byolcl devices [--device SEL] [--json] [--check]",
-                       "Lists every OpenCL platform and device and which one a selector picks.",
-                       flags, flag_count);
-        return BC_OK;
-    }
+    Status st = cli_parse_or_help(argc, argv, flags, flag_count, "byolcl devices [--device SEL] [--json] [--check]",
+                       "Lists every OpenCL platform and device and which one a selector picks.", &help);
+    if (st != BC_OK || help) return st;
     DeviceInfo *list;
     int count;
     st = device_list(&list, &count);

@@ -20,15 +20,10 @@ Status command_embed(int argc, char **argv) {
         {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch"},
     };
     const int count = sizeof flags / sizeof flags[0];
-    Status st = cli_parse_flags(argc, argv, 2, flags, count, &help);
-    if (st != BC_OK) return st;
-    if (help) {
-        cli_print_help("byolcl embed --checkpoint CKPT [--out embed.png] [flags]",
+    Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl embed --checkpoint CKPT [--out embed.png] [flags]",
                        "Draws the test images' features projected to 2-D by PCA, colored by class: the\n"
-                       "random-init encoder on the left, the trained encoder on the right.",
-                       flags, count);
-        return BC_OK;
-    }
+                       "random-init encoder on the left, the trained encoder on the right.", &help);
+    if (st != BC_OK || help) return st;
     if (!checkpoint) return error_set(BC_ERR_USAGE, "--checkpoint is required (a checkpoint file or a run folder)");
     if (points < 0) return error_set(BC_ERR_USAGE, "--points must be >= 0 (got %d)", points);
     if (r.batch < 1) return error_set(BC_ERR_USAGE, "--batch must be at least 1 (got %d)", r.batch);

@@ -64,17 +64,12 @@ Status command_eval(int argc, char **argv) {
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress lines on stderr"},
     };
     const int count = sizeof flags / sizeof flags[0];
-    Status st = cli_parse_flags(argc, argv, 2, flags, count, &help);
-    if (st != BC_OK) return st;
-    if (help) {
-        cli_print_help("byolcl eval --checkpoint CKPT [flags]",
+    Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl eval --checkpoint CKPT [flags]",
                        "Evaluates a BYOL encoder the way papers report it: frozen features (BN in evaluation\n"
                        "mode) of the train and test splits, a weighted kNN classifier and linear probes on\n"
                        "all / a class-balanced fraction of the labels, next to the same architecture at\n"
-                       "random initialization and to raw pixels.",
-                       flags, count);
-        return BC_OK;
-    }
+                       "random initialization and to raw pixels.", &help);
+    if (st != BC_OK || help) return st;
     if (!checkpoint) return error_set(BC_ERR_USAGE, "--checkpoint is required (a checkpoint file or a run folder)");
     if ((st = parse_fractions(fractions, &r))) return st;
     if (max_train < 0 || max_test < 0) return error_set(BC_ERR_USAGE, "--max-train / --max-test must be >= 0");

@@ -13,14 +13,10 @@ Status command_plot(int argc, char **argv) {
         {"--out", FLAG_STRING, &out, "the PNG to write"},
     };
     const int count = sizeof flags / sizeof flags[0];
-    Status st = cli_parse_flags(argc, argv, 2, flags, count, &help);
-    if (st != BC_OK) return st;
-    if (help) {
-        cli_print_help("byolcl plot --run DIR [--out loss.png]",
+    Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl plot --run DIR [--out loss.png]",
                        "Plots a training run's loss against steps, and its kNN accuracy when it was\n"
-                       "logged (train --eval-every).", flags, count);
-        return BC_OK;
-    }
+                       "logged (train --eval-every).", &help);
+    if (st != BC_OK || help) return st;
     if (!run) return error_set(BC_ERR_USAGE, "--run is required (a run folder or a metrics.jsonl file)");
     st = plot_metrics(run, out);
     if (st == BC_OK) printf("plot: %s\n", out);

@@ -52,14 +52,13 @@ Status command_train(int argc, char **argv) {
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress output"},
     };
     const int count = sizeof flags / sizeof flags[0];
-    if ((st = cli_parse_flags(argc, argv, 2, flags, count, &help))) return st;
-    if (help) {
-        cli_print_help("byolcl train [flags]",
-                       "Pretrains an encoder with BYOL on unlabeled images. Ctrl-C saves a checkpoint;\n"
-                       "--resume continues exactly where it stopped. Augmentation flags (--aug-*):",
-                       flags, count);
-        augment_config_print_help(stdout, &r.augment);
-        return BC_OK;
+    st = cli_parse_or_help(argc, argv, flags, count, "byolcl train [flags]",
+                           "Pretrains an encoder with BYOL on unlabeled images. Ctrl-C saves a checkpoint;\n"
+                           "--resume continues exactly where it stopped. Augmentation flags (--aug-*):",
+                           &help);
+    if (st != BC_OK || help) {
+        if (help) augment_config_print_help(stdout, &r.augment);
+        return st;
     }
     r.data_path = data;
     r.lr = lr, r.wd = wd, r.warmup_epochs = warmup, r.tau_base = tau;
