@@ -38,7 +38,7 @@ typedef struct {
     int width, image_size, batch, proj_hidden, proj_out, pred_hidden;
     int64_t epochs, steps;
     const char *optimizer;
-    double lr, wd, warmup_epochs, tau_base;
+    double lr, wd, warmup_epochs, tau_base, lars_eta;
     int64_t seed;
     const char *data_path, *out_dir, *resume;
     bool quiet;

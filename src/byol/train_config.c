@@ -13,7 +13,7 @@ void train_request_defaults(TrainRequest *r) {
     memset(r, 0, sizeof *r);
     r->width = r->image_size = r->batch = r->proj_hidden = r->proj_out = r->pred_hidden = -1;
     r->epochs = r->steps = -1;
-    r->lr = r->wd = r->warmup_epochs = r->tau_base = NAN;
+    r->lr = r->wd = r->warmup_epochs = r->tau_base = r->lars_eta = NAN;
     r->seed = 0;
     r->log_every = 10;
     r->checkpoint_every = 0;
@@ -56,8 +56,20 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
     OptimizerKind kind = OPTIMIZER_LARS;
     if (r->optimizer && (st = optimizer_kind_parse(r->optimizer, &kind))) return st;
     c->optimizer = optimizer_config_default(kind);
+    c->base_lr = 0.2;
+    if (kind == OPTIMIZER_SGD) {
+        c->base_lr = 0.1, c->optimizer.weight_decay = 5e-4f;
+    } else if (size <= 64) {
+        /* The paper's LARS (lr 0.2 per 256, eta 1e-3) is tuned for batch 4096 over hundreds of
+         * epochs; with it a short small-image run barely moves the encoder (measured: after 2
+         * Fashion-MNIST epochs still below its random init). The common small-image recipe
+         * (lr 1.0 per 256, eta 0.02, wd 1e-5) beats random init within 150 steps. */
+        c->base_lr = 1.0, c->optimizer.trust_coefficient = 0.02f, c->optimizer.weight_decay = 1e-5f;
+    }
     if (!isnan(r->wd)) c->optimizer.weight_decay = (float)r->wd;
-    c->base_lr = !isnan(r->lr) ? r->lr : 0.2;
+    if (!isnan(r->lars_eta)) c->optimizer.trust_coefficient = (float)r->lars_eta;
+    if (c->optimizer.trust_coefficient <= 0) return error_set(BC_ERR_USAGE, "--lars-eta must be positive");
+    if (!isnan(r->lr)) c->base_lr = r->lr;
     c->tau_base = !isnan(r->tau_base) ? r->tau_base : 0.996;
     c->warmup_epochs = r->warmup_epochs;
     c->epochs = r->epochs;

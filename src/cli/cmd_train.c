@@ -20,7 +20,7 @@ Status command_train(int argc, char **argv) {
             argv[i] = empty;
     Status st = augment_config_take_flags(&r.augment, &argc, argv);
     if (st != BC_OK) return st;
-    double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, checkpoint_minutes = r.checkpoint_minutes;
+    double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
     int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
     const char *data = NULL;
     bool help = false;
@@ -34,8 +34,9 @@ Status command_train(int argc, char **argv) {
         {"--epochs", FLAG_INT, &epochs, "epochs to train (-1 = 100 unless --steps is given)"},
         {"--steps", FLAG_INT, &steps, "steps to train (overrides --epochs)"},
         {"--optimizer", FLAG_STRING, &r.optimizer, "lars (paper) | sgd (momentum 0.9); default lars"},
-        {"--lr", FLAG_FLOAT, &lr, "learning rate per 256 images (NaN = 0.2, the paper's)"},
-        {"--wd", FLAG_FLOAT, &wd, "weight decay, not applied to biases and BN (NaN = 1.5e-6)"},
+        {"--lr", FLAG_FLOAT, &lr, "learning rate per 256 images (NaN = LARS: 1.0 for images <= 64 px, else the paper's 0.2; SGD: 0.1)"},
+        {"--lars-eta", FLAG_FLOAT, &lars_eta, "LARS trust coefficient (NaN = 0.02 for images <= 64 px, else the paper's 1e-3)"},
+        {"--wd", FLAG_FLOAT, &wd, "weight decay, not on biases and BN (NaN = LARS 1e-5 for <= 64 px, else 1.5e-6; SGD 5e-4)"},
         {"--warmup-epochs", FLAG_FLOAT, &warmup, "linear warmup (NaN = 10 epochs, at most a tenth of the run)"},
         {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (NaN = 0.996)"},
         {"--proj-hidden", FLAG_INT, &r.proj_hidden, "projector hidden size (-1 = 4096, or 512 for small)"},
@@ -61,7 +62,7 @@ Status command_train(int argc, char **argv) {
         return st;
     }
     r.data_path = data;
-    r.lr = lr, r.wd = wd, r.warmup_epochs = warmup, r.tau_base = tau;
+    r.lr = lr, r.wd = wd, r.lars_eta = lars_eta, r.warmup_epochs = warmup, r.tau_base = tau;
     r.epochs = epochs, r.steps = steps, r.seed = seed;
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;
