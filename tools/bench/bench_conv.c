@@ -124,9 +124,9 @@ static void release_run(ConvRun *r) {
 
 static void row_name(const ModelSpec *model, const ConvLayer *layer, int pass, char *out, size_t cap) {
     if (layer->repeats > 1)
-        snprintf(out, cap, "%s %s (x%d) %s", model->label, layer->name, layer->repeats, pass_names[pass]);
+        snprintf(out, cap, "%.16s %.28s (x%d) %s", model->label, layer->name, layer->repeats, pass_names[pass]);
     else
-        snprintf(out, cap, "%s %s %s", model->label, layer->name, pass_names[pass]);
+        snprintf(out, cap, "%.16s %.32s %s", model->label, layer->name, pass_names[pass]);
 }
 
 static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *layer) {

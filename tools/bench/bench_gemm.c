@@ -90,7 +90,7 @@ static Status bench_one_case(Bench *b, const GemmCase *c) {
     if (st == BC_OK) st = bench_upload_random(b, b_count, -1.0f, 1.0f, &r.b, &r.hb);
     if (st == BC_OK) st = buffer_create(b->device, c_count * sizeof(float), &r.out);
     BenchRow row = {.section = "gemm", .rate_kind = RATE_FLOPS, .work = 2.0 * c->m * c->n * (double)c->k};
-    snprintf(row.name, sizeof row.name, "%s", c->name);
+    snprintf(row.name, sizeof row.name, "%.60s", c->name);
     gemm_case_shape_text(c, row.shape, sizeof row.shape);
     const GemmPath paths[2] = {GEMM_PATH_OURS, GEMM_PATH_CLBLAST};
     for (int p = 0; st == BC_OK && p < 2; p++) {

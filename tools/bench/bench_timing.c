@@ -75,7 +75,7 @@ Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out) {
 }
 
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context) {
-    BenchTime t;
+    BenchTime t = {0};
     Status st = row.host ? bench_time_host(b, op, context, &t) : bench_time_device(b, op, context, &t);
     if (st != BC_OK) return error_wrap(st, "%s %s (%s): ", row.name, row.shape, row.impl);
     row.median_ms = t.median_ms;
