@@ -1,9 +1,10 @@
 /* gemm_clblast.c — SGEMM through CLBlast on the device's queue (row-major). The device
  * profile's GEMM_PATH decides whether the ops layer calls this or our own kernels. */
-#include <clblast_c.h>
 #include <stdio.h>
 
 #include "device/device_internal.h"
+
+#include <clblast_c.h> /* after cl_check.h: it fixes the OpenCL target version */
 
 Status device_gemm_clblast(Device *device, bool trans_a, bool trans_b, size_t m, size_t n,
                            size_t k, float alpha, const Buffer *a, size_t a_offset, size_t lda,
