@@ -29,7 +29,7 @@ Status command_embed(int argc, char **argv) {
     if (r.batch < 1) return error_set(BC_ERR_USAGE, "--batch must be at least 1 (got %d)", r.batch);
     r.points = (size_t)points;
     char path[4200];
-    cli_resolve_checkpoint(checkpoint, path, sizeof path);
+    if ((st = cli_resolve_checkpoint(checkpoint, path, sizeof path))) return st;
     r.checkpoint = path;
     return embed_run(&r);
 }

@@ -10,9 +10,13 @@
 #include "cli/commands.h"
 #include "util/fs.h"
 
-void cli_resolve_checkpoint(const char *given, char *out, size_t cap) {
+Status cli_resolve_checkpoint(const char *given, char *out, size_t cap) {
     if (fs_is_dir(given)) snprintf(out, cap, "%s/checkpoint.ckpt", given);
     else snprintf(out, cap, "%s", given);
+    if (!fs_exists(out))
+        return error_set(BC_ERR_IO, "--checkpoint %s: no checkpoint there (give a checkpoint file or a run "
+                         "folder holding checkpoint.ckpt)", given);
+    return BC_OK;
 }
 
 /* "1,0.1,0.01" -> fractions; each in (0, 1]. */
@@ -79,7 +83,7 @@ Status command_eval(int argc, char **argv) {
     r.knn.temperature = (float)temperature;
     r.random_baseline = !no_baseline, r.raw_pixels = !no_pixels;
     char path[4200];
-    cli_resolve_checkpoint(checkpoint, path, sizeof path);
+    if ((st = cli_resolve_checkpoint(checkpoint, path, sizeof path))) return st;
     r.checkpoint = path;
     if (r.quiet) log_set_level(LOG_WARN);
     EvalReport *report = malloc(sizeof *report);

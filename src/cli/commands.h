@@ -15,7 +15,7 @@ Status command_embed(int argc, char **argv);
 Status command_plot(int argc, char **argv);
 
 /* A checkpoint path from a flag: the file itself, or DIR/checkpoint.ckpt for a run folder. */
-void cli_resolve_checkpoint(const char *given, char *out, size_t cap);
+Status cli_resolve_checkpoint(const char *given, char *out, size_t cap);
 
 /* Prints the first line every run starts with: which device was chosen and why. */
 void cli_print_chosen_device(const DeviceInfo *info, const char *selector);
