@@ -8,6 +8,12 @@
 
 #include "byol/train_internal.h"
 #include "byolcl/checkpoint.h"
+#include "util/fs.h"
+
+void train_checkpoint_path(const char *file_or_run_dir, char *out, size_t cap) {
+    if (fs_is_dir(file_or_run_dir)) snprintf(out, cap, "%s/%s", file_or_run_dir, CHECKPOINT_FILE_NAME);
+    else snprintf(out, cap, "%s", file_or_run_dir);
+}
 
 /* "name count kind\n" per entry: equal layouts mean the arrays line up. */
 static char *describe_layout(const Arena *arena) {

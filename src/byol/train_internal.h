@@ -22,6 +22,8 @@ Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch,
 void train_config_print(const TrainConfig *config, FILE *out);
 
 #define CHECKPOINT_FILE_NAME "checkpoint.ckpt"
+/* A checkpoint named by the user: the file itself, or DIR/checkpoint.ckpt for a run folder. */
+void train_checkpoint_path(const char *file_or_run_dir, char *out, size_t cap);
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);
 /* Reads only the configuration (to build the model before loading the rest). */

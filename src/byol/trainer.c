@@ -93,13 +93,6 @@ static Status prepare_out_dir(const TrainRequest *request, const char *out_dir, 
     return BC_OK;
 }
 
-/* A checkpoint path from --resume: a file, or a run folder holding checkpoint.ckpt. */
-static void resolve_resume_path(const TrainRequest *r, char *out, size_t cap) {
-    const char *given = r->resume[0] ? r->resume : r->out_dir;
-    if (fs_is_dir(given)) snprintf(out, cap, "%s/%s", given, CHECKPOINT_FILE_NAME);
-    else snprintf(out, cap, "%s", given);
-}
-
 static Status open_everything(Run *run, const TrainRequest *request) {
     Status st = device_open(request->device, NULL, &run->device);
     if (st != BC_OK) return st;
@@ -109,7 +102,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
     TrainRequest effective = *request;
     if (request->resume) {
         char path[4200], made_on[256];
-        resolve_resume_path(request, path, sizeof path);
+        train_checkpoint_path(request->resume[0] ? request->resume : request->out_dir, path, sizeof path);
         st = train_checkpoint_read_config(path, &run->config, &run->progress, made_on, sizeof made_on);
         if (st != BC_OK) return error_wrap(st, "--resume: ");
         printf("resuming %s at step %lld (made on %s); the configuration comes from the checkpoint\n", path,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byol/train_internal.h"
 #include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "cli/cli_flags.h"
@@ -11,8 +12,7 @@
 #include "util/fs.h"
 
 Status cli_resolve_checkpoint(const char *given, char *out, size_t cap) {
-    if (fs_is_dir(given)) snprintf(out, cap, "%s/checkpoint.ckpt", given);
-    else snprintf(out, cap, "%s", given);
+    train_checkpoint_path(given, out, cap);
     if (!fs_exists(out))
         return error_set(BC_ERR_IO, "--checkpoint %s: no checkpoint there (give a checkpoint file or a run "
                          "folder holding checkpoint.ckpt)", given);
