@@ -1,0 +1,111 @@
+/* conv2d_direct.cl — stride-1 convolution computed directly from the NCHW input (implicit
+ * GEMM) for CPU drivers (profile CONV_DIRECT): no patch matrix is written or read back.
+ * The input is first copied with its zero padding made explicit (rows widened to whole
+ * segments), so the convolution itself has no bounds tests: a work-item owns DIRECT_TM output
+ * channels x V consecutive output pixels of one output row in registers, and per input
+ * channel and tap does one unaligned vector load and DIRECT_TM vector FMAs with broadcast
+ * weights. PoCL runs a work-group as a loop over work-items, so there are no barriers and no
+ * local memory. */
+
+/* Index arithmetic avoids %: LLVM pairs it with / through a freeze instruction, which
+ * oclgrind's uninitialized-value checker cannot handle. */
+
+#define DIRECT_TM 16
+
+/* packed (c_in, kh * kw, tiles * DIRECT_TM) = the convolution's weights with the output
+ * channel innermost, padded with zeros to whole tiles, so the weights one tap broadcasts
+ * are contiguous. Of weight (c_out, c_in, kh, kw) as is, or (flip) of weight
+ * (c_in, c_out, kh, kw) turned by 180 degrees with the channel roles swapped: the kernel
+ * whose stride-1 convolution of d_out is the input gradient. */
+__kernel void conv2d_direct_weights(VIEW(float, packed), VIEW(const float, weight), int c_in,
+                                    int c_out, int taps, int flip) {
+    int tiles = (c_out + DIRECT_TM - 1) / DIRECT_TM, cpad = tiles * DIRECT_TM;
+    int i = get_global_id(0);
+    if (i >= c_in * taps * cpad) return;
+    int q = i / cpad, co = i - q * cpad, ci = q / taps, t = q - ci * taps;
+    float v = 0.0f;
+    if (co < c_out)
+        v = flip ? VIEW_PTR(weight)[(ci * c_out + co) * taps + (taps - 1 - t)]
+                 : VIEW_PTR(weight)[(co * c_in + ci) * taps + t];
+    VIEW_PTR(packed)[i] = v;
+}
+
+/* padded (images * c, hp, wp) = in (images * c, h, w) placed at (pad, pad), zeros around:
+ * one work-item per padded row. */
+__kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int planes, int h,
+                                int w, int pad, int hp, int wp) {
+    int r = get_global_id(0);
+    if (r >= planes * hp) return;
+    int plane = r / hp, y = r - plane * hp - pad;
+    __global float *dst = VIEW_PTR(padded) + (size_t)r * wp;
+    const __global float *src = VIEW_PTR(in) + ((size_t)plane * h + (y < 0 ? 0 : y)) * w;
+    bool row_ok = y >= 0 && y < h;
+    for (int j = 0; j < wp; j++) {
+        int x = j - pad;
+        bool ok = row_ok && x >= 0 && x < w;
+        float t = src[ok ? x : 0];
+        dst[j] = ok ? t : 0.0f;
+    }
+}
+
+#define DIRECT_CAT_(a, b) a##b
+#define DIRECT_CAT(a, b) DIRECT_CAT_(a, b)
+#define DIRECT_UNROLL _Pragma("unroll")
+
+/* out (images, c_out, out_h, out_w) = conv(padded, weight) + beta * out, stride 1, kernel
+ * K x K (a literal, or the argument k), V lanes per work-item; padded as conv2d_direct_pad
+ * made it (hp = out_h + K - 1 rows of wp >= segments * V + K - 1). Work-item order: tile of
+ * output channels fastest, then segment, then row, so neighbouring work-items read the same
+ * input rows while they are in cache. */
+#define DIRECT_KERNEL(NAME, K, V)                                                               \
+    __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
+                       int images, int c_in, int hp, int wp, int c_out, int k, int out_h,      \
+                       int out_w, int beta) {                                                  \
+        int segs = (out_w + V - 1) / V, tiles = (c_out + DIRECT_TM - 1) / DIRECT_TM;           \
+        int cpad = tiles * DIRECT_TM;                                                          \
+        int item = get_global_id(0);                                                           \
+        int tile_row = item / tiles, tile = item - tile_row * tiles;                           \
+        int row = tile_row / segs, seg = tile_row - row * segs;                                \
+        if (row >= images * out_h) return;                                                     \
+        int img = row / out_h, oy = row - img * out_h, ox0 = seg * V;                          \
+        DIRECT_CAT(float, V) acc[DIRECT_TM];                                                   \
+        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) acc[m] = 0.0f;                       \
+        const __global float *src = VIEW_PTR(padded) + ((size_t)img * c_in * hp + oy) * wp + ox0; \
+        const __global float *wk = VIEW_PTR(packed) + tile * DIRECT_TM;                        \
+        for (int ci = 0; ci < c_in; ci++, src += (size_t)hp * wp)                              \
+            for (int ky = 0; ky < K; ky++) {                                                   \
+                const __global float *sr = src + ky * wp;                                      \
+                DIRECT_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                     \
+                    DIRECT_CAT(float, V) xv = DIRECT_CAT(vload, V)(0, sr + kx);                \
+                    DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++)                          \
+                        acc[m] = fma((DIRECT_CAT(float, V))(wk[m]), xv, acc[m]);               \
+                }                                                                              \
+            }                                                                                  \
+        int valid = min(V, out_w - ox0), co0 = tile * DIRECT_TM;                               \
+        size_t plane = (size_t)out_h * out_w;                                                  \
+        __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +            \
+                              (size_t)oy * out_w + ox0;                                        \
+        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++, dst += plane) {                      \
+            if (co0 + m >= c_out) break;                                                       \
+            if (valid == V) {                                                                  \
+                DIRECT_CAT(float, V) r = acc[m];                                               \
+                if (beta) r += DIRECT_CAT(vload, V)(0, dst);                                   \
+                DIRECT_CAT(vstore, V)(r, 0, dst);                                              \
+            } else {                                                                           \
+                float lanes[V];                                                                \
+                DIRECT_CAT(vstore, V)(acc[m], 0, lanes);                                       \
+                for (int l = 0; l < valid; l++) dst[l] = beta ? dst[l] + lanes[l] : lanes[l];  \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+DIRECT_KERNEL(conv2d_direct_k1_v16, 1, 16)
+DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16)
+DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16)
+DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16)
+DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16)
+DIRECT_KERNEL(conv2d_direct_k1_v8, 1, 8)
+DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8)
+DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8)
+DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8)
+DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8)
