@@ -53,11 +53,11 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
 #define DIRECT_UNROLL _Pragma("unroll")
 
 /* out (images, c_out, out_h, out_w) = conv(padded, weight) + beta * out, stride 1, kernel
- * K x K (a literal, or the argument k), V lanes per work-item; padded as conv2d_direct_pad
+ * K x K (a literal, its taps unrolled, or the argument k), V lanes per work-item; padded as conv2d_direct_pad
  * made it (hp = out_h + K - 1 rows of wp >= segments * V + K - 1). Work-item order: tile of
  * output channels fastest, then segment, then row, so neighbouring work-items read the same
  * input rows while they are in cache. */
-#define DIRECT_KERNEL(NAME, K, V)                                                               \
+#define DIRECT_KERNEL(NAME, K, V, KX_UNROLL)                                                             \
     __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
                        int images, int c_in, int hp, int wp, int c_out, int k, int out_h,      \
                        int out_w, int beta) {                                                  \
@@ -75,7 +75,7 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
         for (int ci = 0; ci < c_in; ci++, src += (size_t)hp * wp)                              \
             for (int ky = 0; ky < K; ky++) {                                                   \
                 const __global float *sr = src + ky * wp;                                      \
-                DIRECT_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                     \
+                KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
                     DIRECT_CAT(float, V) xv = DIRECT_CAT(vload, V)(0, sr + kx);                \
                     DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++)                          \
                         acc[m] = fma((DIRECT_CAT(float, V))(wk[m]), xv, acc[m]);               \
@@ -85,27 +85,27 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
         size_t plane = (size_t)out_h * out_w;                                                  \
         __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +            \
                               (size_t)oy * out_w + ox0;                                        \
-        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++, dst += plane) {                      \
-            if (co0 + m >= c_out) break;                                                       \
-            if (valid == V) {                                                                  \
+        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) {                                    \
+            __global float *d = dst + m * plane;                                               \
+            if (co0 + m < c_out && valid == V) {                                               \
                 DIRECT_CAT(float, V) r = acc[m];                                               \
-                if (beta) r += DIRECT_CAT(vload, V)(0, dst);                                   \
-                DIRECT_CAT(vstore, V)(r, 0, dst);                                              \
-            } else {                                                                           \
+                if (beta) r += DIRECT_CAT(vload, V)(0, d);                                     \
+                DIRECT_CAT(vstore, V)(r, 0, d);                                                \
+            } else if (co0 + m < c_out) {                                                      \
                 float lanes[V];                                                                \
                 DIRECT_CAT(vstore, V)(acc[m], 0, lanes);                                       \
-                for (int l = 0; l < valid; l++) dst[l] = beta ? dst[l] + lanes[l] : lanes[l];  \
+                for (int l = 0; l < valid; l++) d[l] = beta ? d[l] + lanes[l] : lanes[l];      \
             }                                                                                  \
         }                                                                                      \
     }
 
-DIRECT_KERNEL(conv2d_direct_k1_v16, 1, 16)
-DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16)
-DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16)
-DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16)
-DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16)
-DIRECT_KERNEL(conv2d_direct_k1_v8, 1, 8)
-DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8)
-DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8)
-DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8)
-DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8)
+DIRECT_KERNEL(conv2d_direct_k1_v16, 1, 16, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16, )
+DIRECT_KERNEL(conv2d_direct_k1_v8, 1, 8, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8, )

@@ -2,7 +2,8 @@
  * the direct double reference (odd shapes, strides, paddings, kernel sizes, views at
  * offsets; our fused GEMM path in one chunk and in many, and the generic path through
  * CLBlast, each with the element-wise and the panel-at-a-time (CONV_VECTOR) im2col/col2im
- * kernels), and finite-difference checks of the reference's backward passes.
+ * kernels; the direct stride-1 kernels (CONV_DIRECT) on a sweep of odd shapes, kernel sizes
+ * and paddings), and finite-difference checks of the reference's backward passes.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -34,11 +35,11 @@ static const Conv2dShape small_cases[] = {
 
 typedef enum {
     MODE_OURS, MODE_OURS_CHUNKED, MODE_GENERIC,
-    MODE_OURS_VECTOR, MODE_OURS_VECTOR_CHUNKED, MODE_GENERIC_VECTOR, MODE_COUNT
+    MODE_OURS_VECTOR, MODE_OURS_VECTOR_CHUNKED, MODE_GENERIC_VECTOR, MODE_DIRECT, MODE_COUNT
 } Mode;
 static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)",
                                    "ours, panel kernels", "ours, panel kernels, one image per chunk",
-                                   "generic (CLBlast), panel col2im"};
+                                   "generic (CLBlast), panel col2im", "direct stride 1"};
 
 static void set_mode(Mode mode) {
     Device *dev = test_device();
@@ -47,6 +48,7 @@ static void set_mode(Mode mode) {
     TEST_CHECK(device_profile_set(dev, "GEMM_PATH", generic ? GEMM_PATH_CLBLAST : GEMM_PATH_OURS));
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", chunked ? 1 : 65536));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", mode >= MODE_OURS_VECTOR));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", mode == MODE_DIRECT));
 }
 
 static size_t in_count(const Conv2dShape *s) { return (size_t)s->n * s->c_in * s->h * s->w; }
@@ -136,6 +138,7 @@ static void test_conv2d_matches_reference(void **state) {
     int path = device_profile_get(dev, "GEMM_PATH", 0);
     int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB", 65536);
     int vector = device_profile_get(dev, "CONV_VECTOR", 0);
+    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
     for (int mode = 0; mode < MODE_COUNT; mode++) {
         /* oclgrind is slow: the chunked and the generic panel modes add no kernel there. */
         if (test_small() && (mode == MODE_OURS_CHUNKED || mode == MODE_GENERIC_VECTOR)) continue;
@@ -145,6 +148,43 @@ static void test_conv2d_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "GEMM_PATH", path));
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", scratch_kb));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
+}
+
+/* The direct kernels have a literal-size variant per kernel size 1, 3, 5, 7 and a generic
+ * one, 8 or 16 lanes per work-item chosen by the output width, and tiles of 16 output
+ * channels: sweep spatial sizes (1x1 up to wider than two segments), kernel sizes, every
+ * padding up to k - 1, and channel counts that are not multiples of the tile, in forward,
+ * backward data (itself a direct convolution with the flipped kernel, also accumulating)
+ * and backward weights; the im2col path on the same shapes for comparison. */
+static void test_conv2d_direct_sweep_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
+    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
+    static const int sizes[][2] = {{1, 1}, {2, 5}, {7, 7}, {28, 28}, {9, 20}};
+    static const int small_sizes[][2] = {{1, 1}, {2, 5}, {7, 9}};
+    static const int kernels[] = {1, 3, 5, 2, 4};
+    static const int ns[] = {1, 3}, c_ins[] = {1, 3, 5}, c_outs[] = {1, 7, 17};
+    int size_count = test_small() ? 3 : 5, kernel_count = test_small() ? 2 : 5;
+    int index = 0;
+    for (int mode = test_small() ? 1 : 0; mode < 2; mode++) {
+        set_mode(mode ? MODE_DIRECT : MODE_OURS_VECTOR);
+        for (int si = 0; si < size_count; si++)
+            for (int ki = 0; ki < kernel_count; ki++) {
+                int k = kernels[ki];
+                for (int pad = 0; pad < k; pad++, index++) {
+                    const int *hw = test_small() ? small_sizes[si] : sizes[si];
+                    Conv2dShape s = {ns[index & 1], c_ins[index % 3], hw[0], hw[1],
+                                     c_outs[(index / 3) % 3], k, k, 1, pad};
+                    if (test_small()) s.c_out = s.c_out > 7 ? 7 : s.c_out;
+                    if (s.h + 2 * pad < k || s.w + 2 * pad < k) continue;
+                    check_case(&s, mode ? MODE_DIRECT : MODE_OURS_VECTOR, 1000 + (uint64_t)index);
+                }
+            }
+    }
+    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
 }
 
 /* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */
@@ -213,6 +253,7 @@ static void test_bad_shapes_are_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_matches_reference),
+        cmocka_unit_test(test_conv2d_direct_sweep_matches_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_shapes_are_errors),
     };

@@ -156,11 +156,16 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
                     .work = 2.0 * (double)out_count * s->c_in * s->kernel_h * s->kernel_w};
     char gemm_name[32];
     gemm_implementation_name(b->device, path, gemm_name, sizeof gemm_name);
-    snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
+    /* As src/ops/conv2d.c chooses: stride-1 square kernels run directly under CONV_DIRECT,
+     * backward data too (as a convolution with the flipped kernel); weights use im2col. */
+    bool direct = device_profile_get(b->device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
+                  s->kernel_h == s->kernel_w && s->pad <= s->kernel_h - 1;
     conv_shape_text(s, row.shape, sizeof row.shape);
     for (int pass = 0; st == BC_OK && pass < 3; pass++) {
         if (!wanted[pass]) continue;
         r.pass = (ConvPass)pass;
+        if (direct && pass != PASS_BACKWARD_WEIGHTS) snprintf(row.impl, sizeof row.impl, "direct");
+        else snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
         row_name(model, layer, pass, row.name, sizeof row.name);
         char what[256];
         snprintf(what, sizeof what, "conv %s %s", row.name, row.shape);

@@ -18,6 +18,7 @@ static const struct {
     const char *patterns[8];
 } kinds[] = {
     {"gemm", {"gemm_", "clblast", NULL}},
+    {"conv direct", {"conv2d_direct", NULL}},
     {"im2col", {"im2col", NULL}},
     {"col2im", {"col2im", NULL}},
     {"batchnorm", {"batchnorm", NULL}},
