@@ -38,8 +38,9 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
     if (r >= planes * hp) return;
     int plane = r / hp, y = r - plane * hp - pad;
     __global float *dst = VIEW_PTR(padded) + (size_t)r * wp;
-    const __global float *src = VIEW_PTR(in) + ((size_t)plane * h + (y < 0 ? 0 : y)) * w;
     bool row_ok = y >= 0 && y < h;
+    /* Rows in the padding point at row 0, so even the dead loads stay in the plane. */
+    const __global float *src = VIEW_PTR(in) + ((size_t)plane * h + (row_ok ? y : 0)) * w;
     for (int j = 0; j < wp; j++) {
         int x = j - pad;
         bool ok = row_ok && x >= 0 && x < w;
