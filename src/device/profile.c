@@ -34,6 +34,8 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "GEMM_TILE_N", 16);
     profile_put(profile, "GEMM_WG_N", cpu ? 1 : 16);
     profile_put(profile, "GEMM_WG_M", cpu ? 2 : 4);
+    /* CPUs: A packed into row tiles and two panels per work-item (16 accumulators). */
+    profile_put(profile, "GEMM_PACK_A", cpu ? 1 : 0);
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
