@@ -5,6 +5,7 @@
  * image gets its own GEMM. */
 #include <string.h>
 
+#include "ops/conv2d_wgrad.h"
 #include "ops/gemm_tiles.h"
 
 /* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
@@ -208,6 +209,10 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
                                const Conv2dShape *s) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && conv2d_wgrad_direct_applies(device, s)) {
+        st = conv2d_wgrad_direct(device, d_weight, d_out, in, s);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
+    }
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
         int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
         View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);

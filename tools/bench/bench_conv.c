@@ -8,6 +8,7 @@
 #include "bench.h"
 #include "bench_gemm_cases.h"
 #include "bench_models.h"
+#include "ops/conv2d_wgrad.h"
 
 typedef enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA, PASS_BACKWARD_WEIGHTS } ConvPass;
 static const char *const pass_names[3] = {"fwd", "bwd-data", "bwd-weights"};
@@ -162,6 +163,8 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
         if (!wanted[pass]) continue;
         r.pass = (ConvPass)pass;
         row_name(model, layer, pass, row.name, sizeof row.name);
+        if (pass == PASS_BACKWARD_WEIGHTS && conv2d_wgrad_direct_applies(b->device, s))
+            snprintf(row.impl, sizeof row.impl, "direct 3x3 weight gradient");
         char what[256];
         snprintf(what, sizeof what, "conv %s %s", row.name, row.shape);
         st = check_pass(b, &r, what);
