@@ -57,11 +57,49 @@ __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, in
     }
 }
 
-/* C = alpha * op(A) * B + beta * C for the TM x TN block of work-item (panel x, row tile y).
+/* Packs op(A) (m x k) into ceil(m / TM) tiles of k depth steps of TM floats: tile t, depth p,
+ * row r at (t * k + p) * TM + r, rows past m zero. The tile kernel then broadcasts A from
+ * one pointer with constant offsets instead of TM row pointers (registers a CPU lacks).
  * op(A)[i, p] = a[(p / a_group) * a_group_stride + i * a_row + (p % a_group) * a_depth]
- * covers A, A^T and NCHW gradients. Rows past m read row m-1 (valid memory) and are not
- * written. C is grouped (ldc, c_group, c_group_stride). beta == 0 never reads C, so garbage
- * (NaN) there does not leak into the result. */
+ * covers A, A^T and NCHW gradients. One work-item per (tile, p): neighbours in p read
+ * neighbouring addresses of every row. */
+__kernel void gemm_pack_a(VIEW(float, packed), VIEW(const float, a), int a_row, int a_depth,
+                          int a_group, int a_group_stride, int m, int k) {
+    int idx = get_global_id(0);
+    int tiles = (m + TM - 1) / TM;
+    if (idx >= tiles * k) return;
+    int tile = idx / k, p = idx - tile * k;
+    int g = p / a_group;
+    const __global float *src =
+        VIEW_PTR(a) + (size_t)g * a_group_stride + (size_t)(p - g * a_group) * a_depth;
+    __global float *out = VIEW_PTR(packed) + (size_t)idx * TM;
+    int i0 = tile * TM;
+#pragma unroll
+    for (int r = 0; r < TM; r++) out[r] = i0 + r < m ? src[(size_t)(i0 + r) * a_row] : 0.0f;
+}
+
+/* Writes row i of one TN-wide block of C (panel starting at column j0): alpha * acc +
+ * beta * C. beta == 0 never reads C, so garbage (NaN) there does not leak into the result. */
+inline void gemm_store_row(__global float *c, int ldc, int c_group, int c_group_stride, int i,
+                           int j0, int n, floatTN acc, float alpha, float beta) {
+    if (j0 + TN <= n && j0 / c_group == (j0 + TN - 1) / c_group) {
+        __global float *crow = c + grouped_column(j0, c_group, c_group_stride) + (size_t)i * ldc;
+        floatTN v = alpha * acc;
+        if (beta != 0.0f) v += beta * vloadTN(0, crow);
+        vstoreTN(v, 0, crow);
+        return;
+    }
+    float out[TN];
+    vstoreTN(alpha * acc, 0, out);
+    for (int cc = 0; cc < TN && j0 + cc < n; cc++) {
+        __global float *x = c + grouped_column(j0 + cc, c_group, c_group_stride) + (size_t)i * ldc;
+        *x = beta != 0.0f ? out[cc] + beta * *x : out[cc];
+    }
+}
+
+/* C = alpha * op(A) * B + beta * C for the TM x TN block of work-item (panel x, row tile y).
+ * op(A)[i, p] as in gemm_pack_a. Rows past m read row m-1 (valid memory) and are not
+ * written. C is grouped (ldc, c_group, c_group_stride). */
 __kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_group,
                         int a_group_stride, VIEW(const float, b), VIEW(float, c), int ldc,
                         int c_group, int c_group_stride, int m, int n, int k, float alpha,
@@ -88,27 +126,53 @@ __kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_grou
             for (int r = 0; r < TM; r++) acc[r] = fma((floatTN)(arow[r][ao]), bv, acc[r]);
         }
     }
-    int j0 = panel * TN;
-    bool vector = j0 + TN <= n && j0 / c_group == (j0 + TN - 1) / c_group;
-    __global float *cp = VIEW_PTR(c) + grouped_column(j0, c_group, c_group_stride);
 #pragma unroll
     for (int r = 0; r < TM; r++) {
-        int i = i0 + r;
-        if (i >= m) break;
-        if (vector) {
-            __global float *crow = cp + (size_t)i * ldc;
-            floatTN v = alpha * acc[r];
-            if (beta != 0.0f) v += beta * vloadTN(0, crow);
-            vstoreTN(v, 0, crow);
-        } else {
-            float out[TN];
-            vstoreTN(alpha * acc[r], 0, out);
-            for (int cc = 0; cc < TN && j0 + cc < n; cc++) {
-                int j = j0 + cc;
-                __global float *x =
-                    VIEW_PTR(c) + grouped_column(j, c_group, c_group_stride) + (size_t)i * ldc;
-                *x = beta != 0.0f ? out[cc] + beta * *x : out[cc];
-            }
-        }
+        if (i0 + r >= m) break;
+        gemm_store_row(VIEW_PTR(c), ldc, c_group, c_group_stride, i0 + r, panel * TN, n, acc[r],
+                       alpha, beta);
     }
 }
+
+/* The same product from a packed A (gemm_pack_a): work-item (x, y) owns row tile y and the
+ * NP neighbouring panels from x * NP, so each broadcast of A feeds NP vector FMAs (2 x 8
+ * rows = 16 accumulators fill half of AVX-512's registers and hide the FMA latency that 8
+ * alone do not). gemm_tile_packed1 serves products with one or few panels, where a second
+ * panel would only recompute the first. */
+#define GEMM_TILE_PACKED(NP)                                                                  \
+    __kernel void gemm_tile_packed##NP(VIEW(const float, a), VIEW(const float, b),           \
+                                       VIEW(float, c), int ldc, int c_group,                  \
+                                       int c_group_stride, int m, int n, int k, float alpha,  \
+                                       float beta) {                                          \
+        int panels = (n + TN - 1) / TN;                                                       \
+        int panel0 = get_global_id(0) * NP, tile = get_global_id(1);                          \
+        if (panel0 >= panels || tile * TM >= m) return;                                       \
+        const __global float *ap = VIEW_PTR(a) + (size_t)tile * k * TM;                       \
+        const __global float *bp[NP];                                                         \
+        floatTN acc[NP][TM];                                                                  \
+        _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
+            /* A missing last panel recomputes the one before it and is not stored. */        \
+            bp[q] = VIEW_PTR(b) + (size_t)min(panel0 + q, panels - 1) * k * TN;               \
+            _Pragma("unroll") for (int r = 0; r < TM; r++) acc[q][r] = (floatTN)(0.0f);       \
+        }                                                                                     \
+        for (int p = 0; p < k; p++, ap += TM) {                                               \
+            floatTN bv[NP];                                                                   \
+            _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = vloadTN(p, bp[q]);         \
+            _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
+                floatTN av = (floatTN)(ap[r]);                                                \
+                _Pragma("unroll") for (int q = 0; q < NP; q++)                                \
+                    acc[q][r] = fma(av, bv[q], acc[q][r]);                                    \
+            }                                                                                 \
+        }                                                                                     \
+        _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
+            if (panel0 + q >= panels) break;                                                  \
+            _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
+                if (tile * TM + r >= m) break;                                                \
+                gemm_store_row(VIEW_PTR(c), ldc, c_group, c_group_stride, tile * TM + r,      \
+                               (panel0 + q) * TN, n, acc[q][r], alpha, beta);                 \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+GEMM_TILE_PACKED(1)
+GEMM_TILE_PACKED(2)

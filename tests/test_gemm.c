@@ -91,6 +91,25 @@ static void test_other_tile_sizes_match_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", tile_n));
 }
 
+/* The packed-A kernels (GEMM_PACK_A, the CPU default; oclgrind presents itself as a GPU)
+ * give the same results, with one and with two panels per work-item, and other tiles. */
+static void test_packed_a_gemm_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    int pack_a = device_profile_get(dev, "GEMM_PACK_A", 0), tile_m = device_profile_get(dev, "GEMM_TILE_M", 8);
+    TEST_CHECK(device_profile_set(dev, "GEMM_PACK_A", 1));
+    check_path(GEMM_PATH_OURS);
+    /* 5 x 16-wide panels take the one-panel kernel, 8 and 9 the two-panel one (and n of
+     * at most two panels the unpacked one). */
+    const Dims panel_dims[] = {{13, 70, 11}, {13, 128, 11}, {13, 140, 11}};
+    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_M", 5));
+    for (int i = 0; i < 3; i++)
+        for (int tr = 0; tr < 4; tr++)
+            check_one(GEMM_PATH_OURS, panel_dims[i], tr & 1, tr & 2, 1.0f, 0.5f, 91 + 4 * i + tr);
+    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_M", tile_m));
+    TEST_CHECK(device_profile_set(dev, "GEMM_PACK_A", pack_a));
+}
+
 /* gemm() follows the profile's GEMM_PATH. */
 static void test_profile_path_dispatch(void **state) {
     (void)state;
@@ -122,6 +141,7 @@ int main(void) {
         cmocka_unit_test(test_our_gemm_matches_reference),
         cmocka_unit_test(test_clblast_gemm_matches_reference),
         cmocka_unit_test(test_other_tile_sizes_match_reference),
+        cmocka_unit_test(test_packed_a_gemm_matches_reference),
         cmocka_unit_test(test_profile_path_dispatch),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };

@@ -34,11 +34,15 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "GEMM_TILE_N", 16);
     profile_put(profile, "GEMM_WG_N", cpu ? 1 : 16);
     profile_put(profile, "GEMM_WG_M", cpu ? 2 : 4);
+    /* CPUs: A packed into row tiles and two panels per work-item (16 accumulators). */
+    profile_put(profile, "GEMM_PACK_A", cpu ? 1 : 0);
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
     /* Stride-1 convolutions computed directly, without a patch matrix (1), suit CPUs. */
     profile_put(profile, "CONV_DIRECT", cpu ? 1 : 0);
+    /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
+    profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
 }
 
 static void sanitize(const char *in, char *out, size_t cap) {

@@ -2,10 +2,12 @@
  * chunks of images so the patch matrix stays within a bounded scratch buffer. With our GEMM
  * the patches are written straight into its packed-panel layout and NCHW tensors are read
  * and written in place (one GEMM per chunk); with CLBlast the patches are plain and each
- * image gets its own GEMM. */
-#include <stdio.h>
+ * image gets its own GEMM. Stride-1 square kernels on CPU drivers (CONV_DIRECT) skip the
+ * patch matrix in forward and backward data: see conv2d_direct.c. */
 #include <string.h>
 
+#include "ops/conv2d_direct.h"
+#include "ops/conv2d_wgrad.h"
 #include "ops/gemm_tiles.h"
 
 /* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
@@ -78,57 +80,6 @@ static Status run_im2col(Device *device, Buffer *cols, View in, const Conv2dShap
     return kernel_launch_1d(device, kernel, items, args, strcmp(name, "im2col") == 0 ? count : count - 2);
 }
 
-/* The output-channel tile of cl/conv2d_direct.cl. */
-enum { DIRECT_TM = 16 };
-
-/* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
- * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
- * matrix (9x the input for a 3x3 kernel). */
-static bool direct_suits(Device *device, const Conv2dShape *s) {
-    return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w;
-}
-
-/* out = conv(in, weight) + beta * out by the direct kernels, for stride 1 and a square
- * kernel. flip: weight is (c_in, c_out, k, k) of the layer whose input gradient this is,
- * used turned by 180 degrees with the channel roles swapped. */
-static Status direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
-                          bool flip, float beta) {
-    int k = s->kernel_h, taps = k * k, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
-    int tiles = (s->c_out + DIRECT_TM - 1) / DIRECT_TM;
-    /* 16 lanes per work-item, or 8 where that wastes fewer on a narrow row (7 of 8 lanes
-     * used at out_w 7 instead of 7 of 16). */
-    int lanes = (out_w + 7) / 8 * 8 < (out_w + 15) / 16 * 16 ? 8 : 16;
-    int segs = (out_w + lanes - 1) / lanes;
-    int hp = s->h + 2 * s->pad, wp = segs * lanes + k - 1;
-    size_t packed_count = (size_t)s->c_in * taps * tiles * DIRECT_TM;
-    size_t padded_count = (size_t)s->n * s->c_in * hp * wp;
-    Buffer *packed, *padded;
-    Kernel *kernel;
-    Status st = device_scratch(device, SLOT_FLIPPED_WEIGHT, packed_count * sizeof(float), &packed);
-    if (st == BC_OK) st = device_scratch(device, SLOT_COLUMNS, padded_count * sizeof(float), &padded);
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
-    if (st == BC_OK)
-        st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(packed, 0), ARG_VIEW(weight),
-                              ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip));
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_pad", &kernel);
-    if (st == BC_OK && s->n > 0)
-        st = KERNEL_LAUNCH_1D(device, kernel, (size_t)s->n * s->c_in * hp, ARG_VIEW_OF(padded, 0),
-                              ARG_VIEW(in), ARG_I(s->n * s->c_in), ARG_I(s->h), ARG_I(s->w),
-                              ARG_I(s->pad), ARG_I(hp), ARG_I(wp));
-    char name[48];
-    if (k == 1 || k == 3 || k == 5 || k == 7) snprintf(name, sizeof name, "conv2d_direct_k%d_v%d", k, lanes);
-    else snprintf(name, sizeof name, "conv2d_direct_kn_v%d", lanes);
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
-    size_t items = (size_t)s->n * (size_t)out_h * (size_t)segs * (size_t)tiles;
-    if (st == BC_OK && items > 0)
-        st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),
-                              ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in), ARG_I(hp),
-                              ARG_I(wp), ARG_I(s->c_out), ARG_I(k), ARG_I(out_h), ARG_I(out_w),
-                              ARG_I(beta != 0.0f));
-    return st;
-}
-
 /* An NCHW tensor of `images` images with `channels` channels as a grouped matrix
  * (channel x (image, pixel)). */
 static GemmLayout nchw_as_matrix(View v, int channels, int pixels) {
@@ -140,7 +91,7 @@ static Status forward_into(Device *device, View out, View in, View weight, const
                            float beta) {
     ConvPlan p;
     Status st = plan(device, s, &p);
-    if (st == BC_OK && direct_suits(device, s)) return direct_into(device, out, in, weight, s, false, beta);
+    if (st == BC_OK && conv2d_direct_applies(device, s)) return conv2d_direct_into(device, out, in, weight, s, false, beta);
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
         int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
         View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);
@@ -193,9 +144,10 @@ static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const 
 
 /* With stride 1 the input gradient is itself a convolution: of d_out, padded by
  * kernel - 1 - pad, with the kernel flipped in space and c_in / c_out swapped. On CPU
- * drivers (CONV_VECTOR) that runs through the fast forward path and skips col2im. */
+ * drivers (CONV_DIRECT, or else CONV_VECTOR) that runs through the fast forward path and
+ * skips col2im. */
 static bool backward_data_as_forward(Device *device, const Conv2dShape *s, const ConvPlan *p) {
-    return (direct_suits(device, s) || (p->ours && p->vector)) && s->stride == 1 &&
+    return (conv2d_direct_applies(device, s) || (p->ours && p->vector)) && s->stride == 1 &&
            s->kernel_h == s->kernel_w && s->pad <= s->kernel_h - 1;
 }
 
@@ -205,7 +157,7 @@ static Status backward_data_by_flipped_kernel(Device *device, View d_in, View d_
     Conv2dShape t = {.n = s->n, .c_in = s->c_out, .h = p->out_h, .w = p->out_w, .c_out = s->c_in,
                      .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
                      .pad = s->kernel_h - 1 - s->pad};
-    if (direct_suits(device, &t)) return direct_into(device, d_in, d_out, weight, &t, true, accumulate);
+    if (conv2d_direct_applies(device, &t)) return conv2d_direct_into(device, d_in, d_out, weight, &t, true, accumulate);
     size_t count = (size_t)s->c_out * (size_t)p->ksize;
     Buffer *flipped;
     Kernel *kernel;
@@ -262,6 +214,10 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
                                const Conv2dShape *s) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && conv2d_wgrad_direct_applies(device, s)) {
+        st = conv2d_wgrad_direct(device, d_weight, d_out, in, s);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
+    }
     for (int img0 = 0; st == BC_OK && img0 < s->n; img0 += p.chunk) {
         int images = s->n - img0 < p.chunk ? s->n - img0 : p.chunk;
         View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);

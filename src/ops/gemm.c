@@ -23,8 +23,48 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
                             ARG_I(k), ARG_I(n));
 }
 
+/* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot GEMM_PACKED_A_SLOT. */
+static Status pack_a(Device *device, const GemmLayout *a, int m, int k, Buffer **packed) {
+    int tile_m = gemm_tile_m(device);
+    size_t items = (size_t)ceil_div(m, tile_m) * (size_t)k;
+    Kernel *kernel;
+    Status st = device_scratch(device, GEMM_PACKED_A_SLOT, items * (size_t)tile_m * sizeof(float), packed);
+    if (st == BC_OK) st = kernel_get(device, "gemm", "gemm_pack_a", &kernel);
+    if (st != BC_OK) return st;
+    return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(*packed, 0), ARG_VIEW(a->data),
+                            ARG_I(a->ld), ARG_I(a->step), ARG_I(a->group > 0 ? a->group : 1),
+                            ARG_I(a->group_stride), ARG_I(m), ARG_I(k));
+}
+
+/* The packed-A kernels (CPU drivers: GEMM_PACK_A = 1): two panels per work-item, unless
+ * that would recompute a lone odd panel in a product of few panels. */
+static Status gemm_tiles_packed(Device *device, int m, int n, int k, float alpha,
+                                const GemmLayout *a, View packed_b, float beta, const GemmLayout *c) {
+    Buffer *packed_a = NULL;
+    Kernel *kernel;
+    Status st = k > 0 ? pack_a(device, a, m, k, &packed_a) : BC_OK;
+    int panels = ceil_div(n, gemm_tile_n(device));
+    int per_item = panels % 2 == 0 || panels >= 8 ? 2 : 1;
+    if (st == BC_OK)
+        st = kernel_get(device, "gemm", per_item == 2 ? "gemm_tile_packed2" : "gemm_tile_packed1", &kernel);
+    if (st != BC_OK) return st;
+    size_t local[2] = {(size_t)device_profile_get(device, "GEMM_WG_N", 1),
+                       (size_t)device_profile_get(device, "GEMM_WG_M", 2)};
+    size_t global[2] = {(size_t)ceil_div(panels, per_item),
+                        (size_t)ceil_div(m, gemm_tile_m(device))};
+    /* With k == 0 the kernel reads neither A nor B: any valid buffer will do. */
+    View av = k > 0 ? view_of(packed_a) : c->data, bv = k > 0 ? packed_b : c->data;
+    return KERNEL_LAUNCH(device, kernel, 2, global, local, ARG_VIEW(av), ARG_VIEW(bv),
+                         ARG_VIEW(c->data), ARG_I(c->ld), ARG_I(c->group), ARG_I(c->group_stride),
+                         ARG_I(m), ARG_I(n), ARG_I(k), ARG_F(alpha), ARG_F(beta));
+}
+
 Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLayout *a,
                   View packed_b, float beta, const GemmLayout *c) {
+    /* Packing pays off when a tile of A feeds several panels; with one or two (a weight
+     * gradient of few taps) it only adds a pass over a long A. */
+    if (device_profile_get(device, "GEMM_PACK_A", 0) && ceil_div(n, gemm_tile_n(device)) > 2)
+        return gemm_tiles_packed(device, m, n, k, alpha, a, packed_b, beta, c);
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_tile", &kernel);
     if (st != BC_OK) return st;

@@ -8,6 +8,8 @@
 #include "bench.h"
 #include "bench_gemm_cases.h"
 #include "bench_models.h"
+#include "ops/conv2d_direct.h"
+#include "ops/conv2d_wgrad.h"
 
 typedef enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA, PASS_BACKWARD_WEIGHTS } ConvPass;
 static const char *const pass_names[3] = {"fwd", "bwd-data", "bwd-weights"};
@@ -156,17 +158,19 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
                     .work = 2.0 * (double)out_count * s->c_in * s->kernel_h * s->kernel_w};
     char gemm_name[32];
     gemm_implementation_name(b->device, path, gemm_name, sizeof gemm_name);
-    /* As src/ops/conv2d.c chooses: stride-1 square kernels run directly under CONV_DIRECT,
-     * backward data too (as a convolution with the flipped kernel); weights use im2col. */
-    bool direct = device_profile_get(b->device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-                  s->kernel_h == s->kernel_w && s->pad <= s->kernel_h - 1;
+    /* Backward data runs as a forward convolution with the flipped kernel when pad < k. */
+    bool direct = conv2d_direct_applies(b->device, s);
+    bool direct_data = direct && s->pad <= s->kernel_h - 1;
     conv_shape_text(s, row.shape, sizeof row.shape);
     for (int pass = 0; st == BC_OK && pass < 3; pass++) {
         if (!wanted[pass]) continue;
         r.pass = (ConvPass)pass;
-        if (direct && pass != PASS_BACKWARD_WEIGHTS) snprintf(row.impl, sizeof row.impl, "direct");
+        if (pass == PASS_FORWARD ? direct : pass == PASS_BACKWARD_DATA && direct_data)
+            snprintf(row.impl, sizeof row.impl, "direct");
         else snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
         row_name(model, layer, pass, row.name, sizeof row.name);
+        if (pass == PASS_BACKWARD_WEIGHTS && conv2d_wgrad_direct_applies(b->device, s))
+            snprintf(row.impl, sizeof row.impl, "direct 3x3 weight gradient");
         char what[256];
         snprintf(what, sizeof what, "conv %s %s", row.name, row.shape);
         st = check_pass(b, &r, what);

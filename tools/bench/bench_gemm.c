@@ -78,9 +78,10 @@ void gemm_implementation_name(Device *device, GemmPath path, char *out, size_t c
         snprintf(out, cap, "clblast");
         return;
     }
-    snprintf(out, cap, "ours %dx%d wg%dx%d", device_profile_get(device, "GEMM_TILE_M", 8),
+    snprintf(out, cap, "ours %dx%d wg%dx%d%s", device_profile_get(device, "GEMM_TILE_M", 8),
              device_profile_get(device, "GEMM_TILE_N", 16), device_profile_get(device, "GEMM_WG_M", 2),
-             device_profile_get(device, "GEMM_WG_N", 1));
+             device_profile_get(device, "GEMM_WG_N", 1),
+             device_profile_get(device, "GEMM_PACK_A", 0) ? " packed-A" : "");
 }
 
 static Status bench_one_case(Bench *b, const GemmCase *c) {

@@ -75,7 +75,8 @@ static Status check_copy(Bench *b, CopyRun *r, const float *src, size_t floats, 
 static Status measure_fma(Bench *b) {
     static const struct { const char *kernel; int width, chains; } variants[] = {
         {"peak_fma_float", 1, 16}, {"peak_fma_float4", 4, 8},
-        {"peak_fma_float8", 8, 8}, {"peak_fma_float16", 16, 4}};
+        {"peak_fma_float8", 8, 8}, {"peak_fma_float16", 16, 4},
+        {"peak_fma_float16_c8", 16, 8}, {"peak_fma_float16_c12", 16, 12}};
     unsigned units = device_info(b->device)->compute_units;
     FmaRun r = {.items = (size_t)(units ? units : 1) * (b->quick ? 256 : 2048),
                 .iterations = b->quick ? 64 : 2048};
@@ -85,7 +86,9 @@ static Status measure_fma(Bench *b) {
         if (st == BC_OK) st = check_fma(b, &r, variants[v].width, variants[v].chains, variants[v].kernel);
         if (st != BC_OK || b->check_only) continue;
         BenchRow row = {.section = "peak", .rate_kind = RATE_FLOPS, .impl = "bench.cl"};
-        snprintf(row.name, sizeof row.name, "fma %s x%d", variants[v].kernel + 9, variants[v].chains);
+        int name_length = (int)strcspn(variants[v].kernel + 9, "_"); /* "float16" of "..._c8" */
+        snprintf(row.name, sizeof row.name, "fma %.*s x%d", name_length, variants[v].kernel + 9,
+                 variants[v].chains);
         snprintf(row.shape, sizeof row.shape, "%zu items x %d iter", r.items, r.iterations);
         row.work = 2.0 * variants[v].width * variants[v].chains * (double)r.iterations * (double)r.items;
         st = bench_measure(b, row, run_fma, &r);

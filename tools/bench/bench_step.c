@@ -20,6 +20,7 @@ static const struct {
     {"gemm", {"gemm_", "clblast", NULL}},
     {"conv direct", {"conv2d_direct", NULL}},
     {"im2col", {"im2col", NULL}},
+    {"conv weight gradient (direct)", {"conv2d_wgrad", NULL}},
     {"col2im", {"col2im", NULL}},
     {"batchnorm", {"batchnorm", NULL}},
     {"relu", {"relu", NULL}},

@@ -1,0 +1,16 @@
+/* conv2d_direct.h — stride-1 convolution straight from the NCHW input on CPU drivers
+ * (cl/conv2d_direct.cl), which conv2d_forward and conv2d_backward_data take when it applies. */
+#ifndef BYOLCL_OPS_CONV2D_DIRECT_H
+#define BYOLCL_OPS_CONV2D_DIRECT_H
+
+#include "byolcl/ops.h"
+
+/* The profile's CONV_DIRECT is on and s has stride 1 and a square kernel. */
+bool conv2d_direct_applies(const Device *device, const Conv2dShape *s);
+/* out = conv(in, weight) + beta * out (beta 0 or 1) for s as above. flip: weight is
+ * (c_in, c_out, k, k) of the layer whose input gradient this is, used turned by 180 degrees
+ * with the channel roles swapped. */
+Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                          bool flip, float beta);
+
+#endif
