@@ -3,8 +3,8 @@
  * direct kernel for the kernel size and row width.
  * Measured on PoCL (2-core AVX-512 VM, shared; batch 256, small ResNet w16 shapes, ms per
  * call, direct vs im2col + GEMM, forward / backward data): 16x28x28 3x3 7.0 / 7.0 vs 42 / 49,
- * 32x14x14 11 / 11 vs 32 / 39, 64x7x7 11 / 11 vs 21 / 21, stem 1x28x28 -> 16 1.3 vs 3.8:
- * faster on every stride-1 shape of the model, so no per-shape fallback. */
+ * 32x14x14 11 / 11 vs 32 / 39, stem 1x28x28 -> 16 1.3 vs 3.8 (one run, before main's
+ * GEMM_PACK_A; the machine is shared and such figures vary by 2x between runs). */
 #include <stdio.h>
 
 #include "ops/conv2d_direct.h"
@@ -16,10 +16,14 @@ enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
- * matrix (9x the input for a 3x3 kernel). */
+ * matrix (9x the input for a 3x3 kernel). Rows of at most 8 outputs run on 8-lane vectors,
+ * half an AVX-512 register, and there im2col + GEMM wins: 64x7x7 3x3, forward, best of 5,
+ * 14-15 ms direct vs 11-14 ms im2col + GEMM (GEMM_PACK_A) in three alternating runs; hence
+ * CONV_DIRECT_MIN_W = 9 (the tests set 1 to cover the narrow kernels). */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w;
+           s->kernel_h == s->kernel_w &&
+           conv2d_out_w(s) >= device_profile_get(device, "CONV_DIRECT_MIN_W", 9);
 }
 
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,

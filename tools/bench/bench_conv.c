@@ -159,8 +159,12 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
     char gemm_name[32];
     gemm_implementation_name(b->device, path, gemm_name, sizeof gemm_name);
     /* Backward data runs as a forward convolution with the flipped kernel when pad < k. */
+    Conv2dShape flipped = {.n = s->n, .c_in = s->c_out, .h = r.out_h, .w = r.out_w, .c_out = s->c_in,
+                           .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
+                           .pad = s->kernel_h - 1 - s->pad};
     bool direct = conv2d_direct_applies(b->device, s);
-    bool direct_data = direct && s->pad <= s->kernel_h - 1;
+    bool direct_data = s->stride == 1 && s->pad <= s->kernel_h - 1 &&
+                       conv2d_direct_applies(b->device, &flipped);
     conv_shape_text(s, row.shape, sizeof row.shape);
     for (int pass = 0; st == BC_OK && pass < 3; pass++) {
         if (!wanted[pass]) continue;
