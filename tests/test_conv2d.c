@@ -49,8 +49,6 @@ static void set_mode(Mode mode) {
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", chunked ? 1 : 65536));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", mode >= MODE_OURS_VECTOR));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", mode == MODE_DIRECT));
-    /* Every width, so the 8-lane kernels of narrow rows are covered too. */
-    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_MIN_W", 1));
 }
 
 static size_t in_count(const Conv2dShape *s) { return (size_t)s->n * s->c_in * s->h * s->w; }
@@ -141,7 +139,6 @@ static void test_conv2d_matches_reference(void **state) {
     int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB", 65536);
     int vector = device_profile_get(dev, "CONV_VECTOR", 0);
     int direct = device_profile_get(dev, "CONV_DIRECT", 0);
-    int min_w = device_profile_get(dev, "CONV_DIRECT_MIN_W", 9);
     for (int mode = 0; mode < MODE_COUNT; mode++) {
         /* oclgrind is slow: the chunked and the generic panel modes add no kernel there. */
         if (test_small() && (mode == MODE_OURS_CHUNKED || mode == MODE_GENERIC_VECTOR)) continue;
@@ -152,12 +149,11 @@ static void test_conv2d_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", scratch_kb));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
-    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_MIN_W", min_w));
 }
 
 /* The direct kernels have a literal-size variant per kernel size 1, 3, 5, 7 and a generic
- * one, 8 or 16 lanes per work-item chosen by the output width, and tiles of 16 output
- * channels: sweep spatial sizes (1x1 up to wider than two segments), kernel sizes, every
+ * one, rows of 8 or 16 lanes or (rows up to 8 wide) 16 lanes across rows, chosen by the
+ * output width, and tiles of 16 output channels: sweep spatial sizes (1x1 up to wider than two segments), kernel sizes, every
  * padding up to k - 1, and channel counts that are not multiples of the tile, in forward,
  * backward data (itself a direct convolution with the flipped kernel, also accumulating)
  * and backward weights; the im2col path on the same shapes for comparison. */
@@ -166,7 +162,6 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     Device *dev = test_device();
     int vector = device_profile_get(dev, "CONV_VECTOR", 0);
     int direct = device_profile_get(dev, "CONV_DIRECT", 0);
-    int min_w = device_profile_get(dev, "CONV_DIRECT_MIN_W", 9);
     static const int sizes[][2] = {{1, 1}, {2, 5}, {7, 7}, {28, 28}, {9, 20}};
     static const int small_sizes[][2] = {{1, 1}, {2, 5}, {7, 9}};
     static const int kernels[] = {1, 3, 5, 2, 4};
@@ -190,7 +185,6 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     }
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
-    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_MIN_W", min_w));
 }
 
 /* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */

@@ -39,10 +39,8 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
-    /* Stride-1 convolutions computed directly, without a patch matrix (1), suit CPUs; for
-     * output rows at least CONV_DIRECT_MIN_W wide (narrower ones use half-width vectors). */
+    /* Stride-1 convolutions computed directly, without a patch matrix (1), suit CPUs. */
     profile_put(profile, "CONV_DIRECT", cpu ? 1 : 0);
-    profile_put(profile, "CONV_DIRECT_MIN_W", 9);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
 }

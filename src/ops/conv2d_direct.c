@@ -9,34 +9,38 @@
 
 #include "ops/conv2d_direct.h"
 
-/* The output-channel tile of cl/conv2d_direct.cl. */
-enum { DIRECT_TM = 16 };
+/* The output-channel tile and the flat kernels' lanes of cl/conv2d_direct.cl. */
+enum { DIRECT_TM = 16, DIRECT_FLAT_V = 16 };
+/* Output rows up to this wide use the flat kernels. */
+enum { DIRECT_FLAT_MAX_W = 8 };
 /* Scratch slots (conv2d's own uses of them end before this op). */
 enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
- * matrix (9x the input for a 3x3 kernel). Rows of at most 8 outputs run on 8-lane vectors,
- * half an AVX-512 register, and there im2col + GEMM wins: 64x7x7 3x3, forward, best of 5,
- * 14-15 ms direct vs 11-14 ms im2col + GEMM (GEMM_PACK_A) in three alternating runs; hence
- * CONV_DIRECT_MIN_W = 9 (the tests set 1 to cover the narrow kernels). */
+ * matrix (9x the input for a 3x3 kernel). */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w &&
-           conv2d_out_w(s) >= device_profile_get(device, "CONV_DIRECT_MIN_W", 9);
+           s->kernel_h == s->kernel_w;
 }
 
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
                           bool flip, float beta) {
     int k = s->kernel_h, taps = k * k, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
     int tiles = (s->c_out + DIRECT_TM - 1) / DIRECT_TM;
-    /* 16 lanes per work-item, or 8 where that wastes fewer on a narrow row (7 of 8 lanes
-     * used at out_w 7 instead of 7 of 16). */
+    /* Rows of 16 lanes per work-item, or 8 where that wastes fewer (20 wide: 24 lanes, not
+     * 32); rows of at most 8 use the flat kernels, whose 16 lanes run across row ends: at
+     * 64x7x7 3x3 the row kernels on 8 lanes (half an AVX-512 register) took 14-15 ms forward
+     * against 11-14 ms for im2col + GEMM, the flat ones 8.3 vs 8.0 (w16) and 19 vs 24
+     * (w32, 128x7x7), best of 5 in alternating runs on a shared machine. */
+    bool flat = out_w <= DIRECT_FLAT_MAX_W;
     int lanes = (out_w + 7) / 8 * 8 < (out_w + 15) / 16 * 16 ? 8 : 16;
     int segs = (out_w + lanes - 1) / lanes;
-    int hp = s->h + 2 * s->pad, wp = segs * lanes + k - 1;
+    int hp = s->h + 2 * s->pad, wp = flat ? s->w + 2 * s->pad : segs * lanes + k - 1;
+    /* The flat kernels' last vector loads reach DIRECT_FLAT_V - 1 floats past the plane. */
+    int plane_stride = hp * wp + (flat ? DIRECT_FLAT_V - 1 : 0);
     size_t packed_count = (size_t)s->c_in * taps * tiles * DIRECT_TM;
-    size_t padded_count = (size_t)s->n * s->c_in * hp * wp;
+    size_t padded_count = (size_t)s->n * s->c_in * plane_stride;
     Buffer *packed, *padded;
     Kernel *kernel;
     Status st = device_scratch(device, SLOT_PACKED, packed_count * sizeof(float), &packed);
@@ -47,18 +51,22 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
                               ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip));
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_pad", &kernel);
     if (st == BC_OK && s->n > 0)
-        st = KERNEL_LAUNCH_1D(device, kernel, (size_t)s->n * s->c_in * hp, ARG_VIEW_OF(padded, 0),
+        st = KERNEL_LAUNCH_1D(device, kernel, (size_t)s->n * s->c_in * (hp + 1), ARG_VIEW_OF(padded, 0),
                               ARG_VIEW(in), ARG_I(s->n * s->c_in), ARG_I(s->h), ARG_I(s->w),
-                              ARG_I(s->pad), ARG_I(hp), ARG_I(wp));
+                              ARG_I(s->pad), ARG_I(hp), ARG_I(wp), ARG_I(plane_stride));
     char name[48];
-    if (k == 1 || k == 3 || k == 5 || k == 7) snprintf(name, sizeof name, "conv2d_direct_k%d_v%d", k, lanes);
+    bool literal = k == 1 || k == 3 || k == 5 || k == 7;
+    if (flat && literal) snprintf(name, sizeof name, "conv2d_direct_flat_k%d", k);
+    else if (flat) snprintf(name, sizeof name, "conv2d_direct_flat_kn");
+    else if (literal) snprintf(name, sizeof name, "conv2d_direct_k%d_v%d", k, lanes);
     else snprintf(name, sizeof name, "conv2d_direct_kn_v%d", lanes);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
-    size_t items = (size_t)s->n * (size_t)out_h * (size_t)segs * (size_t)tiles;
+    size_t flat_segs = (size_t)(((out_h - 1) * wp + out_w + DIRECT_FLAT_V - 1) / DIRECT_FLAT_V);
+    size_t items = (size_t)s->n * (size_t)tiles * (flat ? flat_segs : (size_t)out_h * (size_t)segs);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),
-                              ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in), ARG_I(hp),
-                              ARG_I(wp), ARG_I(s->c_out), ARG_I(k), ARG_I(out_h), ARG_I(out_w),
-                              ARG_I(beta != 0.0f));
+                              ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in),
+                              ARG_I(flat ? plane_stride : hp), ARG_I(wp), ARG_I(s->c_out), ARG_I(k),
+                              ARG_I(out_h), ARG_I(out_w), ARG_I(beta != 0.0f));
     return st;
 }
