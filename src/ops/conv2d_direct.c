@@ -1,10 +1,11 @@
 /* conv2d_direct.c — host side of cl/conv2d_direct.cl: the weights repacked with the output
  * channel innermost, the input copied with explicit zero padding, then one launch of the
  * direct kernel for the kernel size and row width.
- * Measured on PoCL (2-core AVX-512 VM, shared; batch 256, small ResNet w16 shapes, ms per
- * call, direct vs im2col + GEMM, forward / backward data): 16x28x28 3x3 7.0 / 7.0 vs 42 / 49,
- * 32x14x14 11 / 11 vs 32 / 39, stem 1x28x28 -> 16 1.3 vs 3.8 (one run, before main's
- * GEMM_PACK_A; the machine is shared and such figures vary by 2x between runs). */
+ * Measured on PoCL (2-core AVX-512 VM, shared, quiet run; batch 256; ms per call, best of 5,
+ * direct vs im2col + GEMM, byolcl-bench --filter conv/small): forward 16x28x28 3x3 6.7 vs
+ * 18.6, 32x14x14 8.7 vs 11.8, 64x7x7 5.6 vs 8.4, stem 1x28x28 -> 16 1.3 vs 2.0; backward
+ * data alike; width 32: 32x28x28 35 vs 45, 64x14x14 23 vs 25, 128x7x7 26 vs 23 (a tie
+ * within this machine's noise, so no per-shape fallback). */
 #include <stdio.h>
 
 #include "ops/conv2d_direct.h"
