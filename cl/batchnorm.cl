@@ -85,14 +85,23 @@ __kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_
     int ch = get_global_id(1);                                                               \
     size_t i = ((size_t)get_global_id(2) * (c) + ch) * (spatial) + get_global_id(0)
 
-/* out = (in - mean) * invstd * gamma + beta */
+/* max(0, y) when relu, as a comparison so that a NaN passes through (as relu_forward). */
+#define BN_RELU(y, relu) ((relu) && (y) < 0.0f ? 0.0f : (y))
+
+/* The output gradient through an optional fused ReLU: zero where the output was not
+ * positive (as relu_backward). */
+#define BN_MASKED_GRAD(d_out, out, i, relu)                                                  \
+    (!(relu) || VIEW_PTR(out)[i] > 0.0f ? VIEW_PTR(d_out)[i] : 0.0f)
+
+/* out = (in - mean) * invstd * gamma + beta, then max(0, out) when relu */
 __kernel void batchnorm_normalize(VIEW(float, out), VIEW(const float, in),
                                   VIEW(const float, mean), VIEW(const float, invstd),
                                   VIEW(const float, gamma), VIEW(const float, beta), int c,
-                                  int spatial) {
+                                  int spatial, int relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = VIEW_PTR(invstd)[ch] * VIEW_PTR(gamma)[ch];
-    VIEW_PTR(out)[i] = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    float y = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    VIEW_PTR(out)[i] = BN_RELU(y, relu);
 }
 
 /* Evaluation mode: the running statistics, so each sample is independent of its batch. */
@@ -100,18 +109,20 @@ __kernel void batchnorm_normalize_running(VIEW(float, out), VIEW(const float, in
                                           VIEW(const float, running_mean),
                                           VIEW(const float, running_var),
                                           VIEW(const float, gamma), VIEW(const float, beta),
-                                          int c, int spatial, float eps) {
+                                          int c, int spatial, float eps, int relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = rsqrt(VIEW_PTR(running_var)[ch] + eps) * VIEW_PTR(gamma)[ch];
-    VIEW_PTR(out)[i] =
-        (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    float y = (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    VIEW_PTR(out)[i] = BN_RELU(y, relu);
 }
 
-/* partial[(ch * parts + part) * 2 + {0, 1}] = chunk sums of d_out and d_out * xhat. */
+/* partial[(ch * parts + part) * 2 + {0, 1}] = chunk sums of dy and dy * xhat, dy = d_out
+ * masked by the fused ReLU's output when relu. */
 __kernel void batchnorm_partial_grad_sums(__global float *partial, VIEW(const float, d_out),
-                                          VIEW(const float, in), VIEW(const float, mean),
-                                          VIEW(const float, invstd), int n, int c, int spatial,
-                                          int parts, int chunk) {
+                                          VIEW(const float, out), VIEW(const float, in),
+                                          VIEW(const float, mean), VIEW(const float, invstd),
+                                          int n, int c, int spatial, int parts, int chunk,
+                                          int relu) {
     int id = get_global_id(0);
     if (id >= c * parts) return;
     int ch = id / parts, part = id - ch * parts;
@@ -123,14 +134,16 @@ __kernel void batchnorm_partial_grad_sums(__global float *partial, VIEW(const fl
         int i = begin / spatial, s = begin - i * spatial;
         size_t base = ((size_t)i * c + ch) * spatial;
         __global const float *dy = VIEW_PTR(d_out) + base, *x = VIEW_PTR(in) + base;
+        __global const float *y = VIEW_PTR(out) + base;
         for (int j = begin; j < end; j++) {
-            float g = dy[s];
+            float g = !relu || y[s] > 0.0f ? dy[s] : 0.0f;
             sum_dy += g;
             sum_dy_xhat += g * (x[s] - mu);
             if (++s == spatial) {
                 s = 0;
                 dy += (size_t)c * spatial;
                 x += (size_t)c * spatial;
+                y += (size_t)c * spatial;
             }
         }
     }
@@ -157,16 +170,17 @@ __kernel void batchnorm_finalize_grad_sums(__global float *sums, VIEW(float, d_g
     VIEW_PTR(d_gamma)[ch] += sum_dy_xhat;
 }
 
-/* d_in = gamma * invstd / N * (N * d_out - sum d_out - xhat * sum d_out * xhat) */
+/* d_in = gamma * invstd / N * (N * dy - sum dy - xhat * sum dy * xhat), dy as in
+ * batchnorm_partial_grad_sums */
 __kernel void batchnorm_backward_input(VIEW(float, d_in), VIEW(const float, d_out),
-                                       VIEW(const float, in), VIEW(const float, mean),
-                                       VIEW(const float, invstd), VIEW(const float, gamma),
-                                       __global const float *sums, int c, int spatial,
-                                       float inv_count) {
+                                       VIEW(const float, out), VIEW(const float, in),
+                                       VIEW(const float, mean), VIEW(const float, invstd),
+                                       VIEW(const float, gamma), __global const float *sums,
+                                       int c, int spatial, float inv_count, int relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float is = VIEW_PTR(invstd)[ch];
     float xhat = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * is;
     float mean_dy = sums[2 * ch] * inv_count, mean_dy_xhat = sums[2 * ch + 1] * inv_count;
     VIEW_PTR(d_in)[i] =
-        VIEW_PTR(gamma)[ch] * is * (VIEW_PTR(d_out)[i] - mean_dy - xhat * mean_dy_xhat);
+        VIEW_PTR(gamma)[ch] * is * (BN_MASKED_GRAD(d_out, out, i, relu) - mean_dy - xhat * mean_dy_xhat);
 }

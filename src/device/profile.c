@@ -37,6 +37,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
+    /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
+     * suits GPUs. */
+    profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
 }
 
 static void sanitize(const char *in, char *out, size_t cap) {
