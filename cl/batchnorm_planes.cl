@@ -1,8 +1,8 @@
 /* batchnorm_planes.cl — CPU-shaped batch norm (profile BN_PLANES=1) for spatial > 1: work
  * goes by (image, channel) planes, each `spatial` contiguous floats read with float16
- * loads. The reductions give a work-item a channel and a run of images (few, heavy
- * work-items: PoCL runs a work-group as a loop on one core), the element kernels one
- * plane each with the channel's constants hoisted. The reductions write the same partials
+ * loads. The reductions give a work-item a run of images (few, heavy work-items: PoCL
+ * runs a work-group as a loop on one core), the element kernels one plane each with the
+ * channel's constants hoisted. The reductions write the same partials
  * as cl/batchnorm.cl's, whose finalize kernels merge them. Optional fused ReLU: forward
  * writes max(0, bn(x)), backward masks d_out where the fused output was not positive. */
 
@@ -47,31 +47,37 @@ static float bn_plane_shifted_m2(__global const float *x, int spatial, float shi
 
 /* partial[(ch * parts + part) * 3 + {0, 1, 2}] = (count, mean - shift, M2) of images
  * [part * per_part, min(n, (part + 1) * per_part)) of channel ch, shift = the channel's
- * first value (as batchnorm_partial_stats). Each plane's mean and M2 come from two passes
- * over the plane and join the running (count, mean, M2) by Chan et al.'s update, so the
- * input is read from memory once and no variance is taken as E[x^2] - E[x]^2. */
+ * first value (as batchnorm_partial_stats). A work-item owns a run of images, all
+ * channels, so it streams through contiguous memory. Each plane's mean and M2 come from two
+ * passes over the plane (the second from L1) and join the channel's (count, mean, M2) by
+ * Chan et al.'s update: the input is read from memory once and no variance is taken as
+ * E[x^2] - E[x]^2. */
 __kernel void batchnorm_plane_partial_stats(__global float *partial, VIEW(const float, in), int n,
                                             int c, int spatial, int parts, int per_part) {
-    int id = get_global_id(0);
-    if (id >= c * parts) return;
-    int ch = id / parts, part = id - ch * parts;
+    int part = get_global_id(0);
+    if (part >= parts) return;
     int begin = part * per_part, end = min(n, begin + per_part);
-    float shift = VIEW_PTR(in)[(size_t)ch * spatial];
-    float count = 0.0f, mean = 0.0f, m2 = 0.0f, plane_count = (float)spatial;
-    for (int i = begin; i < end; i++) {
-        __global const float *x = VIEW_PTR(in) + ((size_t)i * c + ch) * spatial;
-        float plane_mean = bn_plane_shifted_sum(x, spatial, shift) / plane_count;
-        float plane_m2 = bn_plane_shifted_m2(x, spatial, shift, plane_mean);
-        float total = count + plane_count;
-        float delta = plane_mean - mean;
-        mean += delta * (plane_count / total);
-        m2 += plane_m2 + delta * delta * (count * plane_count / total);
-        count = total;
-    }
-    __global float *p = partial + (size_t)id * 3;
-    p[0] = count;
-    p[1] = mean;
-    p[2] = m2;
+    float plane_count = (float)spatial;
+    for (int i = begin; i < end; i++)
+        for (int ch = 0; ch < c; ch++) {
+            __global const float *x = VIEW_PTR(in) + ((size_t)i * c + ch) * spatial;
+            float shift = VIEW_PTR(in)[(size_t)ch * spatial];
+            float plane_mean = bn_plane_shifted_sum(x, spatial, shift) / plane_count;
+            float plane_m2 = bn_plane_shifted_m2(x, spatial, shift, plane_mean);
+            __global float *p = partial + ((size_t)ch * parts + part) * 3;
+            if (i == begin) {
+                p[0] = plane_count;
+                p[1] = plane_mean;
+                p[2] = plane_m2;
+                continue;
+            }
+            float count = p[0], mean = p[1];
+            float total = count + plane_count;
+            float delta = plane_mean - mean;
+            p[0] = total;
+            p[1] = mean + delta * (plane_count / total);
+            p[2] += plane_m2 + delta * delta * (count * plane_count / total);
+        }
 }
 
 /* y = (x - mu) * scale + shift over one plane, then max(0, y) when relu (as a comparison,
@@ -120,39 +126,42 @@ __kernel void batchnorm_plane_normalize_running(VIEW(float, out), VIEW(const flo
 }
 
 /* partial[(ch * parts + part) * 2 + {0, 1}] = sums of dy and dy * xhat over the run of
- * images, dy = d_out, or d_out masked where out <= 0 when relu (as relu_backward). */
+ * images (all channels, as batchnorm_plane_partial_stats), dy = d_out, or d_out masked
+ * where out <= 0 when relu (as relu_backward). */
 __kernel void batchnorm_plane_partial_grad_sums(__global float *partial, VIEW(const float, d_out),
                                                 VIEW(const float, out), VIEW(const float, in),
                                                 VIEW(const float, mean), VIEW(const float, invstd),
                                                 int n, int c, int spatial, int parts,
                                                 int per_part, int relu) {
-    int id = get_global_id(0);
-    if (id >= c * parts) return;
-    int ch = id / parts, part = id - ch * parts;
+    int part = get_global_id(0);
+    if (part >= parts) return;
     int begin = part * per_part, end = min(n, begin + per_part);
-    float mu = VIEW_PTR(mean)[ch];
-    float16 sum_dy = (float16)(0.0f), sum_dy_x = (float16)(0.0f);
-    float tail_dy = 0.0f, tail_dy_x = 0.0f;
-    for (int i = begin; i < end; i++) {
-        size_t base = ((size_t)i * c + ch) * spatial;
-        __global const float *dy = VIEW_PTR(d_out) + base, *x = VIEW_PTR(in) + base;
-        __global const float *y = VIEW_PTR(out) + base;
-        int k = 0;
-        for (; k + BN_LANES <= spatial; k += BN_LANES) {
-            float16 g = vload16(0, dy + k);
-            if (relu) g = select((float16)(0.0f), g, vload16(0, y + k) > (float16)(0.0f));
-            sum_dy += g;
-            sum_dy_x += g * (vload16(0, x + k) - mu);
+    for (int i = begin; i < end; i++)
+        for (int ch = 0; ch < c; ch++) {
+            size_t base = ((size_t)i * c + ch) * spatial;
+            __global const float *dy = VIEW_PTR(d_out) + base, *x = VIEW_PTR(in) + base;
+            __global const float *y = VIEW_PTR(out) + base;
+            float mu = VIEW_PTR(mean)[ch];
+            float16 sum_dy = (float16)(0.0f), sum_dy_x = (float16)(0.0f);
+            float tail_dy = 0.0f, tail_dy_x = 0.0f;
+            int k = 0;
+            for (; k + BN_LANES <= spatial; k += BN_LANES) {
+                float16 g = vload16(0, dy + k);
+                if (relu) g = select((float16)(0.0f), g, vload16(0, y + k) > (float16)(0.0f));
+                sum_dy += g;
+                sum_dy_x += g * (vload16(0, x + k) - mu);
+            }
+            for (; k < spatial; k++) {
+                float g = !relu || y[k] > 0.0f ? dy[k] : 0.0f;
+                tail_dy += g;
+                tail_dy_x += g * (x[k] - mu);
+            }
+            float plane_dy = bn_sum16(sum_dy) + tail_dy;
+            float plane_dy_x = (bn_sum16(sum_dy_x) + tail_dy_x) * VIEW_PTR(invstd)[ch];
+            __global float *p = partial + ((size_t)ch * parts + part) * 2;
+            p[0] = i == begin ? plane_dy : p[0] + plane_dy;
+            p[1] = i == begin ? plane_dy_x : p[1] + plane_dy_x;
         }
-        for (; k < spatial; k++) {
-            float g = !relu || y[k] > 0.0f ? dy[k] : 0.0f;
-            tail_dy += g;
-            tail_dy_x += g * (x[k] - mu);
-        }
-    }
-    __global float *p = partial + (size_t)id * 2;
-    p[0] = bn_sum16(sum_dy) + tail_dy;
-    p[1] = (bn_sum16(sum_dy_x) + tail_dy_x) * VIEW_PTR(invstd)[ch];
 }
 
 /* d_in = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), one plane per

@@ -11,9 +11,8 @@
  * second stage stays short. A device profile may tune it (BN_CHUNK). */
 enum { BN_CHUNK_DEFAULT = 1024, BN_MAX_PARTS = 4096 };
 
-/* The plane kernels' reductions: about this many (channel, run of images) work-items in
- * all, enough to keep every core busy with a few to spare for balance; a profile may
- * tune it (BN_PLANE_ITEMS). */
+/* The plane kernels' reductions: about this many runs of images, enough to keep every
+ * core busy with a few to spare for balance; a profile may tune it (BN_PLANE_ITEMS). */
 enum { BN_PLANE_ITEMS_DEFAULT = 64 };
 
 static Status check_shape(const BatchNormShape *s, const char *op) {
@@ -42,11 +41,10 @@ static bool use_planes(Device *device, const BatchNormShape *s) {
     return s->spatial > 1 && device_profile_get(device, "BN_PLANES", 0) != 0;
 }
 
-/* Splits each channel's n images into `parts` runs of `per_part` images. */
+/* Splits the n images into `parts` runs of `per_part` images. */
 static void plan_plane_runs(Device *device, const BatchNormShape *s, int *parts, int *per_part) {
-    int items = device_profile_get(device, "BN_PLANE_ITEMS", BN_PLANE_ITEMS_DEFAULT);
-    if (items < 1) items = BN_PLANE_ITEMS_DEFAULT;
-    int p = (items + s->c - 1) / s->c;
+    int p = device_profile_get(device, "BN_PLANE_ITEMS", BN_PLANE_ITEMS_DEFAULT);
+    if (p < 1) p = BN_PLANE_ITEMS_DEFAULT;
     if (p > s->n) p = s->n;
     if (p > BN_MAX_PARTS) p = BN_MAX_PARTS;
     *per_part = (s->n + p - 1) / p;
@@ -84,9 +82,8 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->n), ARG_I(s->c),
                                 ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk)};
     int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]);
-    size_t items = (size_t)s->c * parts;
-    st = planes ? launch_reduction(device, k_partial, items, partial_args, partial_count)
-                : kernel_launch_1d(device, k_partial, items, partial_args, partial_count);
+    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_VIEW(save_mean),
                           ARG_VIEW(save_invstd), ARG_VIEW(running_mean), ARG_VIEW(running_var),
@@ -153,9 +150,8 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
                                 ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_I(s->n), ARG_I(s->c),
                                 ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk), ARG_I(relu)};
     int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]);
-    size_t items = (size_t)s->c * parts;
-    st = planes ? launch_reduction(device, k_partial, items, partial_args, partial_count)
-                : kernel_launch_1d(device, k_partial, items, partial_args, partial_count);
+    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_BUF(sums), ARG_VIEW(d_gamma),
                           ARG_VIEW(d_beta), ARG_BUF(partial), ARG_I(s->c), ARG_I(parts));
