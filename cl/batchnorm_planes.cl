@@ -152,7 +152,8 @@ __kernel void batchnorm_plane_partial_grad_sums(__global float *partial, VIEW(co
                 sum_dy_x += g * (vload16(0, x + k) - mu);
             }
             for (; k < spatial; k++) {
-                float g = !relu || y[k] > 0.0f ? dy[k] : 0.0f;
+                float g = dy[k], o = relu ? y[k] : 1.0f;
+        g = o > 0.0f ? g : 0.0f;
                 tail_dy += g;
                 tail_dy_x += g * (x[k] - mu);
             }
@@ -190,7 +191,8 @@ __kernel void batchnorm_plane_backward_input(VIEW(float, d_in), VIEW(const float
         vstore16(k_all * ((g - mean_dy) - (vload16(0, x + k) - mu) * slope), 0, dx + k);
     }
     for (; k < spatial; k++) {
-        float g = !relu || y[k] > 0.0f ? dy[k] : 0.0f;
+        float g = dy[k], o = relu ? y[k] : 1.0f;
+        g = o > 0.0f ? g : 0.0f;
         dx[k] = k_all * ((g - mean_dy) - (x[k] - mu) * slope);
     }
 }

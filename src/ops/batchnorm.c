@@ -76,7 +76,8 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     if ((st = kernel_get(device, program, planes ? "batchnorm_plane_partial_stats" : "batchnorm_partial_stats",
                          &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_stats", &k_finalize)) != BC_OK ||
-        (st = kernel_get(device, program, planes ? "batchnorm_plane_normalize" : "batchnorm_normalize",
+        (st = kernel_get(device, program,
+                         planes ? "batchnorm_plane_normalize" : relu ? "batchnorm_relu_normalize" : "batchnorm_normalize",
                          &k_normalize)) != BC_OK)
         return st;
     KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->n), ARG_I(s->c),
@@ -98,7 +99,7 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
     return KERNEL_LAUNCH(device, k_normalize, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
                          ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
-                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(relu));
+                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial));
 }
 
 static Status forward_eval(Device *device, View out, View in, View gamma, View beta,
@@ -115,11 +116,12 @@ static Status forward_eval(Device *device, View out, View in, View gamma, View b
                                 ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(s->n * s->c),
                                 ARG_F(s->eps), ARG_I(relu));
     }
-    if ((st = kernel_get(device, "batchnorm", "batchnorm_normalize_running", &k)) != BC_OK) return st;
+    const char *name = relu ? "batchnorm_relu_normalize_running" : "batchnorm_normalize_running";
+    if ((st = kernel_get(device, "batchnorm", name, &k)) != BC_OK) return st;
     size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
     return KERNEL_LAUNCH(device, k, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
                          ARG_VIEW(running_mean), ARG_VIEW(running_var), ARG_VIEW(gamma),
-                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_F(s->eps), ARG_I(relu));
+                         ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_F(s->eps));
 }
 
 /* `out` is the fused ReLU's output when relu; otherwise unused (d_out stands in for it). */
@@ -139,17 +141,22 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
         return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_input;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";
-    if ((st = kernel_get(device, program,
-                         planes ? "batchnorm_plane_partial_grad_sums" : "batchnorm_partial_grad_sums",
-                         &k_partial)) != BC_OK ||
+    const char *partial_name = planes ? "batchnorm_plane_partial_grad_sums"
+                               : relu ? "batchnorm_relu_partial_grad_sums"
+                                      : "batchnorm_partial_grad_sums";
+    const char *input_name = planes ? "batchnorm_plane_backward_input"
+                             : relu ? "batchnorm_relu_backward_input"
+                                    : "batchnorm_backward_input";
+    if ((st = kernel_get(device, program, partial_name, &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_grad_sums", &k_finalize)) != BC_OK ||
-        (st = kernel_get(device, program, planes ? "batchnorm_plane_backward_input" : "batchnorm_backward_input",
-                         &k_input)) != BC_OK)
+        (st = kernel_get(device, program, input_name, &k_input)) != BC_OK)
         return st;
+    /* The plane kernels take relu as an argument (their per-plane loops branch on it
+     * outside the vector work); the element kernels come in two variants. */
     KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(d_out), ARG_VIEW(out), ARG_VIEW(in),
                                 ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_I(s->n), ARG_I(s->c),
                                 ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk), ARG_I(relu)};
-    int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]);
+    int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]) - (planes ? 0 : 1);
     st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
                 : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
@@ -166,7 +173,7 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
     return KERNEL_LAUNCH(device, k_input, 3, range, NULL, ARG_VIEW(d_in), ARG_VIEW(d_out),
                          ARG_VIEW(out), ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
                          ARG_VIEW(gamma), ARG_BUF(sums), ARG_I(s->c), ARG_I(s->spatial),
-                         ARG_F(inv_count), ARG_I(relu));
+                         ARG_F(inv_count));
 }
 
 Status batchnorm_forward_train(Device *device, View out, View save_mean, View save_invstd,
