@@ -1,7 +1,10 @@
 /* batchnorm.cl — batch normalization over (n, c, spatial): per-channel statistics by a
  * two-stage reduction (chunk partials, then one work-item per channel combines them),
- * normalization, and the backward pass. No atomics and no local-memory trees: on CPU
- * drivers those become real memory traffic, and the chunk loops suit GPUs too. */
+ * normalization, and the backward pass, each element kernel also with a fused ReLU. The
+ * kernels for GPUs and for spatial = 1 (cl/batchnorm_planes.cl has the CPU ones for
+ * spatial > 1, which share the finalize kernels here). No atomics and no local-memory
+ * trees: on CPU drivers those become real memory traffic, and the chunk loops suit GPUs
+ * too. */
 
 /* Element j of channel ch's n*spatial values is sample j / spatial, position j % spatial.
  * The chunk of work-item (ch, part) is [part * chunk, min(count, (part + 1) * chunk)). */

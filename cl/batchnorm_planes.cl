@@ -2,8 +2,8 @@
  * goes by (image, channel) planes, each `spatial` contiguous floats read with float16
  * loads. The reductions give a work-item a run of images (few, heavy work-items: PoCL
  * runs a work-group as a loop on one core), the element kernels one plane each with the
- * channel's constants hoisted. The reductions write the same partials
- * as cl/batchnorm.cl's, whose finalize kernels merge them. Optional fused ReLU: forward
+ * channel's constants hoisted. The reductions write the same partials as
+ * cl/batchnorm.cl's, whose finalize kernels merge them. Optional fused ReLU: forward
  * writes max(0, bn(x)), backward masks d_out where the fused output was not positive. */
 
 #define BN_LANES 16
