@@ -1,7 +1,10 @@
 /* batchnorm.cl — batch normalization over (n, c, spatial): per-channel statistics by a
  * two-stage reduction (chunk partials, then one work-item per channel combines them),
- * normalization, and the backward pass. No atomics and no local-memory trees: on CPU
- * drivers those become real memory traffic, and the chunk loops suit GPUs too. */
+ * normalization, and the backward pass, each element kernel also with a fused ReLU. The
+ * kernels for GPUs and for spatial = 1 (cl/batchnorm_planes.cl has the CPU ones for
+ * spatial > 1, which share the finalize kernels here). No atomics and no local-memory
+ * trees: on CPU drivers those become real memory traffic, and the chunk loops suit GPUs
+ * too. */
 
 /* Element j of channel ch's n*spatial values is sample j / spatial, position j % spatial.
  * The chunk of work-item (ch, part) is [part * chunk, min(count, (part + 1) * chunk)). */
@@ -85,33 +88,68 @@ __kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_
     int ch = get_global_id(1);                                                               \
     size_t i = ((size_t)get_global_id(2) * (c) + ch) * (spatial) + get_global_id(0)
 
-/* out = (in - mean) * invstd * gamma + beta */
-__kernel void batchnorm_normalize(VIEW(float, out), VIEW(const float, in),
-                                  VIEW(const float, mean), VIEW(const float, invstd),
-                                  VIEW(const float, gamma), VIEW(const float, beta), int c,
-                                  int spatial) {
+/* max(0, y) when relu, as a comparison so that a NaN passes through (as relu_forward). */
+#define BN_RELU(y, relu) ((relu) && (y) < 0.0f ? 0.0f : (y))
+
+/* The output gradient g through an optional fused ReLU with output y: zero where y was not
+ * positive (as relu_backward). Both are loaded before the choice: a conditional load
+ * keeps CPU drivers from vectorizing across work-items. */
+static float bn_masked_grad(float g, float y, bool relu) { return !relu || y > 0.0f ? g : 0.0f; }
+
+/* Each element kernel below comes twice, without and with the fused ReLU (batchnorm_relu_*):
+ * a helper taking `relu` as a constant, so that neither variant pays for a per-element
+ * branch (CPU drivers vectorize across work-items only without one). */
+#define VIEW_ARGS(name) name##_base, name##_offset
+
+/* out = (in - mean) * invstd * gamma + beta, then max(0, out) when relu */
+static void bn_normalize(VIEW(float, out), VIEW(const float, in), VIEW(const float, mean),
+                         VIEW(const float, invstd), VIEW(const float, gamma),
+                         VIEW(const float, beta), int c, int spatial, bool relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = VIEW_PTR(invstd)[ch] * VIEW_PTR(gamma)[ch];
-    VIEW_PTR(out)[i] = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    float y = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    VIEW_PTR(out)[i] = BN_RELU(y, relu);
 }
+
+#define BN_NORMALIZE_KERNEL(name, relu)                                                      \
+    __kernel void name(VIEW(float, out), VIEW(const float, in), VIEW(const float, mean),     \
+                       VIEW(const float, invstd), VIEW(const float, gamma),                  \
+                       VIEW(const float, beta), int c, int spatial) {                        \
+        bn_normalize(VIEW_ARGS(out), VIEW_ARGS(in), VIEW_ARGS(mean), VIEW_ARGS(invstd),      \
+                     VIEW_ARGS(gamma), VIEW_ARGS(beta), c, spatial, relu);                   \
+    }
+BN_NORMALIZE_KERNEL(batchnorm_normalize, false)
+BN_NORMALIZE_KERNEL(batchnorm_relu_normalize, true)
 
 /* Evaluation mode: the running statistics, so each sample is independent of its batch. */
-__kernel void batchnorm_normalize_running(VIEW(float, out), VIEW(const float, in),
-                                          VIEW(const float, running_mean),
-                                          VIEW(const float, running_var),
-                                          VIEW(const float, gamma), VIEW(const float, beta),
-                                          int c, int spatial, float eps) {
+static void bn_normalize_running(VIEW(float, out), VIEW(const float, in),
+                                 VIEW(const float, running_mean), VIEW(const float, running_var),
+                                 VIEW(const float, gamma), VIEW(const float, beta), int c,
+                                 int spatial, float eps, bool relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float scale = rsqrt(VIEW_PTR(running_var)[ch] + eps) * VIEW_PTR(gamma)[ch];
-    VIEW_PTR(out)[i] =
-        (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    float y = (VIEW_PTR(in)[i] - VIEW_PTR(running_mean)[ch]) * scale + VIEW_PTR(beta)[ch];
+    VIEW_PTR(out)[i] = BN_RELU(y, relu);
 }
 
-/* partial[(ch * parts + part) * 2 + {0, 1}] = chunk sums of d_out and d_out * xhat. */
-__kernel void batchnorm_partial_grad_sums(__global float *partial, VIEW(const float, d_out),
-                                          VIEW(const float, in), VIEW(const float, mean),
-                                          VIEW(const float, invstd), int n, int c, int spatial,
-                                          int parts, int chunk) {
+#define BN_NORMALIZE_RUNNING_KERNEL(name, relu)                                              \
+    __kernel void name(VIEW(float, out), VIEW(const float, in),                              \
+                       VIEW(const float, running_mean), VIEW(const float, running_var),      \
+                       VIEW(const float, gamma), VIEW(const float, beta), int c, int spatial,\
+                       float eps) {                                                          \
+        bn_normalize_running(VIEW_ARGS(out), VIEW_ARGS(in), VIEW_ARGS(running_mean),         \
+                             VIEW_ARGS(running_var), VIEW_ARGS(gamma), VIEW_ARGS(beta), c,   \
+                             spatial, eps, relu);                                            \
+    }
+BN_NORMALIZE_RUNNING_KERNEL(batchnorm_normalize_running, false)
+BN_NORMALIZE_RUNNING_KERNEL(batchnorm_relu_normalize_running, true)
+
+/* partial[(ch * parts + part) * 2 + {0, 1}] = chunk sums of dy and dy * xhat, dy = d_out
+ * masked by the fused ReLU's output when relu. */
+static void bn_partial_grad_sums(__global float *partial, VIEW(const float, d_out),
+                                 VIEW(const float, out), VIEW(const float, in),
+                                 VIEW(const float, mean), VIEW(const float, invstd), int n, int c,
+                                 int spatial, int parts, int chunk, bool relu) {
     int id = get_global_id(0);
     if (id >= c * parts) return;
     int ch = id / parts, part = id - ch * parts;
@@ -123,20 +161,34 @@ __kernel void batchnorm_partial_grad_sums(__global float *partial, VIEW(const fl
         int i = begin / spatial, s = begin - i * spatial;
         size_t base = ((size_t)i * c + ch) * spatial;
         __global const float *dy = VIEW_PTR(d_out) + base, *x = VIEW_PTR(in) + base;
+        __global const float *y = VIEW_PTR(out) + base;
         for (int j = begin; j < end; j++) {
-            float g = dy[s];
+            float g = bn_masked_grad(dy[s], relu ? y[s] : 0.0f, relu);
             sum_dy += g;
             sum_dy_xhat += g * (x[s] - mu);
             if (++s == spatial) {
                 s = 0;
                 dy += (size_t)c * spatial;
                 x += (size_t)c * spatial;
+                y += (size_t)c * spatial;
             }
         }
     }
     partial[(size_t)id * 2] = sum_dy;
     partial[(size_t)id * 2 + 1] = sum_dy_xhat * is;
 }
+
+#define BN_PARTIAL_GRAD_SUMS_KERNEL(name, relu)                                              \
+    __kernel void name(__global float *partial, VIEW(const float, d_out),                    \
+                       VIEW(const float, out), VIEW(const float, in), VIEW(const float, mean), \
+                       VIEW(const float, invstd), int n, int c, int spatial, int parts,      \
+                       int chunk) {                                                          \
+        bn_partial_grad_sums(partial, VIEW_ARGS(d_out), VIEW_ARGS(out), VIEW_ARGS(in),       \
+                             VIEW_ARGS(mean), VIEW_ARGS(invstd), n, c, spatial, parts, chunk,\
+                             relu);                                                          \
+    }
+BN_PARTIAL_GRAD_SUMS_KERNEL(batchnorm_partial_grad_sums, false)
+BN_PARTIAL_GRAD_SUMS_KERNEL(batchnorm_relu_partial_grad_sums, true)
 
 /* One work-item per channel: sums[ch * 2 + {0, 1}] = totals for the input gradient;
  * d_beta += sum d_out, d_gamma += sum d_out * xhat. */
@@ -157,16 +209,29 @@ __kernel void batchnorm_finalize_grad_sums(__global float *sums, VIEW(float, d_g
     VIEW_PTR(d_gamma)[ch] += sum_dy_xhat;
 }
 
-/* d_in = gamma * invstd / N * (N * d_out - sum d_out - xhat * sum d_out * xhat) */
-__kernel void batchnorm_backward_input(VIEW(float, d_in), VIEW(const float, d_out),
-                                       VIEW(const float, in), VIEW(const float, mean),
-                                       VIEW(const float, invstd), VIEW(const float, gamma),
-                                       __global const float *sums, int c, int spatial,
-                                       float inv_count) {
+/* d_in = gamma * invstd / N * (N * dy - sum dy - xhat * sum dy * xhat), dy as in
+ * batchnorm_partial_grad_sums */
+static void bn_backward_input(VIEW(float, d_in), VIEW(const float, d_out),
+                              VIEW(const float, out), VIEW(const float, in),
+                              VIEW(const float, mean), VIEW(const float, invstd),
+                              VIEW(const float, gamma), __global const float *sums, int c,
+                              int spatial, float inv_count, bool relu) {
     BN_ELEMENT_INDEX(i, ch, c, spatial);
     float is = VIEW_PTR(invstd)[ch];
     float xhat = (VIEW_PTR(in)[i] - VIEW_PTR(mean)[ch]) * is;
     float mean_dy = sums[2 * ch] * inv_count, mean_dy_xhat = sums[2 * ch + 1] * inv_count;
-    VIEW_PTR(d_in)[i] =
-        VIEW_PTR(gamma)[ch] * is * (VIEW_PTR(d_out)[i] - mean_dy - xhat * mean_dy_xhat);
+    float g = bn_masked_grad(VIEW_PTR(d_out)[i], relu ? VIEW_PTR(out)[i] : 0.0f, relu);
+    VIEW_PTR(d_in)[i] = VIEW_PTR(gamma)[ch] * is * (g - mean_dy - xhat * mean_dy_xhat);
 }
+
+#define BN_BACKWARD_INPUT_KERNEL(name, relu)                                                 \
+    __kernel void name(VIEW(float, d_in), VIEW(const float, d_out), VIEW(const float, out),  \
+                       VIEW(const float, in), VIEW(const float, mean),                       \
+                       VIEW(const float, invstd), VIEW(const float, gamma),                  \
+                       __global const float *sums, int c, int spatial, float inv_count) {    \
+        bn_backward_input(VIEW_ARGS(d_in), VIEW_ARGS(d_out), VIEW_ARGS(out), VIEW_ARGS(in),  \
+                          VIEW_ARGS(mean), VIEW_ARGS(invstd), VIEW_ARGS(gamma), sums, c,     \
+                          spatial, inv_count, relu);                                         \
+    }
+BN_BACKWARD_INPUT_KERNEL(batchnorm_backward_input, false)
+BN_BACKWARD_INPUT_KERNEL(batchnorm_relu_backward_input, true)

@@ -1,14 +1,16 @@
 /* test_batchnorm.c — batch norm on the device against tests/ref/batchnorm_ref.c (training
  * forward with running statistics, evaluation, backward; 2-D and 1-D; odd shapes; views at
- * offsets), the reference's gradients against finite differences, and the properties that
- * training relies on (batch-independent evaluation, PyTorch's running-statistics update,
- * precision under a large common offset).
+ * offsets; with and without the fused ReLU; the CPU plane kernels (BN_PLANES=1) and the
+ * element kernels (BN_PLANES=0) alike), the reference's gradients against finite
+ * differences, and the properties that training relies on (batch-independent evaluation,
+ * PyTorch's running-statistics update, precision under a large common offset).
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ref/batchnorm_ref.h"
+#include "ref/elementwise_ref.h"
 #include "ref/gradcheck.h"
 #include "test_util.h"
 
@@ -21,6 +23,11 @@ typedef struct {
 static size_t total_of(Dims d) { return (size_t)d.n * d.c * d.spatial; }
 
 static View view_in(Buffer *b, size_t offset) { return view_at(view_of(b), offset); }
+
+/* Both kernel families run on every device: the profile key picks one. */
+enum { PATH_COUNT = 2 };
+static void use_planes(int planes) { TEST_CHECK(device_profile_set(test_device(), "BN_PLANES", planes)); }
+static int default_planes(void) { return device_profile_get(test_device(), "BN_PLANES", 0); }
 
 /* Host copies and device buffers of one training case; every device array sits at its own
  * non-zero offset so a kernel that ignores the offset is caught. */
@@ -72,19 +79,24 @@ static void train_case_free(TrainCase *t) {
     for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++) buffer_release(dev[i]);
 }
 
-static void train_case_run_device(TrainCase *t) {
+/* Forward and backward, with the ReLU fused when relu (the backward then masks d_out by
+ * the forward's output). */
+static void train_case_run_device(TrainCase *t, bool relu) {
     Device *dev = test_device();
     BatchNormShape s = {t->d.n, t->d.c, t->d.spatial, t->eps, t->momentum};
-    TEST_CHECK(batchnorm_forward_train(dev, view_in(t->b_out, OFF_OUT), view_in(t->b_mean, OFF_MEAN),
-                                       view_in(t->b_invstd, OFF_INVSTD), view_in(t->b_rm, OFF_RM),
-                                       view_in(t->b_rv, OFF_RV), view_in(t->b_in, OFF_IN),
-                                       view_in(t->b_gamma, OFF_GAMMA), view_in(t->b_beta, OFF_BETA),
-                                       &s));
-    TEST_CHECK(batchnorm_backward(dev, view_in(t->b_d_in, OFF_D_IN), view_in(t->b_d_gamma, OFF_D_GAMMA),
-                                  view_in(t->b_d_beta, OFF_D_BETA), view_in(t->b_d_out, OFF_D_OUT),
-                                  view_in(t->b_in, OFF_IN), view_in(t->b_mean, OFF_MEAN),
-                                  view_in(t->b_invstd, OFF_INVSTD), view_in(t->b_gamma, OFF_GAMMA),
-                                  &s));
+    TEST_CHECK((relu ? batchnorm_relu_forward_train : batchnorm_forward_train)(
+        dev, view_in(t->b_out, OFF_OUT), view_in(t->b_mean, OFF_MEAN), view_in(t->b_invstd, OFF_INVSTD),
+        view_in(t->b_rm, OFF_RM), view_in(t->b_rv, OFF_RV), view_in(t->b_in, OFF_IN),
+        view_in(t->b_gamma, OFF_GAMMA), view_in(t->b_beta, OFF_BETA), &s));
+    View d_in = view_in(t->b_d_in, OFF_D_IN), d_gamma = view_in(t->b_d_gamma, OFF_D_GAMMA);
+    View d_beta = view_in(t->b_d_beta, OFF_D_BETA), d_out = view_in(t->b_d_out, OFF_D_OUT);
+    View in = view_in(t->b_in, OFF_IN), mean = view_in(t->b_mean, OFF_MEAN);
+    View invstd = view_in(t->b_invstd, OFF_INVSTD), gamma = view_in(t->b_gamma, OFF_GAMMA);
+    if (relu)
+        TEST_CHECK(batchnorm_relu_backward(dev, d_in, d_gamma, d_beta, d_out, view_in(t->b_out, OFF_OUT), in,
+                                           mean, invstd, gamma, &s));
+    else
+        TEST_CHECK(batchnorm_backward(dev, d_in, d_gamma, d_beta, d_out, in, mean, invstd, gamma, &s));
 }
 
 /* Downloads `n` values at `offset`, checks the prefix and compares with the double reference. */
@@ -97,9 +109,10 @@ static void expect_close(Buffer *b, size_t offset, const double *want, size_t n,
     free(wantf);
 }
 
-/* The reference on the same inputs. out_atol and grad_atol cover the float rounding of the
+/* The reference on the same inputs (with relu: ReLU after the forward, d_out masked by its
+ * output before the backward). out_atol and grad_atol cover the float rounding of the
  * saved mean, which matters only when the mean is large against the spread. */
-static void train_case_check(const TrainCase *t, double out_atol, double grad_atol) {
+static void train_case_check(const TrainCase *t, bool relu, double out_atol, double grad_atol) {
     Dims d = t->d;
     size_t total = total_of(d), c = (size_t)d.c;
     double *in = ref_doubles_from_floats(t->in, total), *d_out = ref_doubles_from_floats(t->d_out, total);
@@ -111,6 +124,10 @@ static void train_case_check(const TrainCase *t, double out_atol, double grad_at
     assert_true(in && d_out && gamma && beta && rm && rv && d_gamma && d_beta && out && d_in && mean && invstd);
     batchnorm_ref_forward_train(out, mean, invstd, rm, rv, in, gamma, beta, d.n, d.c, d.spatial,
                                 t->eps, t->momentum);
+    if (relu) {
+        relu_ref_forward(out, out, total);
+        relu_ref_backward(d_out, d_out, out, total);
+    }
     batchnorm_ref_backward(d_in, d_gamma, d_beta, d_out, in, mean, invstd, gamma, d.n, d.c,
                            d.spatial);
     expect_close(t->b_out, OFF_OUT, out, total, out_atol, 1e-4, "batchnorm out");
@@ -127,43 +144,63 @@ static void train_case_check(const TrainCase *t, double out_atol, double grad_at
 
 static void test_training_matches_reference_on_odd_shapes(void **state) {
     (void)state;
-    /* 1-D (spatial 1) and 2-D; batch 1 and 3; 1x1 and 7x7; odd channel counts. */
-    static const Dims full[] = {{3, 5, 1},  {2, 257, 1}, {1, 3, 49},  {3, 7, 49},
-                                {3, 5, 1 * 1}, {16, 3, 28 * 28}, {64, 33, 1}, {3, 1, 9}};
-    static const Dims small[] = {{3, 5, 1}, {1, 3, 49}, {3, 3, 9}, {2, 2, 1}};
+    /* 1-D (spatial 1) and 2-D; batch 1 and 3; 1x1, 7x7 and 5x3; planes shorter than, equal
+     * to and not a multiple of the plane kernels' 16 lanes; odd channel counts. */
+    static const Dims full[] = {{3, 5, 1},  {2, 257, 1}, {1, 3, 49},  {3, 7, 49},  {3, 5, 1 * 1},
+                                {16, 3, 28 * 28}, {64, 33, 1}, {3, 1, 9}, {2, 3, 5 * 3}, {3, 2, 16},
+                                {5, 4, 40}};
+    static const Dims small[] = {{3, 5, 1}, {1, 3, 49}, {3, 3, 9}, {2, 2, 1}, {2, 3, 5 * 3}, {2, 2, 17}};
     const Dims *dims = test_small() ? small : full;
     size_t count = test_small() ? sizeof small / sizeof small[0] : sizeof full / sizeof full[0];
-    for (size_t i = 0; i < count; i++) {
-        TrainCase t = train_case_make(dims[i], -2, 3, 100 + i);
-        train_case_run_device(&t);
-        train_case_check(&t, 1e-4, 1e-4);
-        train_case_free(&t);
+    int saved = default_planes();
+    for (int planes = 0; planes < PATH_COUNT; planes++) {
+        use_planes(planes);
+        for (size_t i = 0; i < count; i++)
+            for (int relu = 0; relu < 2; relu++) {
+                TrainCase t = train_case_make(dims[i], -2, 3, 100 + i);
+                train_case_run_device(&t, relu);
+                train_case_check(&t, relu, 1e-4, 1e-4);
+                train_case_free(&t);
+            }
     }
+    use_planes(saved);
 }
 
-/* Several chunks per channel (the profile's BN_CHUNK made tiny) so the merge of chunk
- * statistics runs, on data with a large common offset: a one-pass E[x^2] - E[x]^2 in float
- * would lose most digits of the variance here (sums of x^2 ~ 1e6 have ulps of 0.06 and
- * more, the variance is 1/3). */
+/* Several partials per channel so their merge runs: the element kernels with a tiny
+ * BN_CHUNK, the plane kernels with one image per run (BN_PLANE_ITEMS above n) and with
+ * two runs of up to three images each (BN_PLANE_ITEMS=2), on data with a large
+ * common offset: a one-pass E[x^2] - E[x]^2 in float would lose most digits of the
+ * variance here (sums of x^2 ~ 1e6 have ulps of 0.06 and more, the variance is 1/3). */
 static void test_many_chunks_and_large_offset_keep_precision(void **state) {
     (void)state;
     Device *dev = test_device();
-    int saved = device_profile_get(dev, "BN_CHUNK", 1024);
+    int saved_chunk = device_profile_get(dev, "BN_CHUNK", 1024);
+    int saved_items = device_profile_get(dev, "BN_PLANE_ITEMS", 64);
+    int saved_planes = default_planes();
     TEST_CHECK(device_profile_set(dev, "BN_CHUNK", 5));
-    Dims shapes[] = {{3, 5, 7}, {4, 3, 1}, {2, 2, 13}};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        TrainCase plain = train_case_make(shapes[i], -1, 1, 300 + i);
-        train_case_run_device(&plain);
-        train_case_check(&plain, 1e-4, 1e-4);
-        train_case_free(&plain);
-        TrainCase offset = train_case_make(shapes[i], 1e3f - 1, 1e3f + 1, 400 + i);
-        train_case_run_device(&offset);
-        /* A saved mean near 1e3 is rounded by up to 3e-5 (half an ulp), which moves xhat by
-         * that times invstd: out and the gradients using xhat are only that close. */
-        train_case_check(&offset, 5e-4, 2e-3);
-        train_case_free(&offset);
+    const struct {
+        int planes, items;
+    } paths[] = {{0, 64}, {1, 1000}, {1, 2}};
+    Dims shapes[] = {{3, 5, 7}, {4, 3, 1}, {2, 2, 13}, {5, 2, 33}};
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        use_planes(paths[p].planes);
+        TEST_CHECK(device_profile_set(dev, "BN_PLANE_ITEMS", paths[p].items));
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            TrainCase plain = train_case_make(shapes[i], -1, 1, 300 + i);
+            train_case_run_device(&plain, false);
+            train_case_check(&plain, false, 1e-4, 1e-4);
+            train_case_free(&plain);
+            TrainCase offset = train_case_make(shapes[i], 1e3f - 1, 1e3f + 1, 400 + i);
+            train_case_run_device(&offset, p == 2);
+            /* A saved mean near 1e3 is rounded by up to 3e-5 (half an ulp), which moves xhat
+             * by that times invstd: out and the gradients using xhat are only that close. */
+            train_case_check(&offset, p == 2, 5e-4, 2e-3);
+            train_case_free(&offset);
+        }
     }
-    TEST_CHECK(device_profile_set(dev, "BN_CHUNK", saved));
+    TEST_CHECK(device_profile_set(dev, "BN_CHUNK", saved_chunk));
+    TEST_CHECK(device_profile_set(dev, "BN_PLANE_ITEMS", saved_items));
+    use_planes(saved_planes);
 }
 
 /* running = (1 - momentum) * running + momentum * batch statistic, with the unbiased
@@ -173,7 +210,9 @@ static void test_running_stats_follow_pytorch_formula(void **state) {
     Device *dev = test_device();
     const int n = 4, c = 3, spatial = 5, count = n * spatial;
     const float momenta[] = {0.1f, 0.25f};
+    int saved = default_planes();
     for (int m = 0; m < 2; m++) {
+        use_planes(m); /* each momentum on another kernel family */
         float *in = test_alloc_uniform((size_t)n * c * spatial, 21 + m, -3, 2);
         float rm[3] = {0.5f, -1.0f, 0.0f}, rv[3] = {1.0f, 2.0f, 0.25f};
         float ones[3] = {1, 1, 1}, zeros[3] = {0, 0, 0};
@@ -208,14 +247,15 @@ static void test_running_stats_follow_pytorch_formula(void **state) {
         Buffer *all[] = {b_in, b_out, b_rm, b_rv, b_g, b_b, b_mean, b_inv};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) buffer_release(all[i]);
     }
+    use_planes(saved);
 }
 
-/* Evaluation uses only the running statistics: it matches the reference, and a sample
- * normalized alone (batch 1) equals the same sample inside a batch of 100. */
-static void test_eval_is_independent_of_the_batch(void **state) {
-    (void)state;
+/* Evaluation uses only the running statistics: it matches the reference (also with the
+ * fused ReLU), and a sample normalized alone (batch 1) equals the same sample inside a
+ * batch of 100. */
+static void check_eval_on_one_path(void) {
     Device *dev = test_device();
-    const int batch = 100, c = 3, spatial = test_small() ? 4 : 49;
+    const int batch = 100, c = 3, spatial = test_small() ? 17 : 49;
     size_t per = (size_t)c * spatial, total = batch * per;
     float *in = test_alloc_uniform(total, 51, -2, 2);
     float *gamma = test_alloc_uniform((size_t)c, 52, 0.5f, 1.5f), *beta = test_alloc_uniform((size_t)c, 53, -1, 1);
@@ -248,6 +288,14 @@ static void test_eval_is_independent_of_the_batch(void **state) {
         buffer_release(one_in);
         buffer_release(one_out);
     }
+    TEST_CHECK(batchnorm_relu_forward_eval(dev, view_in(b_out, 1), view_in(b_in, 2), view_in(b_g, 1),
+                                           view_in(b_b, 3), view_in(b_rm, 2), view_in(b_rv, 4), &s));
+    float *fused = test_download(b_out, total + 1);
+    relu_ref_forward(dout, dout, total);
+    float *want_relu = ref_floats_from_doubles(dout, total);
+    test_assert_close(fused + 1, want_relu, total, 1e-5, 1e-5, "batchnorm relu eval");
+    free(fused);
+    free(want_relu);
     free(whole);
     free(want);
     free(in);
@@ -259,6 +307,16 @@ static void test_eval_is_independent_of_the_batch(void **state) {
     for (size_t i = 0; i < 6; i++) free(dall[i]);
     Buffer *ball[] = {b_in, b_out, b_g, b_b, b_rm, b_rv};
     for (size_t i = 0; i < 6; i++) buffer_release(ball[i]);
+}
+
+static void test_eval_is_independent_of_the_batch(void **state) {
+    (void)state;
+    int saved = default_planes();
+    for (int planes = 0; planes < PATH_COUNT; planes++) {
+        use_planes(planes);
+        check_eval_on_one_path();
+    }
+    use_planes(saved);
 }
 
 /* L = sum w * batchnorm_train(in, gamma, beta): the scalar whose gradient backward gives. */

@@ -95,6 +95,43 @@ static void test_residual_add_matches_reference(void **state) {
     }
 }
 
+/* The fused join: relu(a + b) in place over a, and d_x += d_out masked by that output,
+ * against the reference's residual add followed by ReLU (NaN passes through as well). */
+static void test_residual_add_relu_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    for (size_t k = 0; k < size_count(); k++) {
+        size_t n = size_at(k);
+        float *a = test_alloc_uniform(n, 60 + k, -1, 1), *b = test_alloc_uniform(n, 70 + k, -1, 1);
+        float *d_x = test_alloc_uniform(n, 80 + k, -1, 1), *d_out = test_alloc_uniform(n, 90 + k, -1, 1);
+        a[0] = NAN;
+        Buffer *b_a = test_upload_at(a, n, 2), *b_b = test_upload_at(b, n, 5);
+        Buffer *b_d_x = test_upload_at(d_x, n, 1), *b_d_out = test_upload_at(d_out, n, 3);
+        TEST_CHECK(residual_add_relu_forward(dev, view_at(view_of(b_a), 2), view_at(view_of(b_a), 2),
+                                             view_at(view_of(b_b), 5), n));
+        TEST_CHECK(residual_add_relu_backward(dev, view_at(view_of(b_d_x), 1), view_at(view_of(b_d_out), 3),
+                                              view_at(view_of(b_a), 2), n));
+        double *da = ref_doubles_from_floats(a, n), *db = ref_doubles_from_floats(b, n);
+        double *dd_x = ref_doubles_from_floats(d_x, n), *dd_out = ref_doubles_from_floats(d_out, n);
+        double *out = malloc(n * sizeof *out), *masked = malloc(n * sizeof *masked);
+        assert_true(da && db && dd_x && dd_out && out && masked);
+        residual_add_ref_forward(out, da, db, n);
+        relu_ref_forward(out, out, n);
+        relu_ref_backward(masked, dd_out, out, n);
+        residual_add_ref_backward(dd_x, masked, n);
+        float *got = test_download_at(b_a, n, 2, "residual add relu forward");
+        float *want = ref_floats_from_doubles(out, n);
+        assert_true(isnan(got[0]));
+        got[0] = want[0] = 0.0f; /* the NaN passed; the rest compares by value */
+        test_assert_close(got, want, n, 1e-7, 1e-6, "residual add relu forward");
+        expect_matches(b_d_x, n, 1, dd_x, "residual add relu backward accumulates the masked gradient");
+        free(got); free(want);
+        free(a); free(b); free(d_x); free(d_out); free(da); free(db); free(dd_x); free(dd_out);
+        free(out); free(masked);
+        buffer_release(b_a); buffer_release(b_b); buffer_release(b_d_x); buffer_release(b_d_out);
+    }
+}
+
 /* L = sum w * f(x) for f = relu or residual add (with a fixed second operand). */
 typedef struct {
     size_t n;
@@ -144,6 +181,7 @@ int main(void) {
         cmocka_unit_test(test_relu_matches_reference),
         cmocka_unit_test(test_relu_passes_nan_through),
         cmocka_unit_test(test_residual_add_matches_reference),
+        cmocka_unit_test(test_residual_add_relu_matches_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_too_many_elements_is_a_usage_error),
     };

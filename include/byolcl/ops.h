@@ -66,6 +66,19 @@ Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, Vie
 Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
                           View in, View save_mean, View save_invstd, View gamma,
                           const BatchNormShape *s);
+/* Batch norm with the following ReLU fused: out = max(0, batchnorm(in)), one pass instead
+ * of two (a NaN passes through, as in relu_forward). Same arguments as without. */
+Status batchnorm_relu_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                                    View running_mean, View running_var, View in, View gamma,
+                                    View beta, const BatchNormShape *s);
+Status batchnorm_relu_forward_eval(Device *device, View out, View in, View gamma, View beta,
+                                   View running_mean, View running_var, const BatchNormShape *s);
+/* Backward through ReLU and batch norm: d_out is the gradient of the ReLU's output `out`
+ * (that of batchnorm_relu_forward_train) and is masked where out <= 0, as relu_backward
+ * would; d_out itself is left unchanged. d_in =; d_gamma, d_beta += */
+Status batchnorm_relu_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
+                               View out, View in, View save_mean, View save_invstd, View gamma,
+                               const BatchNormShape *s);
 
 /* ---- elementwise ---- */
 Status relu_forward(Device *device, View out, View in, size_t count); /* out may equal in */
@@ -74,6 +87,11 @@ Status relu_backward(Device *device, View d_in, View d_out, View out, size_t cou
 Status residual_add_forward(Device *device, View out, View a, View b, size_t count);
 /* d_x += d_out: the gradient reaching a residual block's input through the shortcut */
 Status residual_add_backward(Device *device, View d_x, View d_out, size_t count);
+/* out = max(0, a + b): the join and the block's ReLU in one pass; out may be a or b */
+Status residual_add_relu_forward(Device *device, View out, View a, View b, size_t count);
+/* d_x += d_out where out > 0: the shortcut's gradient through the block's ReLU (out is
+ * residual_add_relu_forward's output) without masking d_out in a pass of its own */
+Status residual_add_relu_backward(Device *device, View d_x, View d_out, View out, size_t count);
 
 /* ---- pooling ---- */
 /* Max pool 3x3, stride 2, pad 1 (the ImageNet stem). argmax holds, per output, the index

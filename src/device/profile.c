@@ -43,6 +43,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "CONV_DIRECT", cpu ? 1 : 0);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
+    /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
+     * suits GPUs. */
+    profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
 }
 
 static void sanitize(const char *in, char *out, size_t cap) {

@@ -7,16 +7,20 @@ static size_t conv_out_count(const ConvBn *c, int batch) {
     return (size_t)batch * (size_t)c->c_out * (size_t)c->out_size * (size_t)c->out_size;
 }
 
-/* d_out's buffer is modified in place by the ReLU backward. d_in may be VIEW_NONE. */
+/* d_out is the gradient after a ReLU whose output is relu_out (the conv's own ReLU or a
+ * block's final one), masked inside the batch norm backward; without a ReLU relu_out is
+ * VIEW_NONE. d_in may be VIEW_NONE. */
 static Status conv_bn_backward(Device *d, Arena *arena, const ConvBn *c, const ConvBnActs *acts,
-                               View d_out, View in, View temp, View d_in, bool accumulate, int batch) {
-    Status st = BC_OK;
-    if (c->relu) st = relu_backward(d, d_out, d_out, view_of(acts->out), conv_out_count(c, batch));
+                               View d_out, View relu_out, View in, View temp, View d_in, bool accumulate,
+                               int batch) {
     BatchNormShape bs = conv_bn_norm_shape(c, batch);
-    if (st == BC_OK)
-        st = batchnorm_backward(d, temp, arena_grad(arena, c->bn.gamma), arena_grad(arena, c->bn.beta),
-                                d_out, view_of(acts->conv_out), view_of(acts->mean),
-                                view_of(acts->invstd), arena_param(arena, c->bn.gamma), &bs);
+    View d_gamma = arena_grad(arena, c->bn.gamma), d_beta = arena_grad(arena, c->bn.beta);
+    View gamma = arena_param(arena, c->bn.gamma);
+    Status st = relu_out.buffer
+                    ? batchnorm_relu_backward(d, temp, d_gamma, d_beta, d_out, relu_out, view_of(acts->conv_out),
+                                              view_of(acts->mean), view_of(acts->invstd), gamma, &bs)
+                    : batchnorm_backward(d, temp, d_gamma, d_beta, d_out, view_of(acts->conv_out),
+                                         view_of(acts->mean), view_of(acts->invstd), gamma, &bs);
     Conv2dShape shape = conv_bn_shape(c, batch);
     if (st == BC_OK) st = conv2d_backward_weights(d, arena_grad(arena, c->weight), temp, in, &shape);
     if (st == BC_OK && d_in.buffer)
@@ -32,15 +36,22 @@ static Status block_backward(Device *d, Arena *arena, const Block *b, const Bloc
     int e = (cur + 1) % 3, t = third(cur, e);
     View D = view_of(grads[cur]), E = view_of(grads[e]), T = view_of(grads[t]);
     const ConvBn *last = &b->convs[b->conv_count - 1];
-    Status st = relu_backward(d, D, D, view_of(acts->out), conv_out_count(last, batch));
-    for (int i = b->conv_count - 1; i >= 0 && st == BC_OK; i--)
-        st = conv_bn_backward(d, arena, &b->convs[i], &acts->convs[i], i == b->conv_count - 1 ? D : E,
+    /* D is the gradient after the block's final ReLU; the last conv and the shortcut each
+     * mask it by the block's output as they read it, so it is never masked in a pass of
+     * its own. */
+    View block_out = view_of(acts->out);
+    Status st = BC_OK;
+    for (int i = b->conv_count - 1; i >= 0 && st == BC_OK; i--) {
+        bool is_last = i == b->conv_count - 1;
+        View relu_out = is_last ? block_out : b->convs[i].relu ? view_of(acts->convs[i].out) : VIEW_NONE;
+        st = conv_bn_backward(d, arena, &b->convs[i], &acts->convs[i], is_last ? D : E, relu_out,
                               block_conv_input(acts, i, block_in), T, E, false, batch);
+    }
     if (st != BC_OK) return st;
     if (b->projection)
-        st = conv_bn_backward(d, arena, &b->shortcut, &acts->shortcut, D, block_in, T, E, true, batch);
+        st = conv_bn_backward(d, arena, &b->shortcut, &acts->shortcut, D, block_out, block_in, T, E, true, batch);
     else
-        st = residual_add_backward(d, E, D, conv_out_count(last, batch));
+        st = residual_add_relu_backward(d, E, D, block_out, conv_out_count(last, batch));
     *out_index = e;
     return st;
 }
@@ -49,12 +60,11 @@ static Status head_backward(Device *d, Arena *arena, const Head *h, const HeadAc
                             View d_out, View in, View t1, View t2, int batch) {
     Status st = linear_backward(d, t1, arena_grad(arena, h->weight2), arena_grad(arena, h->bias2), d_out,
                                 view_of(acts->hidden), arena_param(arena, h->weight2), batch, h->hidden, h->out);
-    if (st == BC_OK) st = relu_backward(d, t1, t1, view_of(acts->hidden), (size_t)batch * (size_t)h->hidden);
     BatchNormShape bs = head_norm_shape(h, batch);
     if (st == BC_OK)
-        st = batchnorm_backward(d, t2, arena_grad(arena, h->bn.gamma), arena_grad(arena, h->bn.beta), t1,
-                                view_of(acts->hidden_linear), view_of(acts->mean), view_of(acts->invstd),
-                                arena_param(arena, h->bn.gamma), &bs);
+        st = batchnorm_relu_backward(d, t2, arena_grad(arena, h->bn.gamma), arena_grad(arena, h->bn.beta), t1,
+                                     view_of(acts->hidden), view_of(acts->hidden_linear), view_of(acts->mean),
+                                     view_of(acts->invstd), arena_param(arena, h->bn.gamma), &bs);
     /* The head input's gradient lands in t1, free again once the BN backward read it. */
     if (st == BC_OK)
         st = linear_backward(d, t1, arena_grad(arena, h->weight1), arena_grad(arena, h->bias1), t2, in,
@@ -106,8 +116,9 @@ Status network_backward(Device *device, const Network *network, Arena *arena,
     }
     if (st == BC_OK) {
         int t = (cur + 1) % 3;
-        st = conv_bn_backward(device, arena, &network->stem, &acts->stem, view_of(G[cur]), acts->last_input,
-                              view_of(G[t]), d_input, false, batch);
+        View relu_out = network->stem.relu ? view_of(acts->stem.out) : VIEW_NONE;
+        st = conv_bn_backward(device, arena, &network->stem, &acts->stem, view_of(G[cur]), relu_out,
+                              acts->last_input, view_of(G[t]), d_input, false, batch);
     }
     return st;
 }

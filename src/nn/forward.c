@@ -17,15 +17,16 @@ BatchNormShape head_norm_shape(const Head *h, int batch) {
     return (BatchNormShape){.n = batch, .c = h->hidden, .spatial = 1, .eps = BN_EPS, .momentum = BN_MOMENTUM};
 }
 
-static Status batchnorm(Device *d, Arena *arena, const BatchNormEntries *bn, BnMode mode, View out,
-                        View mean, View invstd, View in, const BatchNormShape *s) {
+/* Batch norm, followed by a ReLU in the same pass when relu. */
+static Status batchnorm(Device *d, Arena *arena, const BatchNormEntries *bn, BnMode mode, bool relu,
+                        View out, View mean, View invstd, View in, const BatchNormShape *s) {
+    View gamma = arena_param(arena, bn->gamma), beta = arena_param(arena, bn->beta);
+    View running_mean = arena_state(arena, bn->running_mean), running_var = arena_state(arena, bn->running_var);
     if (mode == BN_EVAL)
-        return batchnorm_forward_eval(d, out, in, arena_param(arena, bn->gamma), arena_param(arena, bn->beta),
-                                      arena_state(arena, bn->running_mean),
-                                      arena_state(arena, bn->running_var), s);
-    return batchnorm_forward_train(d, out, mean, invstd, arena_state(arena, bn->running_mean),
-                                   arena_state(arena, bn->running_var), in,
-                                   arena_param(arena, bn->gamma), arena_param(arena, bn->beta), s);
+        return (relu ? batchnorm_relu_forward_eval : batchnorm_forward_eval)(d, out, in, gamma, beta, running_mean,
+                                                                             running_var, s);
+    return (relu ? batchnorm_relu_forward_train : batchnorm_forward_train)(d, out, mean, invstd, running_mean,
+                                                                           running_var, in, gamma, beta, s);
 }
 
 static Status conv_bn_forward(Device *d, Arena *arena, const ConvBn *c, ConvBnActs *acts, View in,
@@ -34,11 +35,8 @@ static Status conv_bn_forward(Device *d, Arena *arena, const ConvBn *c, ConvBnAc
     Status st = conv2d_forward(d, view_of(acts->conv_out), in, arena_param(arena, c->weight), &shape);
     if (st != BC_OK) return st;
     BatchNormShape bs = conv_bn_norm_shape(c, batch);
-    st = batchnorm(d, arena, &c->bn, mode, view_of(acts->out), view_of(acts->mean),
-                   view_of(acts->invstd), view_of(acts->conv_out), &bs);
-    if (st != BC_OK || !c->relu) return st;
-    size_t count = (size_t)batch * (size_t)c->c_out * (size_t)c->out_size * (size_t)c->out_size;
-    return relu_forward(d, view_of(acts->out), view_of(acts->out), count);
+    return batchnorm(d, arena, &c->bn, mode, c->relu, view_of(acts->out), view_of(acts->mean),
+                     view_of(acts->invstd), view_of(acts->conv_out), &bs);
 }
 
 static Status block_forward(Device *d, Arena *arena, const Block *b, BlockActs *acts, View in,
@@ -55,8 +53,7 @@ static Status block_forward(Device *d, Arena *arena, const Block *b, BlockActs *
     const ConvBn *last = &b->convs[b->conv_count - 1];
     size_t count = (size_t)batch * (size_t)last->c_out * (size_t)last->out_size * (size_t)last->out_size;
     View out = view_of(acts->out);
-    st = residual_add_forward(d, out, out, shortcut, count);
-    return st == BC_OK ? relu_forward(d, out, out, count) : st;
+    return residual_add_relu_forward(d, out, out, shortcut, count);
 }
 
 static Status head_forward(Device *d, Arena *arena, const Head *h, HeadActs *acts, View in,
@@ -65,10 +62,8 @@ static Status head_forward(Device *d, Arena *arena, const Head *h, HeadActs *act
                                arena_param(arena, h->bias1), batch, h->in, h->hidden);
     BatchNormShape bs = head_norm_shape(h, batch);
     if (st == BC_OK)
-        st = batchnorm(d, arena, &h->bn, mode, view_of(acts->hidden), view_of(acts->mean),
+        st = batchnorm(d, arena, &h->bn, mode, true, view_of(acts->hidden), view_of(acts->mean),
                        view_of(acts->invstd), view_of(acts->hidden_linear), &bs);
-    if (st == BC_OK)
-        st = relu_forward(d, view_of(acts->hidden), view_of(acts->hidden), (size_t)batch * (size_t)h->hidden);
     if (st == BC_OK)
         st = linear_forward(d, view_of(acts->out), view_of(acts->hidden), arena_param(arena, h->weight2),
                             arena_param(arena, h->bias2), batch, h->hidden, h->out);

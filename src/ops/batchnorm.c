@@ -1,5 +1,7 @@
-/* batchnorm.c — batch normalization forward (training and evaluation) and backward: host
- * side of cl/batchnorm.cl. 2-D (spatial = h*w) and 1-D (spatial = 1) share the code. */
+/* batchnorm.c — batch normalization forward (training and evaluation) and backward, with
+ * an optional fused ReLU: host side of cl/batchnorm.cl (element and chunk kernels, for GPUs
+ * and for spatial = 1) and cl/batchnorm_planes.cl (per-plane vector kernels for CPUs,
+ * chosen by the profile's BN_PLANES when spatial > 1). */
 #include <limits.h>
 
 #include "byolcl/ops.h"
@@ -8,6 +10,10 @@
  * with many values still spread over many work-items, large enough that the per-channel
  * second stage stays short. A device profile may tune it (BN_CHUNK). */
 enum { BN_CHUNK_DEFAULT = 1024, BN_MAX_PARTS = 4096 };
+
+/* The plane kernels' reductions: about this many runs of images, enough to keep every
+ * core busy with a few to spare for balance; a profile may tune it (BN_PLANE_ITEMS). */
+enum { BN_PLANE_ITEMS_DEFAULT = 64 };
 
 static Status check_shape(const BatchNormShape *s, const char *op) {
     if (s->n < 1 || s->c < 1 || s->spatial < 1)
@@ -30,74 +36,182 @@ static void plan_chunks(Device *device, const BatchNormShape *s, int *parts, int
     *parts = (count + *chunk - 1) / *chunk;
 }
 
-Status batchnorm_forward_train(Device *device, View out, View save_mean, View save_invstd,
-                               View running_mean, View running_var, View in, View gamma,
-                               View beta, const BatchNormShape *s) {
-    Status st = check_shape(s, "batchnorm_forward_train");
+/* The plane kernels pay off only when a plane holds more than one value. */
+static bool use_planes(Device *device, const BatchNormShape *s) {
+    return s->spatial > 1 && device_profile_get(device, "BN_PLANES", 0) != 0;
+}
+
+/* Splits the n images into `parts` runs of `per_part` images. */
+static void plan_plane_runs(Device *device, const BatchNormShape *s, int *parts, int *per_part) {
+    int p = device_profile_get(device, "BN_PLANE_ITEMS", BN_PLANE_ITEMS_DEFAULT);
+    if (p < 1) p = BN_PLANE_ITEMS_DEFAULT;
+    if (p > s->n) p = s->n;
+    if (p > BN_MAX_PARTS) p = BN_MAX_PARTS;
+    *per_part = (s->n + p - 1) / p;
+    *parts = (s->n + *per_part - 1) / *per_part;
+}
+
+/* The reductions are few and heavy: one work-item per work-group lets the driver spread
+ * them over all cores. */
+static Status launch_reduction(Device *device, Kernel *k, size_t items, const KernelArg *args,
+                               int arg_count) {
+    size_t one = 1;
+    return kernel_launch(device, k, 1, &items, &one, args, arg_count);
+}
+
+static Status forward_train(Device *device, View out, View save_mean, View save_invstd,
+                            View running_mean, View running_var, View in, View gamma, View beta,
+                            const BatchNormShape *s, bool relu, const char *op) {
+    Status st = check_shape(s, op);
     if (st != BC_OK) return st;
+    bool planes = use_planes(device, s);
     int parts, chunk;
-    plan_chunks(device, s, &parts, &chunk);
+    if (planes) plan_plane_runs(device, s, &parts, &chunk);
+    else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial;
     st = device_scratch(device, 0, (size_t)s->c * parts * 3 * sizeof(float), &partial);
-    if (st != BC_OK) return error_wrap(st, "batchnorm_forward_train: ");
+    if (st != BC_OK) return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_normalize;
-    if ((st = kernel_get(device, "batchnorm", "batchnorm_partial_stats", &k_partial)) != BC_OK ||
+    const char *program = planes ? "batchnorm_planes" : "batchnorm";
+    if ((st = kernel_get(device, program, planes ? "batchnorm_plane_partial_stats" : "batchnorm_partial_stats",
+                         &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_stats", &k_finalize)) != BC_OK ||
-        (st = kernel_get(device, "batchnorm", "batchnorm_normalize", &k_normalize)) != BC_OK)
+        (st = kernel_get(device, program,
+                         planes ? "batchnorm_plane_normalize" : relu ? "batchnorm_relu_normalize" : "batchnorm_normalize",
+                         &k_normalize)) != BC_OK)
         return st;
-    st = KERNEL_LAUNCH_1D(device, k_partial, (size_t)s->c * parts, ARG_BUF(partial), ARG_VIEW(in),
-                          ARG_I(s->n), ARG_I(s->c), ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk));
+    KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->n), ARG_I(s->c),
+                                ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk)};
+    int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]);
+    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_VIEW(save_mean),
                           ARG_VIEW(save_invstd), ARG_VIEW(running_mean), ARG_VIEW(running_var),
                           ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->c), ARG_I(s->spatial),
-                          ARG_I(parts), ARG_F(s->eps),
-                          ARG_F(s->momentum));
+                          ARG_I(parts), ARG_F(s->eps), ARG_F(s->momentum));
     if (st != BC_OK) return st;
+    if (planes)
+        return KERNEL_LAUNCH_1D(device, k_normalize, (size_t)s->n * s->c, ARG_VIEW(out), ARG_VIEW(in),
+                                ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
+                                ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(s->n * s->c),
+                                ARG_I(relu));
     size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
     return KERNEL_LAUNCH(device, k_normalize, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
                          ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
                          ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial));
 }
 
-Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, View beta,
-                              View running_mean, View running_var, const BatchNormShape *s) {
-    Status st = check_shape(s, "batchnorm_forward_eval");
+static Status forward_eval(Device *device, View out, View in, View gamma, View beta,
+                           View running_mean, View running_var, const BatchNormShape *s,
+                           bool relu, const char *op) {
+    Status st = check_shape(s, op);
     if (st != BC_OK) return st;
     Kernel *k;
-    if ((st = kernel_get(device, "batchnorm", "batchnorm_normalize_running", &k)) != BC_OK) return st;
+    if (use_planes(device, s)) {
+        if ((st = kernel_get(device, "batchnorm_planes", "batchnorm_plane_normalize_running", &k)) != BC_OK)
+            return st;
+        return KERNEL_LAUNCH_1D(device, k, (size_t)s->n * s->c, ARG_VIEW(out), ARG_VIEW(in),
+                                ARG_VIEW(running_mean), ARG_VIEW(running_var), ARG_VIEW(gamma),
+                                ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_I(s->n * s->c),
+                                ARG_F(s->eps), ARG_I(relu));
+    }
+    const char *name = relu ? "batchnorm_relu_normalize_running" : "batchnorm_normalize_running";
+    if ((st = kernel_get(device, "batchnorm", name, &k)) != BC_OK) return st;
     size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
     return KERNEL_LAUNCH(device, k, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in),
                          ARG_VIEW(running_mean), ARG_VIEW(running_var), ARG_VIEW(gamma),
                          ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial), ARG_F(s->eps));
 }
 
-Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
-                          View in, View save_mean, View save_invstd, View gamma,
-                          const BatchNormShape *s) {
-    Status st = check_shape(s, "batchnorm_backward");
+/* `out` is the fused ReLU's output when relu; otherwise unused (d_out stands in for it). */
+static Status backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out, View out,
+                       View in, View save_mean, View save_invstd, View gamma,
+                       const BatchNormShape *s, bool relu, const char *op) {
+    Status st = check_shape(s, op);
     if (st != BC_OK) return st;
+    if (!relu) out = d_out;
+    bool planes = use_planes(device, s);
     int parts, chunk;
-    plan_chunks(device, s, &parts, &chunk);
+    if (planes) plan_plane_runs(device, s, &parts, &chunk);
+    else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial, *sums;
     if ((st = device_scratch(device, 0, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
         (st = device_scratch(device, 1, (size_t)s->c * 2 * sizeof(float), &sums)) != BC_OK)
-        return error_wrap(st, "batchnorm_backward: ");
+        return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_input;
-    if ((st = kernel_get(device, "batchnorm", "batchnorm_partial_grad_sums", &k_partial)) != BC_OK ||
+    const char *program = planes ? "batchnorm_planes" : "batchnorm";
+    const char *partial_name = planes ? "batchnorm_plane_partial_grad_sums"
+                               : relu ? "batchnorm_relu_partial_grad_sums"
+                                      : "batchnorm_partial_grad_sums";
+    const char *input_name = planes ? "batchnorm_plane_backward_input"
+                             : relu ? "batchnorm_relu_backward_input"
+                                    : "batchnorm_backward_input";
+    if ((st = kernel_get(device, program, partial_name, &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_grad_sums", &k_finalize)) != BC_OK ||
-        (st = kernel_get(device, "batchnorm", "batchnorm_backward_input", &k_input)) != BC_OK)
+        (st = kernel_get(device, program, input_name, &k_input)) != BC_OK)
         return st;
-    st = KERNEL_LAUNCH_1D(device, k_partial, (size_t)s->c * parts, ARG_BUF(partial),
-                          ARG_VIEW(d_out), ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
-                          ARG_I(s->n), ARG_I(s->c), ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk));
+    /* The plane kernels take relu as an argument (their per-plane loops branch on it
+     * outside the vector work); the element kernels come in two variants. */
+    KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(d_out), ARG_VIEW(out), ARG_VIEW(in),
+                                ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_I(s->n), ARG_I(s->c),
+                                ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk), ARG_I(relu)};
+    int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]) - (planes ? 0 : 1);
+    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_BUF(sums), ARG_VIEW(d_gamma),
                           ARG_VIEW(d_beta), ARG_BUF(partial), ARG_I(s->c), ARG_I(parts));
     if (st != BC_OK) return st;
+    float inv_count = (float)(1.0 / ((double)s->n * s->spatial));
+    if (planes)
+        return KERNEL_LAUNCH_1D(device, k_input, (size_t)s->n * s->c, ARG_VIEW(d_in), ARG_VIEW(d_out),
+                                ARG_VIEW(out), ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
+                                ARG_VIEW(gamma), ARG_BUF(sums), ARG_I(s->c), ARG_I(s->spatial),
+                                ARG_I(s->n * s->c), ARG_F(inv_count), ARG_I(relu));
     size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
     return KERNEL_LAUNCH(device, k_input, 3, range, NULL, ARG_VIEW(d_in), ARG_VIEW(d_out),
-                         ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
+                         ARG_VIEW(out), ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
                          ARG_VIEW(gamma), ARG_BUF(sums), ARG_I(s->c), ARG_I(s->spatial),
-                         ARG_F(1.0 / ((double)s->n * s->spatial)));
+                         ARG_F(inv_count));
+}
+
+Status batchnorm_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                               View running_mean, View running_var, View in, View gamma,
+                               View beta, const BatchNormShape *s) {
+    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, gamma,
+                         beta, s, false, "batchnorm_forward_train");
+}
+
+Status batchnorm_relu_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                                    View running_mean, View running_var, View in, View gamma,
+                                    View beta, const BatchNormShape *s) {
+    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, gamma,
+                         beta, s, true, "batchnorm_relu_forward_train");
+}
+
+Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, View beta,
+                              View running_mean, View running_var, const BatchNormShape *s) {
+    return forward_eval(device, out, in, gamma, beta, running_mean, running_var, s, false,
+                        "batchnorm_forward_eval");
+}
+
+Status batchnorm_relu_forward_eval(Device *device, View out, View in, View gamma, View beta,
+                                   View running_mean, View running_var, const BatchNormShape *s) {
+    return forward_eval(device, out, in, gamma, beta, running_mean, running_var, s, true,
+                        "batchnorm_relu_forward_eval");
+}
+
+Status batchnorm_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
+                          View in, View save_mean, View save_invstd, View gamma,
+                          const BatchNormShape *s) {
+    return backward(device, d_in, d_gamma, d_beta, d_out, VIEW_NONE, in, save_mean, save_invstd,
+                    gamma, s, false, "batchnorm_backward");
+}
+
+Status batchnorm_relu_backward(Device *device, View d_in, View d_gamma, View d_beta, View d_out,
+                               View out, View in, View save_mean, View save_invstd, View gamma,
+                               const BatchNormShape *s) {
+    return backward(device, d_in, d_gamma, d_beta, d_out, out, in, save_mean, save_invstd, gamma,
+                    s, true, "batchnorm_relu_backward");
 }

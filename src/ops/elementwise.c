@@ -1,4 +1,4 @@
-/* elementwise.c — ReLU and residual add, forward and backward: host side of
+/* elementwise.c — ReLU and residual add (also fused), forward and backward: host side of
  * cl/elementwise.cl. */
 #include <limits.h>
 
@@ -35,4 +35,14 @@ Status residual_add_forward(Device *device, View out, View a, View b, size_t cou
 Status residual_add_backward(Device *device, View d_x, View d_out, size_t count) {
     return launch_flat(device, "residual_add_backward", count,
                        (KernelArg[]){ARG_VIEW(d_x), ARG_VIEW(d_out)}, 2);
+}
+
+Status residual_add_relu_forward(Device *device, View out, View a, View b, size_t count) {
+    return launch_flat(device, "residual_add_relu_forward", count,
+                       (KernelArg[]){ARG_VIEW(out), ARG_VIEW(a), ARG_VIEW(b)}, 3);
+}
+
+Status residual_add_relu_backward(Device *device, View d_x, View d_out, View out, size_t count) {
+    return launch_flat(device, "residual_add_relu_backward", count,
+                       (KernelArg[]){ARG_VIEW(d_x), ARG_VIEW(d_out), ARG_VIEW(out)}, 3);
 }
