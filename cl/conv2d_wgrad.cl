@@ -51,10 +51,11 @@ inline float wgrad_lane_sum(floatWL v) {
 /* partial[(chunk * c_out + co) * c_in * 9 + ci * 9 + ky * 3 + kx] = sum over the images
  * [chunk * images_per_chunk, ...) and pixels of d_out[img, co, p] * in[img, ci, tap of p],
  * from the padded copies: x planes of x_stride floats with the image at x_front, d_out
- * planes of g_stride (a whole number of vectors, zero past the image). Work-item
+ * planes of g_stride (a whole number of vectors, zero past the image; d_out itself when
+ * its planes are whole vectors already). Work-item
  * (channel group + ci * groups, chunk); the work-items of one chunk share its images,
  * which a chunk keeps few enough of to stay in cache. */
-__kernel void conv2d_wgrad_3x3(__global float *partial, __global const float *g_padded,
+__kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padded),
                                __global const float *x_padded, int n, int c_in, int c_out,
                                int h, int w, int g_stride, int x_stride, int x_front,
                                int images_per_chunk) {
@@ -77,7 +78,7 @@ __kernel void conv2d_wgrad_3x3(__global float *partial, __global const float *g_
         const __global float *g[WCO];
 #pragma unroll
         for (int o = 0; o < WCO; o++) /* a missing last channel repeats one, never stored */
-            g[o] = g_padded + ((size_t)img * c_out + min(co0 + o, c_out - 1)) * g_stride;
+            g[o] = VIEW_PTR(g_padded) + ((size_t)img * c_out + min(co0 + o, c_out - 1)) * g_stride;
         const __global float *x = x_padded + ((size_t)img * c_in + ci) * x_stride + x_front;
         for (int p0 = 0; p0 < hw; p0 += WL) {
             /* Column of each lane: a float quotient, off by at most one, then corrected

@@ -2,6 +2,7 @@
  * default; oclgrind presents itself as a GPU, so it is forced on here) against the double
  * reference: planes smaller and larger than a vector, widths below and above the lane
  * count, odd channel counts (a duplicated last channel), one image and several chunks,
+ * planes of whole vectors (read in place) and of partial ones (copied and padded),
  * accumulation into an existing gradient, views at non-zero offsets. Shapes the direct
  * kernel does not take (stride 2, pad 0, 5x5) must still go through im2col + GEMM.
  * BYOLCL_OCLGRIND_TEST */
@@ -59,7 +60,8 @@ static void test_direct_weight_gradient_matches_reference(void **state) {
         {2, 2, 8, 8, 3, 5, 5, 1, 2},
     };
     static const Conv2dShape small[] = {
-        {1, 8, 12, 11, 1, 3, 3, 1, 1}, {2, 8, 4, 33, 3, 3, 3, 1, 1}, {1, 2, 7, 7, 3, 3, 3, 1, 1},
+        {1, 8, 12, 11, 1, 3, 3, 1, 1}, {2, 8, 4, 33, 3, 3, 3, 1, 1}, {1, 8, 8, 16, 2, 3, 3, 1, 1},
+        {1, 2, 7, 7, 3, 3, 3, 1, 1},
     };
     const Conv2dShape *cases = test_small() ? small : full;
     size_t count = test_small() ? sizeof small / sizeof *small : sizeof full / sizeof *full;

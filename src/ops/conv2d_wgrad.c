@@ -37,24 +37,28 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     if (per_chunk > s->n) per_chunk = s->n;
     int chunks = (s->n + per_chunk - 1) / per_chunk;
     int count = s->c_out * s->c_in * 9;
-    Buffer *partial, *x_padded, *g_padded;
+    Buffer *partial, *x_padded, *g_padded = NULL;
     Kernel *k_pad, *k_partial, *k_reduce;
     Status st = device_scratch(device, SLOT_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
     if (st == BC_OK)
         st = device_scratch(device, SLOT_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
-    if (st == BC_OK)
+    /* Planes of whole vectors (28x28 = 49 x 16) need no copy of d_out. */
+    bool copy_grad = g_stride != hw;
+    if (st == BC_OK && copy_grad)
         st = device_scratch(device, SLOT_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_pad", &k_pad);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_3x3", &k_partial);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &k_reduce);
     if (st == BC_OK) st = pad_planes(device, k_pad, x_padded, in, s->n * s->c_in, hw, x_front, x_stride);
-    if (st == BC_OK) st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, hw, 0, g_stride);
+    if (st == BC_OK && copy_grad)
+        st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, hw, 0, g_stride);
     if (st != BC_OK) return st;
     int per_item = device_profile_get(device, "WGRAD_CO", 2);
     size_t items = (size_t)((s->c_out + per_item - 1) / per_item) * (size_t)s->c_in;
     size_t local[2] = {items < WGRAD_WG ? items : WGRAD_WG, 1};
     size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], (size_t)chunks};
-    st = KERNEL_LAUNCH(device, k_partial, 2, global, local, ARG_BUF(partial), ARG_BUF(g_padded),
+    st = KERNEL_LAUNCH(device, k_partial, 2, global, local, ARG_BUF(partial),
+                       copy_grad ? ARG_VIEW_OF(g_padded, 0) : ARG_VIEW(d_out),
                        ARG_BUF(x_padded), ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(s->h),
                        ARG_I(s->w), ARG_I(g_stride), ARG_I(x_stride), ARG_I(x_front), ARG_I(per_chunk));
     if (st != BC_OK) return st;
