@@ -78,12 +78,23 @@ __kernel void gemm_pack_a(VIEW(float, packed), VIEW(const float, a), int a_row, 
     for (int r = 0; r < TM; r++) out[r] = i0 + r < m ? src[(size_t)(i0 + r) * a_row] : 0.0f;
 }
 
-/* Writes row i of one TN-wide block of C (panel starting at column j0): alpha * acc +
- * beta * C. beta == 0 never reads C, so garbage (NaN) there does not leak into the result. */
-inline void gemm_store_row(__global float *c, int ldc, int c_group, int c_group_stride, int i,
-                           int j0, int n, floatTN acc, float alpha, float beta) {
-    if (j0 + TN <= n && j0 / c_group == (j0 + TN - 1) / c_group) {
-        __global float *crow = c + grouped_column(j0, c_group, c_group_stride) + (size_t)i * ldc;
+/* Where row 0 of C's TN-wide panel from column j0 starts, when the whole panel lies in one
+ * group (contiguous in every row); NULL for a panel cut by n or by a group boundary. Found
+ * once per panel: the divisions cost as much as a short depth's FMAs if paid per row. */
+inline __global float *gemm_whole_panel(__global float *c, int c_group, int c_group_stride,
+                                        int j0, int n) {
+    if (j0 + TN > n || j0 / c_group != (j0 + TN - 1) / c_group) return 0;
+    return c + grouped_column(j0, c_group, c_group_stride);
+}
+
+/* Writes row i of one TN-wide block of C (panel from column j0, `whole` as returned by
+ * gemm_whole_panel): alpha * acc + beta * C. beta == 0 never reads C, so garbage (NaN)
+ * there does not leak into the result. */
+inline void gemm_store_row(__global float *c, __global float *whole, int ldc, int c_group,
+                           int c_group_stride, int i, int j0, int n, floatTN acc, float alpha,
+                           float beta) {
+    if (whole) {
+        __global float *crow = whole + (size_t)i * ldc;
         floatTN v = alpha * acc;
         if (beta != 0.0f) v += beta * vloadTN(0, crow);
         vstoreTN(v, 0, crow);
@@ -126,11 +137,12 @@ __kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_grou
             for (int r = 0; r < TM; r++) acc[r] = fma((floatTN)(arow[r][ao]), bv, acc[r]);
         }
     }
+    __global float *whole = gemm_whole_panel(VIEW_PTR(c), c_group, c_group_stride, panel * TN, n);
 #pragma unroll
     for (int r = 0; r < TM; r++) {
         if (i0 + r >= m) break;
-        gemm_store_row(VIEW_PTR(c), ldc, c_group, c_group_stride, i0 + r, panel * TN, n, acc[r],
-                       alpha, beta);
+        gemm_store_row(VIEW_PTR(c), whole, ldc, c_group, c_group_stride, i0 + r, panel * TN, n,
+                       acc[r], alpha, beta);
     }
 }
 
@@ -166,10 +178,13 @@ __kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_grou
         }                                                                                     \
         _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
             if (panel0 + q >= panels) break;                                                  \
+            int j0 = (panel0 + q) * TN;                                                       \
+            __global float *whole =                                                           \
+                gemm_whole_panel(VIEW_PTR(c), c_group, c_group_stride, j0, n);                \
             _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
                 if (tile * TM + r >= m) break;                                                \
-                gemm_store_row(VIEW_PTR(c), ldc, c_group, c_group_stride, tile * TM + r,      \
-                               (panel0 + q) * TN, n, acc[q][r], alpha, beta);                 \
+                gemm_store_row(VIEW_PTR(c), whole, ldc, c_group, c_group_stride,              \
+                               tile * TM + r, j0, n, acc[q][r], alpha, beta);                 \
             }                                                                                 \
         }                                                                                     \
     }
