@@ -30,31 +30,42 @@ inline size_t grouped_column(int j, int group, int group_stride) {
     return (size_t)g * group_stride + (size_t)(j - g * group);
 }
 
+/* Rows of a panel one gemm_pack_b work-item packs. */
+#define GEMM_PACK_ROWS 32
+
 /* Packs op(B) (k x n) into ceil(n / TN) panels of k rows of TN floats. B is grouped (see
  * above, ld = ldb) or, with trans_b, B^T is plain: op(B)[p, j] = b[j * ldb + p]. One
- * work-item per (panel, row p): neighbours in p read neighbouring addresses of B^T's rows,
- * so the transposed case streams instead of jumping a row per element. */
+ * work-item per (panel, GEMM_PACK_ROWS rows): the panel's column offsets are divided out
+ * once, then every row is a vector copy (or TN streams of B^T's rows, each read in order). */
 __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, int group,
                           int group_stride, int trans_b, int k, int n) {
     int idx = get_global_id(0);
+    int chunks = (k + GEMM_PACK_ROWS - 1) / GEMM_PACK_ROWS;
     int panels = (n + TN - 1) / TN;
-    if (idx >= panels * k) return;
-    int panel = idx / k, p = idx - panel * k; 
-    int j0 = panel * TN;
+    if (idx >= panels * chunks) return;
+    int panel = idx / chunks, chunk = idx - panel * chunks;
+    int j0 = panel * TN, p0 = chunk * GEMM_PACK_ROWS, p1 = min(k, p0 + GEMM_PACK_ROWS);
     const __global float *bp = VIEW_PTR(b);
-    __global float *out = VIEW_PTR(packed) + (size_t)idx * TN;
+    __global float *out = VIEW_PTR(packed) + ((size_t)panel * k + p0) * TN;
     if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group) {
-        vstoreTN(vloadTN(0, bp + grouped_column(j0, group, group_stride) + (size_t)p * ldb), 0, out);
+        const __global float *src = bp + grouped_column(j0, group, group_stride) + (size_t)p0 * ldb;
+        for (int p = p0; p < p1; p++, src += ldb, out += TN) vstoreTN(vloadTN(0, src), 0, out);
         return;
     }
+    /* Offset of each lane's column at row 0 and the step to the next row; -1: past n. */
+    long col[TN];
+    size_t row_step = trans_b ? 1 : (size_t)ldb;
     for (int c = 0; c < TN; c++) {
         int j = j0 + c;
-        float v = 0.0f;
-        if (j < n)
-            v = trans_b ? bp[(size_t)j * ldb + p]
-                        : bp[grouped_column(j, group, group_stride) + (size_t)p * ldb];
-        out[c] = v;
+        col[c] = j >= n ? -1
+                 : trans_b ? (long)j * ldb
+                           : (long)grouped_column(j, group, group_stride);
     }
+    for (int p = p0; p < p1; p++, out += TN)
+        for (int c = 0; c < TN; c++) {
+            float v = bp[col[c] >= 0 ? (size_t)col[c] + (size_t)p * row_step : 0];
+            out[c] = col[c] >= 0 ? v : 0.0f;
+        }
 }
 
 /* Packs op(A) (m x k) into ceil(m / TM) tiles of k depth steps of TM floats: tile t, depth p,

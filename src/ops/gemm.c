@@ -17,7 +17,8 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_pack_b", &kernel);
     if (st != BC_OK) return st;
-    size_t items = (size_t)ceil_div(n, gemm_tile_n(device)) * (size_t)k;
+    enum { PACK_ROWS = 32 }; /* GEMM_PACK_ROWS in cl/gemm.cl */
+    size_t items = (size_t)ceil_div(n, gemm_tile_n(device)) * (size_t)ceil_div(k, PACK_ROWS);
     return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(packed), ARG_VIEW(b->data),
                             ARG_I(b->ld), ARG_I(b->group), ARG_I(b->group_stride), ARG_I(trans_b),
                             ARG_I(k), ARG_I(n));
