@@ -220,6 +220,41 @@ __kernel void col2im_panels(VIEW(float, d_in), VIEW(const float, cols), int ld, 
         out[l] = accumulate ? out[l] + sum[l] : sum[l];
 }
 
+/* col2im_panels for stride 2, one work-item per run of TN columns of one input row: tap
+ * row ky reaches row y only when y + pad - ky is even, alike for the whole run, so half
+ * the tap rows are skipped outright, and a lane's output column is a shift, not a
+ * division. Same arguments as col2im_panels (stride must be 2). */
+__kernel void col2im_stride2(VIEW(float, d_in), VIEW(const float, cols), int ld, int images,
+                             int c_in, int h, int w, int kh, int kw, int stride, int pad,
+                             int out_h, int out_w, int accumulate) {
+    int runs = (w + CONV_TN - 1) / CONV_TN;
+    int item = get_global_id(0);
+    int row = item / runs, run = item - row * runs; /* row = plane * h + y */
+    if (row >= images * c_in * h) return;
+    int plane = row / h, y = row - plane * h;
+    int img = plane / c_in, ci = plane - img * c_in;
+    int x0 = run * CONV_TN, live = min(CONV_TN, w - x0);
+    float sum[CONV_TN];
+    for (int l = 0; l < CONV_TN; l++) sum[l] = 0.0f;
+    const __global float *cp = VIEW_PTR(cols) + (size_t)img * out_h * out_w;
+    for (int ky = 0; ky < kh; ky++) {
+        int ty = y + pad - ky;
+        if (ty < 0 || (ty & 1) || (ty >> 1) >= out_h) continue;
+        for (int kx = 0; kx < kw; kx++) {
+            const __global float *taps =
+                cp + (size_t)((ci * kh + ky) * kw + kx) * ld + (ty >> 1) * out_w;
+            for (int l = 0; l < CONV_TN; l++) {
+                int tx = x0 + l + pad - kx;
+                bool ok = l < live && tx >= 0 && !(tx & 1) && (tx >> 1) < out_w;
+                float t = taps[ok ? tx >> 1 : 0];
+                sum[l] += ok ? t : 0.0f;
+            }
+        }
+    }
+    __global float *out = VIEW_PTR(d_in) + (size_t)row * w + x0;
+    for (int l = 0; l < live; l++) out[l] = accumulate ? out[l] + sum[l] : sum[l];
+}
+
 /* flipped (c_in, c_out, kh, kw) = weight (c_out, c_in, kh, kw) turned by 180 degrees in
  * space with the channel roles swapped: the kernel whose stride-1 convolution of d_out is
  * the input gradient. */

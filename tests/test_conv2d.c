@@ -26,11 +26,14 @@ static const Conv2dShape full_cases[] = {
     {3, 1, 13, 10, 8, 7, 7, 2, 3},  /* ImageNet-like stem, not square */
     {2, 20, 6, 5, 33, 3, 3, 1, 1},
     {2, 3, 10, 8, 5, 5, 3, 3, 2},   /* stride 3, kernel not square */
+    {2, 3, 6, 37, 5, 3, 3, 2, 1},   /* stride 2, rows wider than two 16-lane runs */
+    {2, 4, 5, 34, 3, 1, 1, 2, 0},   /* 1x1 stride 2, wide rows */
 };
 static const Conv2dShape small_cases[] = {
     {1, 1, 1, 1, 1, 1, 1, 1, 0},
     {3, 2, 5, 5, 3, 3, 3, 2, 1},
     {1, 2, 7, 7, 3, 7, 7, 1, 3},
+    {1, 2, 3, 20, 2, 3, 3, 2, 1},
 };
 
 typedef enum {

@@ -125,14 +125,21 @@ static Status run_col2im(Device *device, View d_in, Buffer *cols, int ld, const 
                          const ConvPlan *p, int images, bool accumulate) {
     /* col2im_panels divides by a 16-bit reciprocal, exact within these bounds. */
     bool panels = p->vector && s->stride <= 16 && s->h + s->pad < 4096 && s->w + s->pad < 4096;
+    bool stride2 = p->vector && s->stride == 2; /* the model's downsampling layers */
     Kernel *kernel;
-    Status st = kernel_get(device, "conv2d", panels ? "col2im_panels" : "col2im", &kernel);
+    Status st = kernel_get(device, "conv2d",
+                           stride2 ? "col2im_stride2" : panels ? "col2im_panels" : "col2im", &kernel);
     if (st != BC_OK) return st;
     KernelArg args[] = {ARG_VIEW(d_in), ARG_VIEW_OF(cols, 0), ARG_I(ld), ARG_I(images),
                         ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w), ARG_I(s->kernel_h),
                         ARG_I(s->kernel_w), ARG_I(s->stride), ARG_I(s->pad), ARG_I(p->out_h),
                         ARG_I(p->out_w), ARG_I(accumulate)};
     int count = (int)(sizeof args / sizeof *args);
+    if (stride2) {
+        int tn = gemm_tile_n(device);
+        size_t items = (size_t)images * (size_t)s->c_in * (size_t)s->h * (size_t)((s->w + tn - 1) / tn);
+        return kernel_launch_1d(device, kernel, items, args, count);
+    }
     if (panels) {
         int tn = gemm_tile_n(device), hw = s->h * s->w;
         size_t items = (size_t)images * (size_t)s->c_in * (size_t)((hw + tn - 1) / tn);
