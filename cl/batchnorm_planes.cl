@@ -8,23 +8,12 @@
 
 #define BN_LANES 16
 
-/* The lanes' total, through private memory: oclgrind's uninitialized-value checker
- * corrupts its heap on scalars extracted from a float16 (v.s0, v.lo); the compiler turns
- * this back into register shuffles. */
-static float bn_sum16(float16 v) {
-    float lanes[BN_LANES];
-    vstore16(v, 0, lanes);
-    float s = 0.0f;
-    for (int i = 0; i < BN_LANES; i++) s += lanes[i];
-    return s;
-}
-
 /* Sum of (x - shift) over one plane. */
 static float bn_plane_shifted_sum(__global const float *x, int spatial, float shift) {
     float16 acc = (float16)(0.0f);
     int k = 0;
     for (; k + BN_LANES <= spatial; k += BN_LANES) acc += vload16(0, x + k) - shift;
-    float s = bn_sum16(acc);
+    float s = lane_sum16(acc);
     for (; k < spatial; k++) s += x[k] - shift;
     return s;
 }
@@ -37,7 +26,7 @@ static float bn_plane_shifted_m2(__global const float *x, int spatial, float shi
         float16 d = (vload16(0, x + k) - shift) - center;
         acc += d * d;
     }
-    float s = bn_sum16(acc);
+    float s = lane_sum16(acc);
     for (; k < spatial; k++) {
         float d = (x[k] - shift) - center;
         s += d * d;
@@ -157,8 +146,8 @@ __kernel void batchnorm_plane_partial_grad_sums(__global float *partial, VIEW(co
                 tail_dy += g;
                 tail_dy_x += g * (x[k] - mu);
             }
-            float plane_dy = bn_sum16(sum_dy) + tail_dy;
-            float plane_dy_x = (bn_sum16(sum_dy_x) + tail_dy_x) * VIEW_PTR(invstd)[ch];
+            float plane_dy = lane_sum16(sum_dy) + tail_dy;
+            float plane_dy_x = (lane_sum16(sum_dy_x) + tail_dy_x) * VIEW_PTR(invstd)[ch];
             __global float *p = partial + ((size_t)ch * parts + part) * 2;
             p[0] = i == begin ? plane_dy : p[0] + plane_dy;
             p[1] = i == begin ? plane_dy_x : p[1] + plane_dy_x;

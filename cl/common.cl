@@ -7,3 +7,19 @@
 /* A view is a (pointer, element offset) pair, see ARG_VIEW_OF in device.h. */
 #define VIEW(type, name) __global type *name##_base, int name##_offset
 #define VIEW_PTR(name) (name##_base + name##_offset)
+
+/* The total of a vector's lanes, through private memory: oclgrind's uninitialized-value
+ * checker corrupts its heap on scalars extracted from a float8/float16 (v.s0, v.lo); the
+ * compiler turns this back into register shuffles. lane_sum16(v) etc. */
+#define BC_LANE_SUM(N)                                                                       \
+    inline float lane_sum##N(float##N v) {                                                   \
+        float lanes[N];                                                                      \
+        vstore##N(v, 0, lanes);                                                              \
+        float s = 0.0f;                                                                      \
+        for (int i = 0; i < N; i++) s += lanes[i];                                           \
+        return s;                                                                            \
+    }
+BC_LANE_SUM(2)
+BC_LANE_SUM(4)
+BC_LANE_SUM(8)
+BC_LANE_SUM(16)

@@ -33,14 +33,6 @@ __kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int 
     dst[i] = inside ? v : 0.0f;
 }
 
-inline float wgrad_lane_sum(floatWL v) {
-    float t[WL];
-    vstoreWL(v, 0, t);
-    float s = 0.0f;
-    for (int l = 0; l < WL; l++) s += t[l];
-    return s;
-}
-
 /* Output channels per work-item: 2 x 9 vector accumulators still fit AVX-512's 32
  * registers next to the loads. */
 #ifndef BC_WGRAD_CO
@@ -112,7 +104,7 @@ __kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padd
         if (co0 + o >= c_out) break;
         __global float *out = partial + ((size_t)chunk * c_out + co0 + o) * ksize + ci * 9;
 #pragma unroll
-        for (int t = 0; t < 9; t++) out[t] = wgrad_lane_sum(acc[o][t]);
+        for (int t = 0; t < 9; t++) out[t] = WGRAD_CAT(lane_sum, WL)(acc[o][t]);
     }
 }
 
