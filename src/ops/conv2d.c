@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ops/conv2d_direct.h"
+#include "ops/conv2d_paths.h"
 #include "ops/conv2d_wgrad.h"
 #include "ops/gemm_tiles.h"
 
@@ -251,4 +252,20 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
                       d_weight, p.ksize);
     }
     return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
+}
+
+const char *conv2d_path_name(Device *device, const Conv2dShape *s, Conv2dPass pass) {
+    ConvPlan p = {0};
+    if (plan(device, s, &p) != BC_OK) return "invalid shape";
+    bool direct = conv2d_direct_applies(device, s);
+    switch (pass) {
+    case CONV2D_FORWARD:
+        return direct ? "direct" : "im2col + GEMM";
+    case CONV2D_BACKWARD_DATA: /* the flipped kernel's forward has s's stride and kernel */
+        if (!backward_data_as_forward(device, s, &p)) return "GEMM + col2im";
+        return direct ? "direct (flipped kernel)" : "im2col + GEMM";
+    case CONV2D_BACKWARD_WEIGHTS:
+        return conv2d_wgrad_direct_applies(device, s) ? "direct 3x3 weight gradient" : "im2col + GEMM";
+    }
+    return "unknown pass";
 }

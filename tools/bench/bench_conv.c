@@ -4,12 +4,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "bench_gemm_cases.h"
 #include "bench_models.h"
-#include "ops/conv2d_direct.h"
-#include "ops/conv2d_wgrad.h"
+#include "ops/conv2d_paths.h"
 
 typedef enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA, PASS_BACKWARD_WEIGHTS } ConvPass;
 static const char *const pass_names[3] = {"fwd", "bwd-data", "bwd-weights"};
@@ -158,23 +158,15 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
                     .work = 2.0 * (double)out_count * s->c_in * s->kernel_h * s->kernel_w};
     char gemm_name[32];
     gemm_implementation_name(b->device, path, gemm_name, sizeof gemm_name);
-    /* Backward data runs as a forward convolution with the flipped kernel when pad < k. */
-    Conv2dShape flipped = {.n = s->n, .c_in = s->c_out, .h = r.out_h, .w = r.out_w, .c_out = s->c_in,
-                           .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
-                           .pad = s->kernel_h - 1 - s->pad};
-    bool direct = conv2d_direct_applies(b->device, s);
-    bool direct_data = s->stride == 1 && s->pad <= s->kernel_h - 1 &&
-                       conv2d_direct_applies(b->device, &flipped);
     conv_shape_text(s, row.shape, sizeof row.shape);
     for (int pass = 0; st == BC_OK && pass < 3; pass++) {
         if (!wanted[pass]) continue;
         r.pass = (ConvPass)pass;
-        if (pass == PASS_FORWARD ? direct : pass == PASS_BACKWARD_DATA && direct_data)
-            snprintf(row.impl, sizeof row.impl, "direct");
-        else snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
+        const char *path = conv2d_path_name(b->device, s, (Conv2dPass)pass);
+        if (strcmp(path, "im2col + GEMM") == 0) snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
+        else if (strcmp(path, "GEMM + col2im") == 0) snprintf(row.impl, sizeof row.impl, "%s + col2im", gemm_name);
+        else snprintf(row.impl, sizeof row.impl, "%s", path);
         row_name(model, layer, pass, row.name, sizeof row.name);
-        if (pass == PASS_BACKWARD_WEIGHTS && conv2d_wgrad_direct_applies(b->device, s))
-            snprintf(row.impl, sizeof row.impl, "direct 3x3 weight gradient");
         char what[256];
         snprintf(what, sizeof what, "conv %s %s", row.name, row.shape);
         st = check_pass(b, &r, what);
