@@ -3,6 +3,10 @@
 # races, uninitialized reads, API misuse) and fails on any problem oclgrind reports, not only
 # on the exit code: oclgrind prints its findings and lets the program go on.
 # BYOLCL_KEEP_RELEASED_BUFFERS works around an oclgrind bug (see buffer_release).
+# Kernel code avoids what oclgrind 21.10 cannot simulate: % next to / on the same operands
+# (LLVM joins them through a `freeze`), llvm.abs, float3 shuffles, and, under
+# --uninitialized, scalars taken out of a float8/float16 (v.s0, v.lo: heap corruption that
+# shows in the next kernel; cl/common.cl's lane_sumN goes through private memory instead).
 set -u
 if ! command -v oclgrind >/dev/null 2>&1; then
   echo "oclgrind-check: oclgrind is not installed (apt-get install oclgrind)" >&2
