@@ -4,7 +4,7 @@
 
 /* Images per chunk: the input and output-gradient planes of one chunk (which all of its
  * work-items walk) should stay within a core's L2. */
-enum { WGRAD_CHUNK_BYTES = 512 << 10, WGRAD_WG = 64 };
+enum { WGRAD_CHUNK_KB = 512, WGRAD_WG = 64 };
 /* Scratch slots (conv2d's own uses of them end before this op). */
 enum { SLOT_PARTIAL = 0, SLOT_INPUT = 1, SLOT_GRAD = 2 };
 
@@ -32,7 +32,8 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     int x_front = s->w + 1, x_stride = hw + 2 * (s->w + 1) + lanes;
     int g_stride = (hw + lanes - 1) / lanes * lanes;
     size_t per_image = (size_t)(s->c_in + s->c_out) * (size_t)hw * sizeof(float);
-    int per_chunk = (int)(WGRAD_CHUNK_BYTES / per_image);
+    size_t chunk_bytes = (size_t)device_profile_get(device, "WGRAD_CHUNK_KB", WGRAD_CHUNK_KB) << 10;
+    int per_chunk = (int)(chunk_bytes / per_image);
     if (per_chunk < 1) per_chunk = 1;
     if (per_chunk > s->n) per_chunk = s->n;
     int chunks = (s->n + per_chunk - 1) / per_chunk;
