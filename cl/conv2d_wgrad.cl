@@ -44,9 +44,9 @@ __kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int 
  * [chunk * images_per_chunk, ...) and pixels of d_out[img, co, p] * in[img, ci, tap of p],
  * from the padded copies: x planes of x_stride floats with the image at x_front, d_out
  * planes of g_stride (a whole number of vectors, zero past the image; d_out itself when
- * its planes are whole vectors already). Work-item
- * (channel group + ci * groups, chunk); the work-items of one chunk share its images,
- * which a chunk keeps few enough of to stay in cache. */
+ * its planes are whole vectors already). Work-item (channel group + ci * groups, chunk);
+ * the work-items of one chunk share its images, which a chunk keeps few enough of to stay
+ * in cache. */
 __kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padded),
                                __global const float *x_padded, int n, int c_in, int c_out,
                                int h, int w, int g_stride, int x_stride, int x_front,
@@ -101,7 +101,7 @@ __kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padd
     int ksize = c_in * 9;
 #pragma unroll
     for (int o = 0; o < WCO; o++) {
-        if (co0 + o >= c_out) break;
+        if (co0 + o >= c_out) continue; /* the repeated channel (continue: unrollable) */
         __global float *out = partial + ((size_t)chunk * c_out + co0 + o) * ksize + ci * 9;
 #pragma unroll
         for (int t = 0; t < 9; t++) out[t] = WGRAD_CAT(lane_sum, WL)(acc[o][t]);
