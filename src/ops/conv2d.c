@@ -159,12 +159,17 @@ static bool backward_data_as_forward(Device *device, const Conv2dShape *s, const
            s->kernel_h == s->kernel_w && s->pad <= s->kernel_h - 1;
 }
 
+/* The stride-1 convolution of d_out whose output is s's input gradient. */
+static Conv2dShape flipped_shape(const Conv2dShape *s, const ConvPlan *p) {
+    return (Conv2dShape){.n = s->n, .c_in = s->c_out, .h = p->out_h, .w = p->out_w, .c_out = s->c_in,
+                         .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
+                         .pad = s->kernel_h - 1 - s->pad};
+}
+
 static Status backward_data_by_flipped_kernel(Device *device, View d_in, View d_out, View weight,
                                               const Conv2dShape *s, const ConvPlan *p,
                                               bool accumulate) {
-    Conv2dShape t = {.n = s->n, .c_in = s->c_out, .h = p->out_h, .w = p->out_w, .c_out = s->c_in,
-                     .kernel_h = s->kernel_h, .kernel_w = s->kernel_w, .stride = 1,
-                     .pad = s->kernel_h - 1 - s->pad};
+    Conv2dShape t = flipped_shape(s, p);
     if (conv2d_direct_applies(device, &t)) return conv2d_direct_into(device, d_in, d_out, weight, &t, true, accumulate);
     size_t count = (size_t)s->c_out * (size_t)p->ksize;
     Buffer *flipped;
@@ -257,13 +262,13 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
 const char *conv2d_path_name(Device *device, const Conv2dShape *s, Conv2dPass pass) {
     ConvPlan p = {0};
     if (plan(device, s, &p) != BC_OK) return "invalid shape";
-    bool direct = conv2d_direct_applies(device, s);
+    Conv2dShape flipped = flipped_shape(s, &p);
     switch (pass) {
     case CONV2D_FORWARD:
-        return direct ? "direct" : "im2col + GEMM";
-    case CONV2D_BACKWARD_DATA: /* the flipped kernel's forward has s's stride and kernel */
+        return conv2d_direct_applies(device, s) ? "direct" : "im2col + GEMM";
+    case CONV2D_BACKWARD_DATA:
         if (!backward_data_as_forward(device, s, &p)) return "GEMM + col2im";
-        return direct ? "direct (flipped kernel)" : "im2col + GEMM";
+        return conv2d_direct_applies(device, &flipped) ? "direct (flipped kernel)" : "im2col + GEMM";
     case CONV2D_BACKWARD_WEIGHTS:
         return conv2d_wgrad_direct_applies(device, s) ? "direct 3x3 weight gradient" : "im2col + GEMM";
     }

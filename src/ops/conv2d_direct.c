@@ -17,12 +17,23 @@ enum { DIRECT_FLAT_MAX_W = 8 };
 /* Scratch slots (conv2d's own uses of them end before this op). */
 enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
+/* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take: a
+ * work-item streams the whole tile per output row, so it should stay in L1. Measured on
+ * PoCL (ResNet-18 at 32x32, batch 8, ms, direct vs im2col + GEMM): 128x16x16 forward 4.3 vs
+ * 4.0, 256x8x8 9.7 vs 6.4, 512x4x4 24.8 vs 6.4, and the whole step 3333 vs 2672 ms; the
+ * small ResNet's layers (c_in <= 64) all favour the direct kernels. 1x1 convolutions have
+ * no patch expansion to save: with them direct, a ResNet-50 step (32x32, batch 16) took
+ * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
+enum { DIRECT_MAX_WEIGHT_TILE_BYTES = 36 << 10 };
+
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
- * matrix (9x the input for a 3x3 kernel). */
+ * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
+    size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
+                        DIRECT_TM * sizeof(float);
     return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w;
+           s->kernel_h == s->kernel_w && s->kernel_h > 1 && tile_bytes <= DIRECT_MAX_WEIGHT_TILE_BYTES;
 }
 
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
