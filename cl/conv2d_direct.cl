@@ -105,12 +105,10 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
         }                                                                                      \
     }
 
-DIRECT_KERNEL(conv2d_direct_k1_v16, 1, 16, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16, )
-DIRECT_KERNEL(conv2d_direct_k1_v8, 1, 8, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8, DIRECT_UNROLL)
 DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8, DIRECT_UNROLL)
@@ -166,7 +164,6 @@ DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8, )
         }                                                                                      \
     }
 
-DIRECT_FLAT_KERNEL(conv2d_direct_flat_k1, 1, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3, 3, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k5, 5, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k7, 7, DIRECT_UNROLL)

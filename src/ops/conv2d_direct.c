@@ -67,7 +67,7 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
                               ARG_VIEW(in), ARG_I(s->n * s->c_in), ARG_I(s->h), ARG_I(s->w),
                               ARG_I(s->pad), ARG_I(hp), ARG_I(wp), ARG_I(plane_stride));
     char name[48];
-    bool literal = k == 1 || k == 3 || k == 5 || k == 7;
+    bool literal = k == 3 || k == 5 || k == 7; /* 1x1 never comes here */
     if (flat && literal) snprintf(name, sizeof name, "conv2d_direct_flat_k%d", k);
     else if (flat) snprintf(name, sizeof name, "conv2d_direct_flat_kn");
     else if (literal) snprintf(name, sizeof name, "conv2d_direct_k%d_v%d", k, lanes);
