@@ -24,7 +24,7 @@ enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
  * small ResNet's layers (c_in <= 64) all favour the direct kernels. 1x1 convolutions have
  * no patch expansion to save: with them direct, a ResNet-50 step (32x32, batch 16) took
  * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
-enum { DIRECT_MAX_WEIGHT_TILE_BYTES = 36 << 10 };
+enum { DIRECT_MAX_WEIGHT_TILE_KB = 36 }; /* profile key CONV_DIRECT_MAX_TILE_KB */
 
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
@@ -33,7 +33,9 @@ bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
                         DIRECT_TM * sizeof(float);
     return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w && s->kernel_h > 1 && tile_bytes <= DIRECT_MAX_WEIGHT_TILE_BYTES;
+           s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
+           tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB",
+                                                     DIRECT_MAX_WEIGHT_TILE_KB) << 10);
 }
 
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
