@@ -3,6 +3,15 @@
 #ifndef BC_WG_1D
 #define BC_WG_1D 64
 #endif
+/* Lanes of the CPU kernels' vectors (the GEMM's panel width, which conv2d shares). */
+#ifndef BC_GEMM_TILE_N
+#define BC_GEMM_TILE_N 16
+#endif
+
+/* BC_CAT(vload, 16) -> vload16, with macro arguments expanded first: vector types and
+ * functions named after a profile width. */
+#define BC_CAT_(a, b) a##b
+#define BC_CAT(a, b) BC_CAT_(a, b)
 
 /* A view is a (pointer, element offset) pair, see ARG_VIEW_OF in device.h. */
 #define VIEW(type, name) __global type *name##_base, int name##_offset

@@ -80,14 +80,9 @@ __kernel void col2im(VIEW(float, d_in), VIEW(const float, cols), int ld, int ima
  * TN lanes (the GEMM's panel width) at once, with the per-lane coordinates divided out once
  * and the taps stepped in the inner loop, so each element costs a few vector operations
  * and the stores are whole contiguous panels. ---- */
-#ifndef BC_GEMM_TILE_N
-#define BC_GEMM_TILE_N 16
-#endif
 #define CONV_TN BC_GEMM_TILE_N
-#define CONV_CAT_(a, b) a##b
-#define CONV_CAT(a, b) CONV_CAT_(a, b)
-#define conv_vstoreTN CONV_CAT(vstore, CONV_TN)
-#define conv_vloadTN CONV_CAT(vload, CONV_TN)
+#define conv_vstoreTN BC_CAT(vstore, CONV_TN)
+#define conv_vloadTN BC_CAT(vload, CONV_TN)
 /* Positions per work-item of im2col_panels_by_pos. */
 #define CONV_POS_CHUNK 32
 

@@ -54,8 +54,6 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
     }
 }
 
-#define DIRECT_CAT_(a, b) a##b
-#define DIRECT_CAT(a, b) DIRECT_CAT_(a, b)
 #define DIRECT_UNROLL _Pragma("unroll")
 
 /* out (images, c_out, out_h, out_w) = conv(padded, weight) + beta * out, stride 1, kernel
@@ -74,7 +72,7 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
         int row = tile_row / segs, seg = tile_row - row * segs;                                \
         if (row >= images * out_h) return;                                                     \
         int img = row / out_h, oy = row - img * out_h, ox0 = seg * V;                          \
-        DIRECT_CAT(float, V) acc[DIRECT_TM];                                                   \
+        BC_CAT(float, V) acc[DIRECT_TM];                                                   \
         DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) acc[m] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + ((size_t)img * c_in * hp + oy) * wp + ox0; \
         const __global float *wk = VIEW_PTR(packed) + tile * DIRECT_TM;                        \
@@ -82,9 +80,9 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
             for (int ky = 0; ky < K; ky++) {                                                   \
                 const __global float *sr = src + ky * wp;                                      \
                 KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
-                    DIRECT_CAT(float, V) xv = DIRECT_CAT(vload, V)(0, sr + kx);                \
+                    BC_CAT(float, V) xv = BC_CAT(vload, V)(0, sr + kx);                \
                     DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++)                          \
-                        acc[m] = fma((DIRECT_CAT(float, V))(wk[m]), xv, acc[m]);               \
+                        acc[m] = fma((BC_CAT(float, V))(wk[m]), xv, acc[m]);               \
                 }                                                                              \
             }                                                                                  \
         int valid = min(V, out_w - ox0), co0 = tile * DIRECT_TM;                               \
@@ -94,12 +92,12 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
         DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) {                                    \
             __global float *d = dst + m * plane;                                               \
             if (co0 + m < c_out && valid == V) {                                               \
-                DIRECT_CAT(float, V) r = acc[m];                                               \
-                if (beta) r += DIRECT_CAT(vload, V)(0, d);                                     \
-                DIRECT_CAT(vstore, V)(r, 0, d);                                                \
+                BC_CAT(float, V) r = acc[m];                                               \
+                if (beta) r += BC_CAT(vload, V)(0, d);                                     \
+                BC_CAT(vstore, V)(r, 0, d);                                                \
             } else if (co0 + m < c_out) {                                                      \
                 float lanes[V];                                                                \
-                DIRECT_CAT(vstore, V)(acc[m], 0, lanes);                                       \
+                BC_CAT(vstore, V)(acc[m], 0, lanes);                                       \
                 for (int l = 0; l < valid; l++) d[l] = beta ? d[l] + lanes[l] : lanes[l];      \
             }                                                                                  \
         }                                                                                      \

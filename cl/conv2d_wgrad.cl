@@ -8,18 +8,13 @@
  * read zeros: the hot loop has no branches and no gathers, only the row ends need masks.
  * Lanes run over consecutive pixels; each work-item keeps WGRAD_CO output channels x 9
  * taps of vector accumulators and sums its lanes once at the end. */
-#ifndef BC_GEMM_TILE_N
-#define BC_GEMM_TILE_N 16
-#endif
 #define WL BC_GEMM_TILE_N
-#define WGRAD_CAT_(a, b) a##b
-#define WGRAD_CAT(a, b) WGRAD_CAT_(a, b)
-#define floatWL WGRAD_CAT(float, WL)
-#define intWL WGRAD_CAT(int, WL)
-#define vloadWL WGRAD_CAT(vload, WL)
-#define vstoreWL WGRAD_CAT(vstore, WL)
-#define convert_intWL WGRAD_CAT(convert_int, WL)
-#define convert_floatWL WGRAD_CAT(convert_float, WL)
+#define floatWL BC_CAT(float, WL)
+#define intWL BC_CAT(int, WL)
+#define vloadWL BC_CAT(vload, WL)
+#define vstoreWL BC_CAT(vstore, WL)
+#define convert_intWL BC_CAT(convert_int, WL)
+#define convert_floatWL BC_CAT(convert_float, WL)
 
 /* dst plane i (stride dst_stride) = `front` zeros, src plane i (hw values), zeros to the
  * end of the plane. One work-item per destination element. */
@@ -104,7 +99,7 @@ __kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padd
         if (co0 + o >= c_out) continue; /* the repeated channel (continue: unrollable) */
         __global float *out = partial + ((size_t)chunk * c_out + co0 + o) * ksize + ci * 9;
 #pragma unroll
-        for (int t = 0; t < 9; t++) out[t] = WGRAD_CAT(lane_sum, WL)(acc[o][t]);
+        for (int t = 0; t < 9; t++) out[t] = BC_CAT(lane_sum, WL)(acc[o][t]);
     }
 }
 
