@@ -11,17 +11,12 @@
 #ifndef BC_GEMM_TILE_M
 #define BC_GEMM_TILE_M 8
 #endif
-#ifndef BC_GEMM_TILE_N
-#define BC_GEMM_TILE_N 16
-#endif
 
 #define TM BC_GEMM_TILE_M
 #define TN BC_GEMM_TILE_N
-#define GEMM_CAT_(a, b) a##b
-#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
-#define floatTN GEMM_CAT(float, TN)
-#define vloadTN GEMM_CAT(vload, TN)
-#define vstoreTN GEMM_CAT(vstore, TN)
+#define floatTN BC_CAT(float, TN)
+#define vloadTN BC_CAT(vload, TN)
+#define vstoreTN BC_CAT(vstore, TN)
 
 /* Offset of column j of a grouped matrix, row 0. Written without %: LLVM pairs % with /
  * through a freeze instruction, which oclgrind's uninitialized-value checker cannot handle. */
@@ -30,21 +25,18 @@ inline size_t grouped_column(int j, int group, int group_stride) {
     return (size_t)g * group_stride + (size_t)(j - g * group);
 }
 
-/* Rows of a panel one gemm_pack_b work-item packs. */
-#define GEMM_PACK_ROWS 32
-
 /* Packs op(B) (k x n) into ceil(n / TN) panels of k rows of TN floats. B is grouped (see
  * above, ld = ldb) or, with trans_b, B^T is plain: op(B)[p, j] = b[j * ldb + p]. One
- * work-item per (panel, GEMM_PACK_ROWS rows): the panel's column offsets are divided out
+ * work-item per (panel, `rows` rows): the panel's column offsets are divided out
  * once, then every row is a vector copy (or TN streams of B^T's rows, each read in order). */
 __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, int group,
-                          int group_stride, int trans_b, int k, int n) {
+                          int group_stride, int trans_b, int k, int n, int rows) {
     int idx = get_global_id(0);
-    int chunks = (k + GEMM_PACK_ROWS - 1) / GEMM_PACK_ROWS;
+    int chunks = (k + rows - 1) / rows;
     int panels = (n + TN - 1) / TN;
     if (idx >= panels * chunks) return;
     int panel = idx / chunks, chunk = idx - panel * chunks;
-    int j0 = panel * TN, p0 = chunk * GEMM_PACK_ROWS, p1 = min(k, p0 + GEMM_PACK_ROWS);
+    int j0 = panel * TN, p0 = chunk * rows, p1 = min(k, p0 + rows);
     const __global float *bp = VIEW_PTR(b);
     __global float *out = VIEW_PTR(packed) + ((size_t)panel * k + p0) * TN;
     if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group) {

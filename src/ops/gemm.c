@@ -17,11 +17,17 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_pack_b", &kernel);
     if (st != BC_OK) return st;
-    enum { PACK_ROWS = 32 }; /* GEMM_PACK_ROWS in cl/gemm.cl */
+    enum { PACK_ROWS = 32 }; /* rows of a panel per work-item: its offsets divided out once */
     size_t items = (size_t)ceil_div(n, gemm_tile_n(device)) * (size_t)ceil_div(k, PACK_ROWS);
     return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(packed), ARG_VIEW(b->data),
                             ARG_I(b->ld), ARG_I(b->group), ARG_I(b->group_stride), ARG_I(trans_b),
-                            ARG_I(k), ARG_I(n));
+                            ARG_I(k), ARG_I(n), ARG_I(PACK_ROWS));
+}
+
+/* Work-group of the tile kernels: GEMM_WG_N panels (or panel groups) x GEMM_WG_M row tiles. */
+static void tile_work_group(const Device *device, size_t local[2]) {
+    local[0] = (size_t)device_profile_get(device, "GEMM_WG_N", 1);
+    local[1] = (size_t)device_profile_get(device, "GEMM_WG_M", 2);
 }
 
 /* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot GEMM_PACKED_A_SLOT. */
@@ -49,8 +55,8 @@ static Status gemm_tiles_packed(Device *device, int m, int n, int k, float alpha
     if (st == BC_OK)
         st = kernel_get(device, "gemm", per_item == 2 ? "gemm_tile_packed2" : "gemm_tile_packed1", &kernel);
     if (st != BC_OK) return st;
-    size_t local[2] = {(size_t)device_profile_get(device, "GEMM_WG_N", 1),
-                       (size_t)device_profile_get(device, "GEMM_WG_M", 2)};
+    size_t local[2];
+    tile_work_group(device, local);
     size_t global[2] = {(size_t)ceil_div(panels, per_item),
                         (size_t)ceil_div(m, gemm_tile_m(device))};
     /* With k == 0 the kernel reads neither A nor B: any valid buffer will do. */
@@ -69,8 +75,8 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_tile", &kernel);
     if (st != BC_OK) return st;
-    size_t local[2] = {(size_t)device_profile_get(device, "GEMM_WG_N", 1),
-                       (size_t)device_profile_get(device, "GEMM_WG_M", 2)};
+    size_t local[2];
+    tile_work_group(device, local);
     size_t global[2] = {(size_t)ceil_div(n, gemm_tile_n(device)),
                         (size_t)ceil_div(m, gemm_tile_m(device))};
     /* With k == 0 the kernel reads neither A nor B: any valid buffer will do. */
