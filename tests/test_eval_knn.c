@@ -8,23 +8,13 @@
 
 #include "byolcl/eval.h"
 #include "ref/knn_ref.h"
+#include "eval_fixtures.h"
 #include "test_util.h"
 
 /* Points around `classes` random centers (the same for every seed) with noise `spread`;
  * labels by center. */
 static FeatureSet clustered(size_t count, int dim, int classes, float spread, uint64_t seed) {
-    FeatureSet s = {malloc(count * (size_t)dim * sizeof(float)), malloc(count * sizeof(int32_t)), count, dim, classes};
-    float *centers = test_alloc_uniform((size_t)classes * (size_t)dim, 5, -1, 1);
-    float *noise = test_alloc_uniform(count * (size_t)dim, seed + 1, -spread, spread);
-    for (size_t i = 0; i < count; i++) {
-        int c = (int)((i * 7 + seed) % (size_t)classes);
-        s.labels[i] = c;
-        for (int d = 0; d < dim; d++)
-            s.values[i * (size_t)dim + (size_t)d] = centers[c * dim + d] + noise[i * (size_t)dim + (size_t)d];
-    }
-    free(centers);
-    free(noise);
-    return s;
+    return clustered_features(count, dim, classes, 1.0f, 5, spread, seed + 1, 7, (size_t)seed);
 }
 
 static void check_against_reference(size_t n_train, size_t n_test, int dim, int classes, int k, int chunk,

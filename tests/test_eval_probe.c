@@ -7,22 +7,12 @@
 #include <string.h>
 
 #include "byolcl/eval.h"
+#include "eval_fixtures.h"
 #include "test_util.h"
 
 /* Tight clusters around fixed random centers: linearly separable with a wide margin. */
 static FeatureSet separable(size_t count, int dim, int classes, uint64_t seed) {
-    FeatureSet s = {malloc(count * (size_t)dim * sizeof(float)), malloc(count * sizeof(int32_t)), count, dim, classes};
-    float *centers = test_alloc_uniform((size_t)classes * (size_t)dim, 77, -3, 3);
-    float *noise = test_alloc_uniform(count * (size_t)dim, seed, -0.3f, 0.3f);
-    for (size_t i = 0; i < count; i++) {
-        int c = (int)(i % (size_t)classes);
-        s.labels[i] = c;
-        for (int d = 0; d < dim; d++)
-            s.values[i * (size_t)dim + (size_t)d] = centers[c * dim + d] + noise[i * (size_t)dim + (size_t)d];
-    }
-    free(centers);
-    free(noise);
-    return s;
+    return clustered_features(count, dim, classes, 3.0f, 77, 0.3f, seed, 1, 0);
 }
 
 static FeatureSet random_labels(size_t count, int dim, int classes, uint64_t seed) {
