@@ -79,6 +79,12 @@ Status bench_download(Device *device, const Buffer *buffer, size_t n, float **ho
  * absolute products that formed want). */
 Status bench_expect_close(Bench *b, const char *what, size_t index, float got, double want,
                           double magnitude);
+/* Every element of the device buffer vs want: |got - want| <= 1e-4 + rtol * |want|. */
+Status bench_expect_buffer_close(Bench *b, const char *what, const Buffer *buffer, const double *want,
+                                 size_t n, double rtol);
+/* x in double (malloc'd; NULL when out of memory); a NULL x (an op without that input)
+ * gives zeros. */
+double *bench_doubles_of(const float *x, size_t n);
 
 /* ---- sections ---- */
 Status bench_peak(Bench *b);

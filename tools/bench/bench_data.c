@@ -57,3 +57,23 @@ Status bench_expect_close(Bench *b, const char *what, size_t index, float got, d
     b->checks_passed++;
     return BC_OK;
 }
+
+Status bench_expect_buffer_close(Bench *b, const char *what, const Buffer *buffer, const double *want,
+                                 size_t n, double rtol) {
+    float *got;
+    Status st = bench_download(b->device, buffer, n, &got);
+    for (size_t i = 0; st == BC_OK && i < n; i++)
+        if (!(fabs((double)got[i] - want[i]) <= 1e-4 + rtol * fabs(want[i])))
+            st = error_set(BC_ERR_NUMERIC, "check failed: %s element %zu is %.7g, expected %.7g", what, i,
+                           (double)got[i], want[i]);
+    if (st == BC_OK) b->checks_passed++;
+    free(got);
+    return st;
+}
+
+double *bench_doubles_of(const float *x, size_t n) {
+    double *d = calloc(n ? n : 1, sizeof *d);
+    if (d && x)
+        for (size_t i = 0; i < n; i++) d[i] = x[i];
+    return d;
+}

@@ -65,31 +65,11 @@ static Status run_layer(Device *device, void *context) {
     return error_set(BC_ERR_USAGE, "unknown layer op");
 }
 
-/* NULL x (an op without that input) gives zeros. */
-static double *to_double(const float *x, size_t n) {
-    double *d = calloc(n ? n : 1, sizeof *d);
-    if (d && x)
-        for (size_t i = 0; i < n; i++) d[i] = x[i];
-    return d;
-}
-
-static Status compare(Bench *b, const char *what, const Buffer *got_buffer, const double *want, size_t n) {
-    float *got;
-    Status st = bench_download(b->device, got_buffer, n, &got);
-    for (size_t i = 0; st == BC_OK && i < n; i++)
-        if (!(fabs((double)got[i] - want[i]) <= 1e-4 + 1e-3 * fabs(want[i])))
-            st = error_set(BC_ERR_NUMERIC, "check failed: %s element %zu is %.7g, expected %.7g", what, i,
-                           (double)got[i], want[i]);
-    if (st == BC_OK) b->checks_passed++;
-    free(got);
-    return st;
-}
-
 /* Runs the op once and compares its main output with the reference on the same inputs. */
 static Status check_layer(Bench *b, LayerRun *r, const char *what) {
     size_t n = r->count, no = r->out_count;
     int spatial = r->h * r->w;
-    double *x = to_double(r->hx, n), *dy = to_double(r->hdy, r->op == OP_BYOL_LOSS_FORWARD ||
+    double *x = bench_doubles_of(r->hx, n), *dy = bench_doubles_of(r->hdy, r->op == OP_BYOL_LOSS_FORWARD ||
                                                          r->op == OP_BYOL_LOSS_BACKWARD ? n : no);
     double *want = calloc(n > no ? n : no, sizeof *want), *scratch = calloc(2 * (size_t)r->c + 2, sizeof *scratch);
     double *ones = malloc((size_t)r->c * sizeof *ones), *zeros = calloc((size_t)r->c, sizeof *zeros);
@@ -161,7 +141,7 @@ static Status check_layer(Bench *b, LayerRun *r, const char *what) {
     }
     }
     size_t result_count = result == r->y ? no : n;
-    if (st == BC_OK) st = compare(b, what, result, want, result_count);
+    if (st == BC_OK) st = bench_expect_buffer_close(b, what, result, want, result_count, 1e-3);
 done:
     free(x);
     free(dy);

@@ -25,25 +25,6 @@ static Status apply_choice(Device *device, const TileChoice *c) {
     return st;
 }
 
-static double *doubles_of(const float *x, size_t n) {
-    double *d = malloc((n ? n : 1) * sizeof *d);
-    if (d)
-        for (size_t i = 0; i < n; i++) d[i] = x[i];
-    return d;
-}
-
-static Status compare_all(Bench *b, const char *what, const Buffer *buffer, const double *want, size_t n) {
-    float *got;
-    Status st = bench_download(b->device, buffer, n, &got);
-    for (size_t i = 0; st == BC_OK && i < n; i++)
-        if (!(fabs(got[i] - want[i]) <= 1e-4 + 1e-4 * fabs(want[i])))
-            st = error_set(BC_ERR_NUMERIC, "check failed: %s element %zu is %.7g, expected %.7g", what, i,
-                           (double)got[i], want[i]);
-    if (st == BC_OK) b->checks_passed++;
-    free(got);
-    return st;
-}
-
 /* Odd sizes (no multiple of any tile) in all four transpositions, through gemm_with_path. */
 static Status check_gemm(Bench *b, GemmPath path, const char *label) {
     const int m = 37, n = 53, k = 29;
@@ -54,7 +35,7 @@ static Status check_gemm(Bench *b, GemmPath path, const char *label) {
     if (st == BC_OK) st = bench_upload_random(b, (size_t)m * k, -1, 1, &a, &ha);
     if (st == BC_OK) st = bench_upload_random(b, (size_t)k * n, -1, 1, &bb, &hb);
     if (st == BC_OK) st = buffer_create(b->device, (size_t)m * n * sizeof(float), &c);
-    if (st == BC_OK && (!(da = doubles_of(ha, (size_t)m * k)) || !(db = doubles_of(hb, (size_t)k * n))))
+    if (st == BC_OK && (!(da = bench_doubles_of(ha, (size_t)m * k)) || !(db = bench_doubles_of(hb, (size_t)k * n))))
         st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     for (int t = 0; st == BC_OK && t < 4; t++) {
         bool ta = t & 1, tb = t & 2;
@@ -64,7 +45,7 @@ static Status check_gemm(Bench *b, GemmPath path, const char *label) {
         gemm_ref(ta, tb, m, n, k, 1.0, da, lda, db, ldb, 0.0, want, n);
         char what[96];
         snprintf(what, sizeof what, "%s gemm %c%c 37x53x29", label, ta ? 'T' : 'N', tb ? 'T' : 'N');
-        if (st == BC_OK) st = compare_all(b, what, c, want, (size_t)m * n);
+        if (st == BC_OK) st = bench_expect_buffer_close(b, what, c, want, (size_t)m * n, 1e-4);
     }
     buffer_release(a);
     buffer_release(bb);
@@ -93,28 +74,28 @@ static Status check_conv(Bench *b, const char *label) {
     if (st == BC_OK) st = buffer_create(b->device, in_n * sizeof(float), &din);
     if (st == BC_OK) st = buffer_create(b->device, w_n * sizeof(float), &dw);
     if (st == BC_OK) st = buffer_fill_zero(b->device, dw, 0, w_n * sizeof(float));
-    if (st == BC_OK && (!(din_d = doubles_of(hin, in_n)) || !(dw_d = doubles_of(hw, w_n)) ||
-                        !(dout_d = doubles_of(hdout, out_n))))
+    if (st == BC_OK && (!(din_d = bench_doubles_of(hin, in_n)) || !(dw_d = bench_doubles_of(hw, w_n)) ||
+                        !(dout_d = bench_doubles_of(hdout, out_n))))
         st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     char what[96];
     if (st == BC_OK) st = conv2d_forward(b->device, view_of(out), view_of(in), view_of(w), &s);
     if (st == BC_OK) {
         conv2d_forward_ref(want, din_d, dw_d, &s);
         snprintf(what, sizeof what, "%s conv2d_forward", label);
-        st = compare_all(b, what, out, want, out_n);
+        st = bench_expect_buffer_close(b, what, out, want, out_n, 1e-4);
     }
     if (st == BC_OK) st = conv2d_backward_data(b->device, view_of(din), view_of(dout), view_of(w), &s, false);
     if (st == BC_OK) {
         conv2d_backward_data_ref(want, dout_d, dw_d, &s, false);
         snprintf(what, sizeof what, "%s conv2d_backward_data", label);
-        st = compare_all(b, what, din, want, in_n);
+        st = bench_expect_buffer_close(b, what, din, want, in_n, 1e-4);
     }
     if (st == BC_OK) st = conv2d_backward_weights(b->device, view_of(dw), view_of(dout), view_of(in), &s);
     if (st == BC_OK) {
         for (size_t i = 0; i < w_n; i++) want[i] = 0.0;
         conv2d_backward_weights_ref(want, dout_d, din_d, &s);
         snprintf(what, sizeof what, "%s conv2d_backward_weights", label);
-        st = compare_all(b, what, dw, want, w_n);
+        st = bench_expect_buffer_close(b, what, dw, want, w_n, 1e-4);
     }
     Buffer *all[] = {in, w, dout, out, din, dw};
     for (int i = 0; i < 6; i++) buffer_release(all[i]);
