@@ -19,7 +19,8 @@
 
 /* The total of a vector's lanes, through private memory: oclgrind's uninitialized-value
  * checker corrupts its heap on scalars extracted from a float8/float16 (v.s0, v.lo); the
- * compiler turns this back into register shuffles. lane_sum16(v) etc. */
+ * compiler turns this back into register shuffles. lane_sum16(v) etc., for every vector
+ * width a profile's GEMM_TILE_N may name (the weight gradient sums lanes of that width). */
 #define BC_LANE_SUM(N)                                                                       \
     inline float lane_sum##N(float##N v) {                                                   \
         float lanes[N];                                                                      \
@@ -29,6 +30,7 @@
         return s;                                                                            \
     }
 BC_LANE_SUM(2)
+BC_LANE_SUM(3)
 BC_LANE_SUM(4)
 BC_LANE_SUM(8)
 BC_LANE_SUM(16)

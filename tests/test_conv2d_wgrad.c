@@ -69,9 +69,27 @@ static void test_direct_weight_gradient_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", saved));
 }
 
+/* The lanes follow the profile's GEMM_TILE_N (a tuned profile may pick 8 or 4): other
+ * widths, an odd one included, give the same gradients. */
+static void test_other_lane_widths_match_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0), tile_n = device_profile_get(dev, "GEMM_TILE_N", 16);
+    TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
+    static const int widths[] = {8, 3};
+    static const Conv2dShape shapes[] = {{2, 8, 13, 13, 3, 3, 3, 1, 1}, {1, 8, 8, 16, 2, 3, 3, 1, 1}};
+    for (int wi = 0; wi < (test_small() ? 1 : 2); wi++) {
+        TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", widths[wi]));
+        for (int i = 0; i < 2; i++) check_shape(&shapes[i], 101 + 7 * i + wi);
+    }
+    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", tile_n));
+    TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", saved));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direct_weight_gradient_matches_reference),
+        cmocka_unit_test(test_other_lane_widths_match_reference),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);
 }
