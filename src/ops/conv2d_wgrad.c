@@ -55,6 +55,8 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
         st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, hw, 0, g_stride);
     if (st != BC_OK) return st;
     int per_item = device_profile_get(device, "WGRAD_CO", 2);
+    if (per_item < 1 || per_item > 2) /* the kernel's accumulators: 9 vectors per channel */
+        return error_set(BC_ERR_USAGE, "profile key WGRAD_CO must be 1 or 2 (got %d)", per_item);
     size_t items = (size_t)((s->c_out + per_item - 1) / per_item) * (size_t)s->c_in;
     size_t local[2] = {items < WGRAD_WG ? items : WGRAD_WG, 1};
     size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], (size_t)chunks};
