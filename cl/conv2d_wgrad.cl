@@ -1,31 +1,35 @@
 /* conv2d_wgrad.cl — the weight gradient of a 3x3, stride-1, pad-1 convolution straight
  * from the input and the output gradient, for CPU drivers (profile CONV_WGRAD_DIRECT):
  * no patch matrix is written and read back (im2col + GEMM moved ~3x the tensor's bytes
- * per tap through memory). With pad 1 the output plane has the input's shape, so tap
- * (ky, kx) of output pixel p is input pixel p + (ky - 1) * w + (kx - 1): a shifted vector
- * load of the input plane. conv2d_wgrad_pad first copies both tensors into planes with
- * zero margins, so those loads never leave a plane and rows above and below the image
- * read zeros: the hot loop has no branches and no gathers, only the row ends need masks.
- * Lanes run over consecutive pixels; each work-item keeps WGRAD_CO output channels x 9
- * taps of vector accumulators and sums its lanes once at the end. */
+ * per tap through memory). conv2d_wgrad_pad first copies both tensors into planes whose
+ * rows are w + 2 floats: the input with a zero border all round, the output gradient with
+ * two zero columns after each row. Output pixel q = r * (w + 2) + c then finds tap
+ * (ky, kx) of its input at q + ky * (w + 2) + kx of the padded input: a shifted vector
+ * load, never a mask, and the zero columns of the gradient cancel what the lanes past a
+ * row's end pick up. Lanes run over consecutive pixels; each work-item keeps WGRAD_CO
+ * output channels x 9 taps of vector accumulators and sums its lanes once at the end. */
 #define WL BC_GEMM_TILE_N
 #define floatWL BC_CAT(float, WL)
-#define intWL BC_CAT(int, WL)
 #define vloadWL BC_CAT(vload, WL)
-#define vstoreWL BC_CAT(vstore, WL)
-#define convert_intWL BC_CAT(convert_int, WL)
-#define convert_floatWL BC_CAT(convert_float, WL)
 
-/* dst plane i (stride dst_stride) = `front` zeros, src plane i (hw values), zeros to the
- * end of the plane. One work-item per destination element. */
-__kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int planes, int hw,
-                               int front, int dst_stride) {
-    int i = get_global_id(0);
-    if (i >= planes * dst_stride) return;
-    int plane = i / dst_stride, q = i - plane * dst_stride - front;
-    bool inside = q >= 0 && q < hw;
-    float v = VIEW_PTR(src)[inside ? (size_t)plane * hw + q : 0];
-    dst[i] = inside ? v : 0.0f;
+/* Copies `planes` h x w planes of src into dst planes of `rows` rows of row_stride floats,
+ * the image at row `top`, column `left`, zeros everywhere else. One work-item per plane:
+ * its rows are plain loops the compiler turns into vector copies (a work-item per element
+ * paid a division and a select each and took a third of the weight gradient's time). */
+__kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int planes, int h,
+                               int w, int row_stride, int rows, int top, int left) {
+    int plane = get_global_id(0);
+    if (plane >= planes) return;
+    const __global float *in = VIEW_PTR(src) + (size_t)plane * h * w;
+    __global float *out = dst + (size_t)plane * rows * row_stride;
+    for (int i = 0; i < top * row_stride; i++) out[i] = 0.0f;
+    out += top * row_stride;
+    for (int r = 0; r < h; r++, in += w, out += row_stride) {
+        for (int c = 0; c < left; c++) out[c] = 0.0f;
+        for (int c = 0; c < w; c++) out[left + c] = in[c];
+        for (int c = left + w; c < row_stride; c++) out[c] = 0.0f;
+    }
+    for (int i = 0; i < (rows - top - h) * row_stride; i++) out[i] = 0.0f;
 }
 
 /* Output channels per work-item: 2 x 9 vector accumulators still fit AVX-512's 32
@@ -37,25 +41,19 @@ __kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int 
 
 /* partial[(chunk * c_out + co) * c_in * 9 + ci * 9 + ky * 3 + kx] = sum over the images
  * [chunk * images_per_chunk, ...) and pixels of d_out[img, co, p] * in[img, ci, tap of p],
- * from the padded copies: x planes of x_stride floats with the image at x_front, d_out
- * planes of g_stride (a whole number of vectors, zero past the image; d_out itself when
- * its planes are whole vectors already). Work-item (channel group + ci * groups, chunk);
- * the work-items of one chunk share its images, which a chunk keeps few enough of to stay
- * in cache. */
-__kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padded),
+ * from the padded copies (rows of row_stride = w + 2 floats): gradient planes of g_stride
+ * floats, `vectors` vectors of pixels each; input planes of x_stride floats. Work-item
+ * (channel group + ci * groups, chunk); the work-items of one chunk share its images, which
+ * a chunk keeps few enough of to stay in cache. */
+__kernel void conv2d_wgrad_3x3(__global float *partial, __global const float *g_padded,
                                __global const float *x_padded, int n, int c_in, int c_out,
-                               int h, int w, int g_stride, int x_stride, int x_front,
+                               int row_stride, int vectors, int g_stride, int x_stride,
                                int images_per_chunk) {
     int groups = (c_out + WCO - 1) / WCO;
     int item = get_global_id(0), chunk = get_global_id(1);
     if (item >= groups * c_in) return;
     int ci = item / groups, co0 = (item - ci * groups) * WCO;
-    int hw = h * w;
     int img_end = min(n, (chunk + 1) * images_per_chunk);
-    int lane_index[WL];
-    for (int l = 0; l < WL; l++) lane_index[l] = l;
-    intWL iota = vloadWL(0, lane_index);
-    float inv_w = 1.0f / (float)w;
     floatWL acc[WCO][9];
 #pragma unroll
     for (int o = 0; o < WCO; o++)
@@ -65,31 +63,22 @@ __kernel void conv2d_wgrad_3x3(__global float *partial, VIEW(const float, g_padd
         const __global float *g[WCO];
 #pragma unroll
         for (int o = 0; o < WCO; o++) /* a missing last channel repeats one, never stored */
-            g[o] = VIEW_PTR(g_padded) + ((size_t)img * c_out + min(co0 + o, c_out - 1)) * g_stride;
-        const __global float *x = x_padded + ((size_t)img * c_in + ci) * x_stride + x_front;
-        for (int p0 = 0; p0 < hw; p0 += WL) {
-            /* Column of each lane: a float quotient, off by at most one, then corrected
-             * (exact for planes far below 2^22 pixels; no integer vector division). */
-            intWL q = p0 + iota;
-            intWL ox = q - convert_intWL(convert_floatWL(q) * inv_w) * w;
-            ox += (ox < 0) & w;
-            ox -= (ox >= w) & w;
-            intWL has_left = ox >= 1, has_right = ox < w - 1;
+            g[o] = g_padded + ((size_t)img * c_out + min(co0 + o, c_out - 1)) * g_stride;
+        const __global float *x = x_padded + ((size_t)img * c_in + ci) * x_stride;
+        for (int v = 0; v < vectors; v++) {
             floatWL gv[WCO];
 #pragma unroll
-            for (int o = 0; o < WCO; o++) gv[o] = vloadWL(0, g[o] + p0);
+            for (int o = 0; o < WCO; o++) gv[o] = vloadWL(v, g[o]);
 #pragma unroll
             for (int ky = 0; ky < 3; ky++) {
-                const __global float *row = x + p0 + (ky - 1) * w;
-                floatWL v[3];
-                v[0] = select((floatWL)(0.0f), vloadWL(0, row - 1), has_left);
-                v[1] = vloadWL(0, row);
-                v[2] = select((floatWL)(0.0f), vloadWL(0, row + 1), has_right);
+                const __global float *row = x + v * WL + ky * row_stride;
 #pragma unroll
-                for (int kx = 0; kx < 3; kx++)
+                for (int kx = 0; kx < 3; kx++) {
+                    floatWL xv = vloadWL(0, row + kx);
 #pragma unroll
                     for (int o = 0; o < WCO; o++)
-                        acc[o][ky * 3 + kx] = fma(gv[o], v[kx], acc[o][ky * 3 + kx]);
+                        acc[o][ky * 3 + kx] = fma(gv[o], xv, acc[o][ky * 3 + kx]);
+                }
             }
         }
     }

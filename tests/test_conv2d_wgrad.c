@@ -87,6 +87,21 @@ static void test_other_lane_widths_match_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", saved));
 }
 
+/* Every WGRAD_CO the kernel takes, on channel counts that leave a partial last group. */
+static void test_channels_per_item_match_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0), co = device_profile_get(dev, "WGRAD_CO", 2);
+    TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
+    static const Conv2dShape shapes[] = {{2, 8, 13, 13, 5, 3, 3, 1, 1}, {1, 9, 12, 11, 7, 3, 3, 1, 1}};
+    for (int per_item = 1; per_item <= 3; per_item += test_small() ? 2 : 1) {
+        TEST_CHECK(device_profile_set(dev, "WGRAD_CO", per_item));
+        for (int i = 0; i < 2; i++) check_shape(&shapes[i], 211 + 7 * i + per_item);
+    }
+    TEST_CHECK(device_profile_set(dev, "WGRAD_CO", co));
+    TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", saved));
+}
+
 /* A profile value the kernel cannot take is refused by name, not compiled. */
 static void test_bad_channels_per_item_is_an_error(void **state) {
     (void)state;
@@ -94,7 +109,7 @@ static void test_bad_channels_per_item_is_an_error(void **state) {
     Device *dev = test_device();
     int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0), co = device_profile_get(dev, "WGRAD_CO", 2);
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
-    TEST_CHECK(device_profile_set(dev, "WGRAD_CO", 3));
+    TEST_CHECK(device_profile_set(dev, "WGRAD_CO", 4));
     Conv2dShape s = {1, 8, 12, 11, 2, 3, 3, 1, 1};
     Buffer *x = test_alloc_device(in_count(&s)), *g = test_alloc_device(out_count(&s)),
            *w = test_alloc_device(weight_count(&s));
@@ -108,6 +123,7 @@ static void test_bad_channels_per_item_is_an_error(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direct_weight_gradient_matches_reference),
+        cmocka_unit_test(test_channels_per_item_match_reference),
         cmocka_unit_test(test_other_lane_widths_match_reference),
         cmocka_unit_test(test_bad_channels_per_item_is_an_error),
     };

@@ -18,52 +18,57 @@ bool conv2d_wgrad_direct_applies(const Device *device, const Conv2dShape *s) {
            s->h * s->w >= 128 && s->c_in >= 8;
 }
 
-/* dst = src's planes copied into planes of `stride` floats behind `front` zeros. */
-static Status pad_planes(Device *device, Kernel *k_pad, Buffer *dst, View src, int planes, int hw,
-                         int front, int stride) {
-    return KERNEL_LAUNCH_1D(device, k_pad, (size_t)planes * (size_t)stride, ARG_BUF(dst),
-                            ARG_VIEW(src), ARG_I(planes), ARG_I(hw), ARG_I(front), ARG_I(stride));
+/* dst = `planes` planes of src (h x w) in planes of `rows` rows of row_stride floats, the
+ * image at (top, left) and zeros around it (cl/conv2d_wgrad.cl conv2d_wgrad_pad). */
+static Status pad_planes(Device *device, Kernel *k_pad, Buffer *dst, View src, int planes,
+                         const Conv2dShape *s, int row_stride, int rows, int top, int left) {
+    return KERNEL_LAUNCH_1D(device, k_pad, (size_t)planes, ARG_BUF(dst), ARG_VIEW(src), ARG_I(planes),
+                            ARG_I(s->h), ARG_I(s->w), ARG_I(row_stride), ARG_I(rows), ARG_I(top),
+                            ARG_I(left));
 }
 
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
 Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, const Conv2dShape *s) {
-    int lanes = device_profile_get(device, "GEMM_TILE_N", 16), hw = s->h * s->w;
-    /* Input planes: w + 1 zeros in front and w + 1 + lanes behind cover every tap of every
-     * vector; output-gradient planes: zeros up to a whole number of vectors. */
-    int x_front = s->w + 1, x_stride = hw + 2 * (s->w + 1) + lanes;
-    int g_stride = (hw + lanes - 1) / lanes * lanes;
-    size_t per_image = (size_t)(s->c_in + s->c_out) * (size_t)hw * sizeof(float);
+    int lanes = device_profile_get(device, "GEMM_TILE_N", 16);
+    /* Rows of w + 2 floats. Gradient planes: h rows of pixels and two zero columns each,
+     * rounded up to whole rows covering `vectors` vectors. Input planes: a zero border row
+     * and column, and enough zero rows below for the last vector's taps two rows down. */
+    int row_stride = s->w + 2;
+    int vectors = ceil_div(s->h * row_stride, lanes);
+    int g_rows = ceil_div(vectors * lanes, row_stride);
+    int x_rows = ceil_div(vectors * lanes + 2 * row_stride + 2, row_stride);
+    int g_stride = g_rows * row_stride, x_stride = x_rows * row_stride;
+    size_t per_image = (size_t)(s->c_in * x_stride + s->c_out * g_stride) * sizeof(float);
     size_t chunk_bytes = (size_t)device_profile_get(device, "WGRAD_CHUNK_KB", WGRAD_CHUNK_KB) << 10;
     int per_chunk = (int)(chunk_bytes / per_image);
     if (per_chunk < 1) per_chunk = 1;
     if (per_chunk > s->n) per_chunk = s->n;
-    int chunks = (s->n + per_chunk - 1) / per_chunk;
+    int chunks = ceil_div(s->n, per_chunk);
     int count = s->c_out * s->c_in * 9;
-    Buffer *partial, *x_padded, *g_padded = NULL;
+    Buffer *partial, *x_padded, *g_padded;
     Kernel *k_pad, *k_partial, *k_reduce;
     Status st = device_scratch(device, SLOT_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
     if (st == BC_OK)
         st = device_scratch(device, SLOT_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
-    /* Planes of whole vectors (28x28 = 49 x 16) need no copy of d_out. */
-    bool copy_grad = g_stride != hw;
-    if (st == BC_OK && copy_grad)
+    if (st == BC_OK)
         st = device_scratch(device, SLOT_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_pad", &k_pad);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_3x3", &k_partial);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &k_reduce);
-    if (st == BC_OK) st = pad_planes(device, k_pad, x_padded, in, s->n * s->c_in, hw, x_front, x_stride);
-    if (st == BC_OK && copy_grad)
-        st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, hw, 0, g_stride);
+    if (st == BC_OK) st = pad_planes(device, k_pad, x_padded, in, s->n * s->c_in, s, row_stride, x_rows, 1, 1);
+    if (st == BC_OK) st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, s, row_stride, g_rows, 0, 0);
     if (st != BC_OK) return st;
     int per_item = device_profile_get(device, "WGRAD_CO", 2);
-    if (per_item < 1 || per_item > 2) /* the kernel's accumulators: 9 vectors per channel */
-        return error_set(BC_ERR_USAGE, "profile key WGRAD_CO must be 1 or 2 (got %d)", per_item);
+    if (per_item < 1 || per_item > 3) /* 9 vector accumulators per channel: 4 spill */
+        return error_set(BC_ERR_USAGE, "profile key WGRAD_CO must be 1, 2 or 3 (got %d)", per_item);
     size_t items = (size_t)((s->c_out + per_item - 1) / per_item) * (size_t)s->c_in;
     size_t local[2] = {items < WGRAD_WG ? items : WGRAD_WG, 1};
     size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], (size_t)chunks};
     st = KERNEL_LAUNCH(device, k_partial, 2, global, local, ARG_BUF(partial),
-                       copy_grad ? ARG_VIEW_OF(g_padded, 0) : ARG_VIEW(d_out),
-                       ARG_BUF(x_padded), ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(s->h),
-                       ARG_I(s->w), ARG_I(g_stride), ARG_I(x_stride), ARG_I(x_front), ARG_I(per_chunk));
+                       ARG_BUF(g_padded), ARG_BUF(x_padded), ARG_I(s->n), ARG_I(s->c_in),
+                       ARG_I(s->c_out), ARG_I(row_stride), ARG_I(vectors), ARG_I(g_stride),
+                       ARG_I(x_stride), ARG_I(per_chunk));
     if (st != BC_OK) return st;
     return KERNEL_LAUNCH_1D(device, k_reduce, (size_t)count, ARG_VIEW(d_weight), ARG_BUF(partial),
                             ARG_I(count), ARG_I(chunks));
