@@ -12,14 +12,14 @@
 
 #define DIRECT_TM 16
 
-/* packed (c_in, kh * kw, tiles * DIRECT_TM) = the convolution's weights with the output
- * channel innermost, padded with zeros to whole tiles, so the weights one tap broadcasts
- * are contiguous. Of weight (c_out, c_in, kh, kw) as is, or (flip) of weight
+/* packed (c_in, kh * kw, tiles * tm) = the convolution's weights with the output channel
+ * innermost, padded with zeros to whole tiles of tm channels, so the weights one tap
+ * broadcasts are contiguous. Of weight (c_out, c_in, kh, kw) as is, or (flip) of weight
  * (c_in, c_out, kh, kw) turned by 180 degrees with the channel roles swapped: the kernel
  * whose stride-1 convolution of d_out is the input gradient. */
 __kernel void conv2d_direct_weights(VIEW(float, packed), VIEW(const float, weight), int c_in,
-                                    int c_out, int taps, int flip) {
-    int tiles = (c_out + DIRECT_TM - 1) / DIRECT_TM, cpad = tiles * DIRECT_TM;
+                                    int c_out, int taps, int flip, int tm) {
+    int tiles = (c_out + tm - 1) / tm, cpad = tiles * tm;
     int i = get_global_id(0);
     if (i >= c_in * taps * cpad) return;
     int q = i / cpad, co = i - q * cpad, ci = q / taps, t = q - ci * taps;
@@ -57,112 +57,142 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
 #define DIRECT_UNROLL _Pragma("unroll")
 
 /* out (images, c_out, out_h, out_w) = conv(padded, weight) + beta * out, stride 1, kernel
- * K x K (a literal, its taps unrolled, or the argument k), V lanes per work-item; padded as conv2d_direct_pad
- * made it (hp = out_h + K - 1 rows of wp >= segments * V + K - 1). Work-item order: tile of
- * output channels fastest, then segment, then row, so neighbouring work-items read the same
- * input rows while they are in cache. */
-#define DIRECT_KERNEL(NAME, K, V, KX_UNROLL)                                                             \
+ * K x K (a literal, its taps unrolled, or the argument k). A work-item owns TM output
+ * channels x R output rows x V lanes of one row segment: per tap it loads R input vectors
+ * and broadcasts TM weights for TM x R vector FMAs. R = 1, TM = 16 leaves half of
+ * AVX-512's registers idle and issues a load per FMA, which the load ports cannot keep up
+ * with; TM = 8 x R = 3 keeps 24 accumulators and needs 11 loads per 24 FMAs. padded as
+ * conv2d_direct_pad made it: hp rows (out_h rounded up to whole row groups, + K - 1) of
+ * wp >= segments * V + K - 1. Work-item order: tile of output channels fastest, then
+ * segment, then row group, so neighbouring work-items read the same input rows while they
+ * are in cache. */
+#define DIRECT_KERNEL(NAME, K, V, TM, R, KX_UNROLL)                                            \
     __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
                        int images, int c_in, int hp, int wp, int c_out, int k, int out_h,      \
                        int out_w, int beta) {                                                  \
-        int segs = (out_w + V - 1) / V, tiles = (c_out + DIRECT_TM - 1) / DIRECT_TM;           \
-        int cpad = tiles * DIRECT_TM;                                                          \
+        int segs = (out_w + V - 1) / V, tiles = (c_out + TM - 1) / TM, cpad = tiles * TM;      \
+        int groups = (out_h + R - 1) / R;                                                      \
         int item = get_global_id(0);                                                           \
-        int tile_row = item / tiles, tile = item - tile_row * tiles;                           \
-        int row = tile_row / segs, seg = tile_row - row * segs;                                \
-        if (row >= images * out_h) return;                                                     \
-        int img = row / out_h, oy = row - img * out_h, ox0 = seg * V;                          \
-        BC_CAT(float, V) acc[DIRECT_TM];                                                   \
-        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) acc[m] = 0.0f;                       \
-        const __global float *src = VIEW_PTR(padded) + ((size_t)img * c_in * hp + oy) * wp + ox0; \
-        const __global float *wk = VIEW_PTR(packed) + tile * DIRECT_TM;                        \
+        int tile_group = item / tiles, tile = item - tile_group * tiles;                       \
+        int group = tile_group / segs, seg = tile_group - group * segs;                        \
+        if (group >= images * groups) return;                                                  \
+        int img = group / groups, oy0 = (group - img * groups) * R, ox0 = seg * V;             \
+        BC_CAT(float, V) acc[R][TM];                                                           \
+        DIRECT_UNROLL for (int r = 0; r < R; r++)                                              \
+            DIRECT_UNROLL for (int m = 0; m < TM; m++) acc[r][m] = 0.0f;                       \
+        const __global float *src = VIEW_PTR(padded) + ((size_t)img * c_in * hp + oy0) * wp + ox0; \
+        const __global float *wk = VIEW_PTR(packed) + tile * TM;                               \
         for (int ci = 0; ci < c_in; ci++, src += (size_t)hp * wp)                              \
             for (int ky = 0; ky < K; ky++) {                                                   \
                 const __global float *sr = src + ky * wp;                                      \
                 KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
-                    BC_CAT(float, V) xv = BC_CAT(vload, V)(0, sr + kx);                \
-                    DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++)                          \
-                        acc[m] = fma((BC_CAT(float, V))(wk[m]), xv, acc[m]);               \
+                    BC_CAT(float, V) xv[R];                                                    \
+                    DIRECT_UNROLL for (int r = 0; r < R; r++)                                  \
+                        xv[r] = BC_CAT(vload, V)(0, sr + r * wp + kx);                         \
+                    DIRECT_UNROLL for (int m = 0; m < TM; m++) {                               \
+                        BC_CAT(float, V) wv = (BC_CAT(float, V))(wk[m]);                       \
+                        DIRECT_UNROLL for (int r = 0; r < R; r++)                              \
+                            acc[r][m] = fma(wv, xv[r], acc[r][m]);                             \
+                    }                                                                          \
                 }                                                                              \
             }                                                                                  \
-        int valid = min(V, out_w - ox0), co0 = tile * DIRECT_TM;                               \
+        int valid = min(V, out_w - ox0), co0 = tile * TM;                                      \
         size_t plane = (size_t)out_h * out_w;                                                  \
-        __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +            \
-                              (size_t)oy * out_w + ox0;                                        \
-        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) {                                    \
-            __global float *d = dst + m * plane;                                               \
-            if (co0 + m < c_out && valid == V) {                                               \
-                BC_CAT(float, V) r = acc[m];                                               \
-                if (beta) r += BC_CAT(vload, V)(0, d);                                     \
-                BC_CAT(vstore, V)(r, 0, d);                                                \
-            } else if (co0 + m < c_out) {                                                      \
-                float lanes[V];                                                                \
-                BC_CAT(vstore, V)(acc[m], 0, lanes);                                       \
-                for (int l = 0; l < valid; l++) d[l] = beta ? d[l] + lanes[l] : lanes[l];      \
+        DIRECT_UNROLL for (int r = 0; r < R; r++) {                                            \
+            if (oy0 + r >= out_h) break;                                                       \
+            __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +        \
+                                  (size_t)(oy0 + r) * out_w + ox0;                             \
+            DIRECT_UNROLL for (int m = 0; m < TM; m++) {                                       \
+                __global float *d = dst + m * plane;                                           \
+                if (co0 + m < c_out && valid == V) {                                           \
+                    BC_CAT(float, V) v = acc[r][m];                                            \
+                    if (beta) v += BC_CAT(vload, V)(0, d);                                     \
+                    BC_CAT(vstore, V)(v, 0, d);                                                \
+                } else if (co0 + m < c_out) {                                                  \
+                    float lanes[V];                                                            \
+                    BC_CAT(vstore, V)(acc[r][m], 0, lanes);                                    \
+                    for (int l = 0; l < valid; l++) d[l] = beta ? d[l] + lanes[l] : lanes[l];  \
+                }                                                                              \
             }                                                                                  \
         }                                                                                      \
     }
 
-DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16, )
-DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8, DIRECT_UNROLL)
-DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8, )
+/* conv2d_direct_k<K>_v<V>: 16 channels x 1 row; ..._m8_r3: 8 channels x 3 rows (3x3 only,
+ * the size the ResNets use). */
+DIRECT_KERNEL(conv2d_direct_k3_v16, 3, 16, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k5_v16, 5, 16, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k7_v16, 7, 16, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_kn_v16, k, 16, 16, 1, )
+DIRECT_KERNEL(conv2d_direct_k3_v8, 3, 8, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k5_v8, 5, 8, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k7_v8, 7, 8, 16, 1, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_kn_v8, k, 8, 16, 1, )
+DIRECT_KERNEL(conv2d_direct_k3_v16_m8_r3, 3, 16, 8, 3, DIRECT_UNROLL)
+DIRECT_KERNEL(conv2d_direct_k3_v8_m8_r3, 3, 8, 8, 3, DIRECT_UNROLL)
 
 /* ---- Narrow rows: lanes over consecutive positions of the whole padded plane ----
  * With rows of hp x wp (wp = w + 2 pad), output (oy, ox) is position q = oy * wp + ox and
  * tap (ky, kx) of it is padded position q + ky * wp + kx: one shifted vector load serves
  * DIRECT_FLAT_V positions across row ends, of which the ox >= out_w ones are discarded
- * (7 of 9 lanes used at 7x7, against 7 of 8 in a half-width vector per row). The padded
- * planes (conv2d_direct_pad with wp = w + 2 pad) are followed by a tail of zeros, so the
- * loads of the last positions stay inside the buffer. */
+ * (7 of 9 lanes used at 7x7, against 7 of 8 in a half-width vector per row). A work-item
+ * owns TM output channels x R consecutive vectors of positions (R = 4: a whole 7x7 plane).
+ * The padded planes (conv2d_direct_pad with wp = w + 2 pad) are followed by a tail of
+ * R * DIRECT_FLAT_V - 1 zeros, so the loads of the last positions stay inside the buffer. */
 #define DIRECT_FLAT_V 16
-#define DIRECT_FLAT_KERNEL(NAME, K, KX_UNROLL)                                                  \
+#define DIRECT_FLAT_KERNEL(NAME, K, TM, R, KX_UNROLL)                                           \
     __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
                        int images, int c_in, int plane_stride, int wp, int c_out, int k,        \
                        int out_h, int out_w, int beta) {                                       \
-        int segs = ((out_h - 1) * wp + out_w + DIRECT_FLAT_V - 1) / DIRECT_FLAT_V;             \
-        int tiles = (c_out + DIRECT_TM - 1) / DIRECT_TM, cpad = tiles * DIRECT_TM;             \
+        int span = R * DIRECT_FLAT_V;                                                          \
+        int segs = ((out_h - 1) * wp + out_w + span - 1) / span;                               \
+        int tiles = (c_out + TM - 1) / TM, cpad = tiles * TM;                                  \
         int item = get_global_id(0);                                                           \
         int tile_seg = item / tiles, tile = item - tile_seg * tiles;                           \
         int img = tile_seg / segs, seg = tile_seg - img * segs;                                \
         if (img >= images) return;                                                             \
-        int q0 = seg * DIRECT_FLAT_V;                                                          \
-        float16 acc[DIRECT_TM];                                                                \
-        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) acc[m] = 0.0f;                       \
+        int q0 = seg * span;                                                                   \
+        float16 acc[R][TM];                                                                    \
+        DIRECT_UNROLL for (int r = 0; r < R; r++)                                              \
+            DIRECT_UNROLL for (int m = 0; m < TM; m++) acc[r][m] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + (size_t)img * c_in * plane_stride + q0; \
-        const __global float *wk = VIEW_PTR(packed) + tile * DIRECT_TM;                        \
+        const __global float *wk = VIEW_PTR(packed) + tile * TM;                               \
         for (int ci = 0; ci < c_in; ci++, src += plane_stride)                                 \
             for (int ky = 0; ky < K; ky++) {                                                   \
                 const __global float *sr = src + ky * wp;                                      \
                 KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
-                    float16 xv = vload16(0, sr + kx);                                          \
-                    DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++)                          \
-                        acc[m] = fma((float16)(wk[m]), xv, acc[m]);                            \
+                    float16 xv[R];                                                             \
+                    DIRECT_UNROLL for (int r = 0; r < R; r++)                                  \
+                        xv[r] = vload16(0, sr + r * DIRECT_FLAT_V + kx);                       \
+                    DIRECT_UNROLL for (int m = 0; m < TM; m++) {                               \
+                        float16 wv = (float16)(wk[m]);                                         \
+                        DIRECT_UNROLL for (int r = 0; r < R; r++)                              \
+                            acc[r][m] = fma(wv, xv[r], acc[r][m]);                             \
+                    }                                                                          \
                 }                                                                              \
             }                                                                                  \
-        int co0 = tile * DIRECT_TM, plane = out_h * out_w;                                     \
-        int dst_at[DIRECT_FLAT_V];                                                             \
-        for (int l = 0; l < DIRECT_FLAT_V; l++) {                                              \
-            int q = q0 + l, oy = q / wp, ox = q - oy * wp;                                     \
-            dst_at[l] = ox < out_w && oy < out_h ? oy * out_w + ox : -1;                       \
-        }                                                                                      \
+        int co0 = tile * TM, plane = out_h * out_w;                                            \
         __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane;            \
-        DIRECT_UNROLL for (int m = 0; m < DIRECT_TM; m++) {                                    \
-            if (co0 + m >= c_out) continue;                                                    \
-            float lanes[DIRECT_FLAT_V];                                                        \
-            vstore16(acc[m], 0, lanes);                                                        \
-            __global float *d = dst + (size_t)m * plane;                                       \
-            for (int l = 0; l < DIRECT_FLAT_V; l++)                                            \
-                if (dst_at[l] >= 0)                                                            \
-                    d[dst_at[l]] = beta ? d[dst_at[l]] + lanes[l] : lanes[l];                  \
+        DIRECT_UNROLL for (int r = 0; r < R; r++) {                                            \
+            int dst_at[DIRECT_FLAT_V];                                                         \
+            for (int l = 0; l < DIRECT_FLAT_V; l++) {                                          \
+                int q = q0 + r * DIRECT_FLAT_V + l, oy = q / wp, ox = q - oy * wp;             \
+                dst_at[l] = ox < out_w && oy < out_h ? oy * out_w + ox : -1;                   \
+            }                                                                                  \
+            DIRECT_UNROLL for (int m = 0; m < TM; m++) {                                       \
+                if (co0 + m >= c_out) continue;                                                \
+                float lanes[DIRECT_FLAT_V];                                                    \
+                vstore16(acc[r][m], 0, lanes);                                                 \
+                __global float *d = dst + (size_t)m * plane;                                   \
+                for (int l = 0; l < DIRECT_FLAT_V; l++)                                        \
+                    if (dst_at[l] >= 0)                                                        \
+                        d[dst_at[l]] = beta ? d[dst_at[l]] + lanes[l] : lanes[l];              \
+            }                                                                                  \
         }                                                                                      \
     }
 
-DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3, 3, DIRECT_UNROLL)
-DIRECT_FLAT_KERNEL(conv2d_direct_flat_k5, 5, DIRECT_UNROLL)
-DIRECT_FLAT_KERNEL(conv2d_direct_flat_k7, 7, DIRECT_UNROLL)
-DIRECT_FLAT_KERNEL(conv2d_direct_flat_kn, k, )
+/* conv2d_direct_flat_k<K>: 16 channels x 1 vector; ..._m6_r4: 6 channels x 4 vectors. */
+DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3, 3, 16, 1, DIRECT_UNROLL)
+DIRECT_FLAT_KERNEL(conv2d_direct_flat_k5, 5, 16, 1, DIRECT_UNROLL)
+DIRECT_FLAT_KERNEL(conv2d_direct_flat_k7, 7, 16, 1, DIRECT_UNROLL)
+DIRECT_FLAT_KERNEL(conv2d_direct_flat_kn, k, 16, 1, )
+DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)

@@ -156,7 +156,8 @@ static void test_conv2d_matches_reference(void **state) {
 
 /* The direct kernels have a literal-size variant per kernel size 1, 3, 5, 7 and a generic
  * one, rows of 8 or 16 lanes or (rows up to 8 wide) 16 lanes across rows, chosen by the
- * output width, and tiles of 16 output channels: sweep spatial sizes (1x1 up to wider than two segments), kernel sizes, every
+ * output width, and tiles of 16 output channels x 1 vector or (3x3) 8 channels x 3 rows
+ * and 6 channels x 4 vectors: sweep spatial sizes (1x1 up to wider than two segments), kernel sizes, every
  * padding up to k - 1, and channel counts that are not multiples of the tile, in forward,
  * backward data (itself a direct convolution with the flipped kernel, also accumulating)
  * and backward weights; the im2col path on the same shapes for comparison. */
@@ -170,9 +171,13 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     static const int kernels[] = {1, 3, 5, 2, 4};
     static const int ns[] = {1, 3}, c_ins[] = {1, 3, 5}, c_outs[] = {1, 7, 17};
     int size_count = test_small() ? 3 : 5, kernel_count = test_small() ? 2 : 5;
+    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED", 0);
     int index = 0;
-    for (int mode = test_small() ? 1 : 0; mode < 2; mode++) {
+    /* mode 0: im2col; 1 and 2: direct with 3x3 kernels on 16-channel x 1-vector tiles and on
+     * the blocked ones (CONV_DIRECT_BLOCKED: 8 channels x 3 rows, 6 x 4 vectors). */
+    for (int mode = test_small() ? 1 : 0; mode < 3; mode++) {
         set_mode(mode ? MODE_DIRECT : MODE_OURS_VECTOR);
+        TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", mode == 2));
         for (int si = 0; si < size_count; si++)
             for (int ki = 0; ki < kernel_count; ki++) {
                 int k = kernels[ki];
@@ -188,6 +193,7 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     }
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", blocked));
 }
 
 /* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */

@@ -41,6 +41,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
     /* Stride-1 convolutions computed directly, without a patch matrix (1), suit CPUs. */
     profile_put(profile, "CONV_DIRECT", cpu ? 1 : 0);
+    /* 3x3 direct convolutions on blocked register tiles (8 channels x 3 rows, 6 x 4 vectors
+     * on narrow planes) instead of 16 channels x 1 vector. */
+    profile_put(profile, "CONV_DIRECT_BLOCKED", cpu ? 1 : 0);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
     /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)

@@ -26,34 +26,70 @@ enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
  * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
 enum { DIRECT_MAX_WEIGHT_TILE_KB = 36 }; /* profile key CONV_DIRECT_MAX_TILE_KB */
 
+/* A work-item's register tile: tm output channels x rows vectors (output rows for the row
+ * kernels, consecutive spans of positions for the flat ones). */
+typedef struct {
+    int tm, rows;
+} DirectTile;
+
+/* 3x3 kernels take the blocked tiles when CONV_DIRECT_BLOCKED is on: 8 channels x 3 rows
+ * (row kernels) or 6 channels x 4 vectors (flat kernels: a whole 7x7 plane). 16 x 1 tiles
+ * use half of AVX-512's registers and issue a load per FMA, which the load ports cannot
+ * keep up with; the blocked ones keep 24 accumulators and need 10-11 loads per 24 FMAs, and
+ * the smaller weight tile lets 128x7x7 run direct. Measured on PoCL (2-core AVX-512 VM,
+ * shared; small ResNet w32 step, best of 5 steps, three alternating runs): 1312 / 1457 /
+ * 1410 ms blocked against 1529 / 1339 / 1601; w16 a tie (558 / 429 vs 571 / 431).
+ * Other kernel sizes: 16 x 1. */
+static DirectTile direct_tile(const Device *device, int k, bool flat) {
+    if (k == 3 && device_profile_get(device, "CONV_DIRECT_BLOCKED", 0))
+        return flat ? (DirectTile){6, 4} : (DirectTile){8, 3};
+    return (DirectTile){DIRECT_TM, 1};
+}
+
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
  * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
+    DirectTile tile = direct_tile(device, s->kernel_h, conv2d_out_w(s) <= DIRECT_FLAT_MAX_W);
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
-                        DIRECT_TM * sizeof(float);
+                        (size_t)tile.tm * sizeof(float);
     return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
            s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
            tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB",
                                                      DIRECT_MAX_WEIGHT_TILE_KB) << 10);
 }
 
+static void direct_kernel_name(char *name, size_t cap, int k, bool flat, int lanes, DirectTile tile) {
+    bool literal = k == 3 || k == 5 || k == 7; /* 1x1 never comes here */
+    if (flat && tile.rows > 1) snprintf(name, cap, "conv2d_direct_flat_k%d_m%d_r%d", k, tile.tm, tile.rows);
+    else if (flat && literal) snprintf(name, cap, "conv2d_direct_flat_k%d", k);
+    else if (flat) snprintf(name, cap, "conv2d_direct_flat_kn");
+    else if (tile.rows > 1) snprintf(name, cap, "conv2d_direct_k%d_v%d_m%d_r%d", k, lanes, tile.tm, tile.rows);
+    else if (literal) snprintf(name, cap, "conv2d_direct_k%d_v%d", k, lanes);
+    else snprintf(name, cap, "conv2d_direct_kn_v%d", lanes);
+}
+
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
                           bool flip, float beta) {
     int k = s->kernel_h, taps = k * k, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
-    int tiles = (s->c_out + DIRECT_TM - 1) / DIRECT_TM;
     /* Rows of 16 lanes per work-item, or 8 where that wastes fewer (20 wide: 24 lanes, not
      * 32); rows of at most 8 use the flat kernels, whose 16 lanes run across row ends: at
      * 64x7x7 3x3 the row kernels on 8 lanes (half an AVX-512 register) took 14-15 ms forward
      * against 11-14 ms for im2col + GEMM, the flat ones 8.3 vs 8.0 (w16) and 19 vs 24
      * (w32, 128x7x7), best of 5 in alternating runs on a shared machine. */
     bool flat = out_w <= DIRECT_FLAT_MAX_W;
+    DirectTile tile = direct_tile(device, k, flat);
+    int tiles = (s->c_out + tile.tm - 1) / tile.tm;
     int lanes = (out_w + 7) / 8 * 8 < (out_w + 15) / 16 * 16 ? 8 : 16;
-    int segs = (out_w + lanes - 1) / lanes;
-    int hp = s->h + 2 * s->pad, wp = flat ? s->w + 2 * s->pad : segs * lanes + k - 1;
-    /* The flat kernels' last vector loads reach DIRECT_FLAT_V - 1 floats past the plane. */
-    int plane_stride = hp * wp + (flat ? DIRECT_FLAT_V - 1 : 0);
-    size_t packed_count = (size_t)s->c_in * taps * tiles * DIRECT_TM;
+    int segs = (out_w + lanes - 1) / lanes, row_groups = (out_h + tile.rows - 1) / tile.rows;
+    /* Row kernels: zero rows below the image up to whole row groups keep the last group's
+     * loads inside its plane. */
+    int hp = flat ? s->h + 2 * s->pad : row_groups * tile.rows + k - 1;
+    int wp = flat ? s->w + 2 * s->pad : segs * lanes + k - 1;
+    /* The flat kernels' last vector loads reach rows x DIRECT_FLAT_V - 1 floats past the plane. */
+    int span = tile.rows * DIRECT_FLAT_V;
+    int plane_stride = hp * wp + (flat ? span - 1 : 0);
+    size_t packed_count = (size_t)s->c_in * taps * tiles * tile.tm;
     size_t padded_count = (size_t)s->n * s->c_in * plane_stride;
     Buffer *packed, *padded;
     Kernel *kernel;
@@ -62,21 +98,17 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
     if (st == BC_OK)
         st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(packed, 0), ARG_VIEW(weight),
-                              ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip));
+                              ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip), ARG_I(tile.tm));
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_pad", &kernel);
     if (st == BC_OK && s->n > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, (size_t)s->n * s->c_in * (hp + 1), ARG_VIEW_OF(padded, 0),
                               ARG_VIEW(in), ARG_I(s->n * s->c_in), ARG_I(s->h), ARG_I(s->w),
                               ARG_I(s->pad), ARG_I(hp), ARG_I(wp), ARG_I(plane_stride));
     char name[48];
-    bool literal = k == 3 || k == 5 || k == 7; /* 1x1 never comes here */
-    if (flat && literal) snprintf(name, sizeof name, "conv2d_direct_flat_k%d", k);
-    else if (flat) snprintf(name, sizeof name, "conv2d_direct_flat_kn");
-    else if (literal) snprintf(name, sizeof name, "conv2d_direct_k%d_v%d", k, lanes);
-    else snprintf(name, sizeof name, "conv2d_direct_kn_v%d", lanes);
+    direct_kernel_name(name, sizeof name, k, flat, lanes, tile);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
-    size_t flat_segs = (size_t)(((out_h - 1) * wp + out_w + DIRECT_FLAT_V - 1) / DIRECT_FLAT_V);
-    size_t items = (size_t)s->n * (size_t)tiles * (flat ? flat_segs : (size_t)out_h * (size_t)segs);
+    size_t flat_segs = (size_t)(((out_h - 1) * wp + out_w + span - 1) / span);
+    size_t items = (size_t)s->n * (size_t)tiles * (flat ? flat_segs : (size_t)row_groups * (size_t)segs);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),
                               ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in),
