@@ -111,66 +111,95 @@ inline void gemm_store_row(__global float *c, __global float *whole, int ldc, in
     }
 }
 
-/* C = alpha * op(A) * B + beta * C for the TM x TN block of work-item (panel x, row tile y).
- * op(A)[i, p] as in gemm_pack_a. Rows past m read row m-1 (valid memory) and are not
- * written. C is grouped (ldc, c_group, c_group_stride). */
-__kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_group,
-                        int a_group_stride, VIEW(const float, b), VIEW(float, c), int ldc,
-                        int c_group, int c_group_stride, int m, int n, int k, float alpha,
-                        float beta) {
-    int panel = get_global_id(0), i0 = get_global_id(1) * TM;
-    if (panel * TN >= n || i0 >= m) return;
-    const __global float *ap = VIEW_PTR(a);
-    const __global float *bp = VIEW_PTR(b) + (size_t)panel * k * TN;
-    const __global float *arow[TM];
-    floatTN acc[TM];
-#pragma unroll
-    for (int r = 0; r < TM; r++) {
-        arow[r] = ap + (size_t)min(i0 + r, m - 1) * a_row;
-        acc[r] = (floatTN)(0.0f);
+/* Stores the NP x TM accumulators of the work-item that owns row tile `tile` and panels
+ * panel0.. (of `panels`): panels past the last and rows past m are not written. */
+#define GEMM_STORE_TILE(NP)                                                                   \
+    _Pragma("unroll") for (int q = 0; q < NP; q++) {                                          \
+        if (panel0 + q >= panels) break;                                                      \
+        int j0 = (panel0 + q) * TN;                                                           \
+        __global float *whole = gemm_whole_panel(cp, c_group, c_group_stride, j0, n);         \
+        _Pragma("unroll") for (int r = 0; r < TM; r++) {                                      \
+            if (tile * TM + r >= m) break;                                                    \
+            gemm_store_row(cp, whole, ldc, c_group, c_group_stride, tile * TM + r, j0, n,     \
+                           acc[q][r], alpha, beta);                                           \
+        }                                                                                     \
     }
-    for (int p0 = 0; p0 < k; p0 += a_group) {
-        int len = min(a_group, k - p0);
-        size_t group_base = grouped_column(p0, a_group, a_group_stride);
-        const __global float *bq = bp + (size_t)p0 * TN;
-        for (int p = 0; p < len; p++) {
-            floatTN bv = vloadTN(p, bq);
-            size_t ao = group_base + (size_t)p * a_depth;
-#pragma unroll
-            for (int r = 0; r < TM; r++) acc[r] = fma((floatTN)(arow[r][ao]), bv, acc[r]);
-        }
+
+/* C = alpha * op(A) * B + beta * C for the TM x (NP x TN) block of work-item (x, y): row
+ * tile y, panels from x * NP (a missing last panel recomputes the one before it and is not
+ * stored). op(A)[i, p] as in gemm_pack_a, read in place: TM row pointers, each broadcast
+ * feeding NP vector FMAs. Rows past m read row m-1 (valid memory) and are not written. C
+ * is grouped (ldc, c_group, c_group_stride). Depth chunks (split-k) as in
+ * gemm_tile_packed below. */
+#define GEMM_TILE(NP)                                                                         \
+    __kernel void gemm_tile##NP(VIEW(const float, a), int a_row, int a_depth, int a_group,    \
+                                int a_group_stride, VIEW(const float, b), VIEW(float, c),     \
+                                int ldc, int c_group, int c_group_stride, int m, int n, int k, \
+                                float alpha, float beta, int chunk_depth, int chunk_stride) { \
+        int panels = (n + TN - 1) / TN;                                                       \
+        int panel0 = get_global_id(0) * NP, tile = get_global_id(1), i0 = tile * TM;          \
+        int p_begin = get_global_id(2) * chunk_depth, p_end = min(k, p_begin + chunk_depth);  \
+        if (panel0 >= panels || i0 >= m || p_begin >= max(k, 1)) return;                      \
+        __global float *cp = VIEW_PTR(c) + get_global_id(2) * chunk_stride;                   \
+        const __global float *ap = VIEW_PTR(a);                                               \
+        const __global float *bp[NP];                                                         \
+        const __global float *arow[TM];                                                       \
+        floatTN acc[NP][TM];                                                                  \
+        _Pragma("unroll") for (int r = 0; r < TM; r++)                                        \
+            arow[r] = ap + (size_t)min(i0 + r, m - 1) * a_row;                                \
+        _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
+            bp[q] = VIEW_PTR(b) + (size_t)min(panel0 + q, panels - 1) * k * TN;               \
+            _Pragma("unroll") for (int r = 0; r < TM; r++) acc[q][r] = (floatTN)(0.0f);       \
+        }                                                                                     \
+        /* The chunk's depth by runs within one group of A (contiguous in every row). */      \
+        for (int p0 = p_begin, len; p0 < p_end; p0 += len) {                                  \
+            int g = p0 / a_group;                                                             \
+            len = min(p_end - p0, (g + 1) * a_group - p0);                                    \
+            size_t group_base = (size_t)g * a_group_stride + (size_t)(p0 - g * a_group) * a_depth; \
+            for (int p = 0; p < len; p++) {                                                   \
+                floatTN bv[NP];                                                               \
+                _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = vloadTN(p0 + p, bp[q]); \
+                size_t ao = group_base + (size_t)p * a_depth;                                 \
+                _Pragma("unroll") for (int r = 0; r < TM; r++) {                              \
+                    floatTN av = (floatTN)(arow[r][ao]);                                      \
+                    _Pragma("unroll") for (int q = 0; q < NP; q++)                            \
+                        acc[q][r] = fma(av, bv[q], acc[q][r]);                                \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        GEMM_STORE_TILE(NP)                                                                   \
     }
-    __global float *whole = gemm_whole_panel(VIEW_PTR(c), c_group, c_group_stride, panel * TN, n);
-#pragma unroll
-    for (int r = 0; r < TM; r++) {
-        if (i0 + r >= m) break;
-        gemm_store_row(VIEW_PTR(c), whole, ldc, c_group, c_group_stride, i0 + r, panel * TN, n,
-                       acc[r], alpha, beta);
-    }
-}
+
+GEMM_TILE(1)
+GEMM_TILE(2)
 
 /* The same product from a packed A (gemm_pack_a): work-item (x, y) owns row tile y and the
  * NP neighbouring panels from x * NP, so each broadcast of A feeds NP vector FMAs (2 x 8
  * rows = 16 accumulators fill half of AVX-512's registers and hide the FMA latency that 8
  * alone do not). gemm_tile_packed1 serves products with one or few panels, where a second
- * panel would only recompute the first. */
+ * panel would only recompute the first.
+ * Work-item z walks depth chunk z ([z * chunk_depth, +chunk_depth)) and writes its block
+ * chunk_stride floats further on: split-k for long depths whose few outputs would leave
+ * each work-item streaming MBs of A and B with no reuse (gemm_sum_chunks adds the chunks). */
 #define GEMM_TILE_PACKED(NP)                                                                  \
     __kernel void gemm_tile_packed##NP(VIEW(const float, a), VIEW(const float, b),           \
                                        VIEW(float, c), int ldc, int c_group,                  \
                                        int c_group_stride, int m, int n, int k, float alpha,  \
-                                       float beta) {                                          \
+                                       float beta, int chunk_depth, int chunk_stride) {       \
         int panels = (n + TN - 1) / TN;                                                       \
         int panel0 = get_global_id(0) * NP, tile = get_global_id(1);                          \
-        if (panel0 >= panels || tile * TM >= m) return;                                       \
-        const __global float *ap = VIEW_PTR(a) + (size_t)tile * k * TM;                       \
+        int p0 = get_global_id(2) * chunk_depth, depth = min(k - p0, chunk_depth);            \
+        if (panel0 >= panels || tile * TM >= m || p0 >= max(k, 1)) return;                    \
+        __global float *cp = VIEW_PTR(c) + get_global_id(2) * chunk_stride;                   \
+        const __global float *ap = VIEW_PTR(a) + ((size_t)tile * k + p0) * TM;                \
         const __global float *bp[NP];                                                         \
         floatTN acc[NP][TM];                                                                  \
         _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
             /* A missing last panel recomputes the one before it and is not stored. */        \
-            bp[q] = VIEW_PTR(b) + (size_t)min(panel0 + q, panels - 1) * k * TN;               \
+            bp[q] = VIEW_PTR(b) + ((size_t)min(panel0 + q, panels - 1) * k + p0) * TN;        \
             _Pragma("unroll") for (int r = 0; r < TM; r++) acc[q][r] = (floatTN)(0.0f);       \
         }                                                                                     \
-        for (int p = 0; p < k; p++, ap += TM) {                                               \
+        for (int p = 0; p < depth; p++, ap += TM) {                                           \
             floatTN bv[NP];                                                                   \
             _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = vloadTN(p, bp[q]);         \
             _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
@@ -179,18 +208,23 @@ __kernel void gemm_tile(VIEW(const float, a), int a_row, int a_depth, int a_grou
                     acc[q][r] = fma(av, bv[q], acc[q][r]);                                    \
             }                                                                                 \
         }                                                                                     \
-        _Pragma("unroll") for (int q = 0; q < NP; q++) {                                      \
-            if (panel0 + q >= panels) break;                                                  \
-            int j0 = (panel0 + q) * TN;                                                       \
-            __global float *whole =                                                           \
-                gemm_whole_panel(VIEW_PTR(c), c_group, c_group_stride, j0, n);                \
-            _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
-                if (tile * TM + r >= m) break;                                                \
-                gemm_store_row(VIEW_PTR(c), whole, ldc, c_group, c_group_stride,              \
-                               tile * TM + r, j0, n, acc[q][r], alpha, beta);                 \
-            }                                                                                 \
-        }                                                                                     \
+        GEMM_STORE_TILE(NP)                                                                   \
     }
 
 GEMM_TILE_PACKED(1)
 GEMM_TILE_PACKED(2)
+
+/* C = alpha * (sum of `chunks` plain m x n partial products, chunk_stride apart) + beta * C,
+ * C grouped: the second pass of split-k, one work-item per element of C. */
+__kernel void gemm_sum_chunks(VIEW(const float, partial), int chunks, int chunk_stride,
+                              VIEW(float, c), int ldc, int c_group, int c_group_stride, int m,
+                              int n, float alpha, float beta) {
+    int idx = get_global_id(0);
+    if (idx >= m * n) return;
+    int i = idx / n, j = idx - i * n;
+    const __global float *src = VIEW_PTR(partial) + idx;
+    float sum = 0.0f;
+    for (int z = 0; z < chunks; z++) sum += src[(size_t)z * chunk_stride];
+    __global float *x = VIEW_PTR(c) + grouped_column(j, c_group, c_group_stride) + (size_t)i * ldc;
+    *x = beta != 0.0f ? alpha * sum + beta * *x : alpha * sum;
+}

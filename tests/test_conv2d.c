@@ -154,6 +154,26 @@ static void test_conv2d_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
 }
 
+/* Weight gradients through our GEMM with split-k forced on (chunks of 4 pixels): the
+ * chunks cut the per-image groups of d_out's NCHW rows, which the kernels read in place
+ * (one or two panels per work-item) or pack. */
+static void test_conv2d_split_k_weight_gradients_match_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    /* The first four are set here, the rest by set_mode: all are restored. */
+    const char *keys[] = {"GEMM_SPLIT_K", "GEMM_SPLIT_RATIO", "GEMM_TILE_NP", "CONV_WGRAD_DIRECT",
+                          "GEMM_PATH", "CONV_SCRATCH_KB", "CONV_VECTOR", "CONV_DIRECT"};
+    const int values[] = {4, 1, 2, 0};
+    int saved[8];
+    for (int i = 0; i < 8; i++) saved[i] = device_profile_get(dev, keys[i], 0);
+    for (int i = 0; i < 4; i++) TEST_CHECK(device_profile_set(dev, keys[i], values[i]));
+    set_mode(MODE_OURS_VECTOR);
+    /* Pixels of the batch (the depth) exceed ksize and c_out, so every case splits. */
+    const Conv2dShape cases[] = {{3, 2, 5, 5, 3, 3, 3, 2, 1}, {3, 3, 7, 7, 5, 3, 3, 1, 1}, {2, 4, 9, 9, 33, 3, 3, 1, 1}};
+    for (int i = 0; i < (test_small() ? 1 : 3); i++) check_case(&cases[i], MODE_OURS_VECTOR, 500 + (uint64_t)i);
+    for (int i = 0; i < 8; i++) TEST_CHECK(device_profile_set(dev, keys[i], saved[i]));
+}
+
 /* The direct kernels have a literal-size variant per kernel size 1, 3, 5, 7 and a generic
  * one, rows of 8 or 16 lanes or (rows up to 8 wide) 16 lanes across rows, chosen by the
  * output width, and tiles of 16 output channels x 1 vector or (3x3) 8 channels x 3 rows
@@ -263,6 +283,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_matches_reference),
         cmocka_unit_test(test_conv2d_direct_sweep_matches_reference),
+        cmocka_unit_test(test_conv2d_split_k_weight_gradients_match_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_shapes_are_errors),
     };

@@ -1,6 +1,7 @@
 /* test_gemm.c — gemm on the device (our kernels and CLBlast) against the double reference:
  * all four transpose combinations, sizes that are not multiples of any tile, k = 0,
- * padded leading dimensions, views at non-zero offsets, beta 0 over NaN garbage.
+ * padded leading dimensions, views at non-zero offsets, beta 0 over NaN garbage; the CPU
+ * profile's split-k, two-panel and swapped A * B^T paths forced on.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -110,6 +111,36 @@ static void test_packed_a_gemm_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "GEMM_PACK_A", pack_a));
 }
 
+/* Sets profile `key` to `value`, returning the value it had. */
+static int swap_profile_key(const char *key, int value) {
+    Device *dev = test_device();
+    int old = device_profile_get(dev, key, 0);
+    TEST_CHECK(device_profile_set(dev, key, value));
+    return old;
+}
+
+/* The CPU paths for long depths and weight gradients, forced on whatever the device: split-k
+ * in chunks of 8 (k = 129, 31: not multiples of the chunk; 17 x 1 x 64: one column), two
+ * panels per in-place work-item, A * B^T as (B * A^T)^T, with packed and in-place A. */
+static void test_split_k_and_swapped_gemm_match_reference(void **state) {
+    (void)state;
+    const char *keys[] = {"GEMM_SPLIT_K", "GEMM_SPLIT_RATIO", "GEMM_TILE_NP", "GEMM_NT_SWAP",
+                          "GEMM_PACK_A", "GEMM_PACK_A_MIN_PANELS"};
+    const int values[] = {8, 1, 2, 1, 1, 3};
+    int saved[6];
+    for (int i = 0; i < 6; i++) saved[i] = swap_profile_key(keys[i], values[i]);
+    check_path(GEMM_PATH_OURS);
+    /* n of 8 panels and more, so that A is packed, and m < n for the swap. */
+    const Dims long_dims[] = {{13, 140, 75}, {5, 40, 300}};
+    for (int min_panels = 3; min_panels <= 9; min_panels += 6) {
+        swap_profile_key("GEMM_PACK_A_MIN_PANELS", min_panels);
+        for (int i = 0; i < 2; i++)
+            for (int tr = 0; tr < 4; tr++)
+                check_one(GEMM_PATH_OURS, long_dims[i], tr & 1, tr & 2, 1.0f, 0.5f, 131 + 4 * i + tr);
+    }
+    for (int i = 0; i < 6; i++) swap_profile_key(keys[i], saved[i]);
+}
+
 /* gemm() follows the profile's GEMM_PATH. */
 static void test_profile_path_dispatch(void **state) {
     (void)state;
@@ -142,6 +173,7 @@ int main(void) {
         cmocka_unit_test(test_clblast_gemm_matches_reference),
         cmocka_unit_test(test_other_tile_sizes_match_reference),
         cmocka_unit_test(test_packed_a_gemm_matches_reference),
+        cmocka_unit_test(test_split_k_and_swapped_gemm_match_reference),
         cmocka_unit_test(test_profile_path_dispatch),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };

@@ -133,7 +133,7 @@ static inline View view_at(View v, size_t elements) { return (View){v.buffer, v.
 /* Scratch memory owned by the device, grown on demand: im2col columns, reduction partials.
  * Slots are independent (an op that needs two temporaries uses slots 0 and 1). Contents
  * are undefined on entry; the in-order queue makes reuse by the next op safe. */
-enum { DEVICE_SCRATCH_SLOTS = 5 };
+enum { DEVICE_SCRATCH_SLOTS = 6 };
 Status device_scratch(Device *device, int slot, size_t bytes, Buffer **out);
 
 typedef enum { ARG_BUFFER, ARG_VIEW, ARG_INT, ARG_FLOAT, ARG_LOCAL } ArgKind;

@@ -34,8 +34,21 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "GEMM_TILE_N", 16);
     profile_put(profile, "GEMM_WG_N", cpu ? 1 : 16);
     profile_put(profile, "GEMM_WG_M", cpu ? 2 : 4);
-    /* CPUs: A packed into row tiles and two panels per work-item (16 accumulators). */
+    /* CPUs: A packed into row tiles and two panels per work-item (16 accumulators), when
+     * the product has at least GEMM_PACK_A_MIN_PANELS panels for each packed tile to feed. */
     profile_put(profile, "GEMM_PACK_A", cpu ? 1 : 0);
+    profile_put(profile, "GEMM_PACK_A_MIN_PANELS", 9);
+    /* Panels per work-item of the kernel that reads A in place: 2 on CPUs (each broadcast
+     * feeds two FMAs), 1 on GPUs (registers are shared by many work-items there). */
+    profile_put(profile, "GEMM_TILE_NP", cpu ? 2 : 1);
+    /* A * B^T with m < n computed as (B * A^T)^T on CPUs: the small A^T is packed instead of
+     * the large B^T (weight gradients), saving a round trip of B through memory. */
+    profile_put(profile, "GEMM_NT_SWAP", cpu ? 1 : 0);
+    /* Split-k on CPUs: long depths over small outputs in chunks of GEMM_SPLIT_K (whose
+     * operands stay in L2 while every work-item of the chunk uses them), summed after;
+     * only where k >= GEMM_SPLIT_RATIO x the output's longer side. 0: off. */
+    profile_put(profile, "GEMM_SPLIT_K", cpu ? 1024 : 0);
+    profile_put(profile, "GEMM_SPLIT_RATIO", 4);
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);

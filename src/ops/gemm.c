@@ -1,5 +1,7 @@
 /* gemm.c — row-major SGEMM on the device: CLBlast or our register-tiled kernels (cl/gemm.cl),
  * chosen by the device profile's GEMM_PATH. */
+#include <limits.h>
+
 #include "ops/gemm_tiles.h"
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
@@ -25,7 +27,7 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
 }
 
 /* Work-group of the tile kernels: GEMM_WG_N panels (or panel groups) x GEMM_WG_M row tiles. */
-static void tile_work_group(const Device *device, size_t local[2]) {
+static void tile_work_group(const Device *device, size_t local[3]) {
     local[0] = (size_t)device_profile_get(device, "GEMM_WG_N", 1);
     local[1] = (size_t)device_profile_get(device, "GEMM_WG_M", 2);
 }
@@ -43,66 +45,151 @@ static Status pack_a(Device *device, const GemmLayout *a, int m, int k, Buffer *
                             ARG_I(a->group_stride), ARG_I(m), ARG_I(k));
 }
 
-/* The packed-A kernels (CPU drivers: GEMM_PACK_A = 1): two panels per work-item, unless
- * that would recompute a lone odd panel in a product of few panels. */
-static Status gemm_tiles_packed(Device *device, int m, int n, int k, float alpha,
-                                const GemmLayout *a, View packed_b, float beta, const GemmLayout *c) {
-    Buffer *packed_a = NULL;
+/* Panels per work-item of the tile kernels: two (each broadcast of A feeds two vector FMAs)
+ * up to `most`, unless that would recompute a lone odd panel in a product of few panels. */
+static int panels_per_item(int panels, int most) {
+    return most >= 2 && (panels % 2 == 0 || panels >= 8) ? 2 : 1;
+}
+
+/* Depth per work-item: the whole k, or GEMM_SPLIT_K (split-k) for a depth long next to the
+ * output's sides (weight gradients: k = pixels of the batch), where few work-items would
+ * each stream MBs of A and B from memory with no reuse between them. Each chunk adds an
+ * m x n partial product to write and read back: cheap next to its depth x m x n FMAs only
+ * while the output is small, hence the ratio. */
+static int split_chunk_depth(const Device *device, int m, int n, int k) {
+    int depth = device_profile_get(device, "GEMM_SPLIT_K", 0);
+    int ratio = device_profile_get(device, "GEMM_SPLIT_RATIO", 4);
+    size_t partial_floats = (size_t)m * (size_t)n * (size_t)ceil_div(k, depth > 0 ? depth : 1);
+    if (depth <= 0 || k < 2 * depth || k < ratio * (m > n ? m : n) || partial_floats > INT_MAX) return k;
+    return depth;
+}
+
+/* C = alpha * sum of the chunks' partial products (plain m x n, m * n apart) + beta * C. */
+static Status sum_chunks(Device *device, Buffer *partial, int chunks, int m, int n, float alpha,
+                         float beta, const GemmLayout *c) {
     Kernel *kernel;
-    Status st = k > 0 ? pack_a(device, a, m, k, &packed_a) : BC_OK;
-    int panels = ceil_div(n, gemm_tile_n(device));
-    int per_item = panels % 2 == 0 || panels >= 8 ? 2 : 1;
-    if (st == BC_OK)
-        st = kernel_get(device, "gemm", per_item == 2 ? "gemm_tile_packed2" : "gemm_tile_packed1", &kernel);
+    Status st = kernel_get(device, "gemm", "gemm_sum_chunks", &kernel);
     if (st != BC_OK) return st;
-    size_t local[2];
+    return KERNEL_LAUNCH_1D(device, kernel, (size_t)m * (size_t)n, ARG_VIEW_OF(partial, 0),
+                            ARG_I(chunks), ARG_I(m * n), ARG_VIEW(c->data), ARG_I(c->ld),
+                            ARG_I(c->group), ARG_I(c->group_stride), ARG_I(m), ARG_I(n),
+                            ARG_F(alpha), ARG_F(beta));
+}
+
+/* One tile kernel's launch: how it reads A (packed, or in place through a layout) and
+ * which kernel of the family. */
+typedef struct {
+    const char *name;
+    KernelArg a[5];
+    int a_args;
+    int panels_per_item;
+} TileKernel;
+
+/* The packed-A kernels (CPU drivers: GEMM_PACK_A = 1), for products of several panels. */
+static Status packed_a_kernel(Device *device, const GemmLayout *a, int m, int k, int panels,
+                              TileKernel *out) {
+    Buffer *packed = NULL;
+    Status st = k > 0 ? pack_a(device, a, m, k, &packed) : BC_OK;
+    out->panels_per_item = panels_per_item(panels, 2);
+    out->name = out->panels_per_item == 2 ? "gemm_tile_packed2" : "gemm_tile_packed1";
+    out->a[0] = packed ? ARG_VIEW_OF(packed, 0) : ARG_VIEW(a->data);
+    out->a_args = 1;
+    return st;
+}
+
+/* The in-place kernels: GEMM_TILE_NP panels per work-item at most. */
+static void in_place_a_kernel(const Device *device, const GemmLayout *a, int panels,
+                              TileKernel *out) {
+    out->panels_per_item = panels_per_item(panels, device_profile_get(device, "GEMM_TILE_NP", 1));
+    out->name = out->panels_per_item == 2 ? "gemm_tile2" : "gemm_tile1";
+    out->a[0] = ARG_VIEW(a->data);
+    out->a[1] = ARG_I(a->ld);
+    out->a[2] = ARG_I(a->step);
+    out->a[3] = ARG_I(a->group > 0 ? a->group : 1);
+    out->a[4] = ARG_I(a->group_stride);
+    out->a_args = 5;
+}
+
+/* Launches `t` over (panel groups, row tiles, depth chunks) into `out`; `chunk_stride`
+ * floats between the chunks' outputs. */
+static Status launch_tiles(Device *device, const TileKernel *t, int m, int n, int k, View b,
+                           const GemmLayout *out, float alpha, float beta, int depth,
+                           int chunk_stride) {
+    Kernel *kernel;
+    Status st = kernel_get(device, "gemm", t->name, &kernel);
+    if (st != BC_OK) return st;
+    KernelArg args[24];
+    int count = 0;
+    for (int i = 0; i < t->a_args; i++) args[count++] = t->a[i];
+    const KernelArg rest[] = {ARG_VIEW(b), ARG_VIEW(out->data), ARG_I(out->ld), ARG_I(out->group),
+                              ARG_I(out->group_stride), ARG_I(m), ARG_I(n), ARG_I(k), ARG_F(alpha),
+                              ARG_F(beta), ARG_I(depth), ARG_I(chunk_stride)};
+    for (size_t i = 0; i < sizeof rest / sizeof *rest; i++) args[count++] = rest[i];
+    size_t local[3] = {0, 0, 1};
     tile_work_group(device, local);
-    size_t global[2] = {(size_t)ceil_div(panels, per_item),
-                        (size_t)ceil_div(m, gemm_tile_m(device))};
-    /* With k == 0 the kernel reads neither A nor B: any valid buffer will do. */
-    View av = k > 0 ? view_of(packed_a) : c->data, bv = k > 0 ? packed_b : c->data;
-    return KERNEL_LAUNCH(device, kernel, 2, global, local, ARG_VIEW(av), ARG_VIEW(bv),
-                         ARG_VIEW(c->data), ARG_I(c->ld), ARG_I(c->group), ARG_I(c->group_stride),
-                         ARG_I(m), ARG_I(n), ARG_I(k), ARG_F(alpha), ARG_F(beta));
+    size_t global[3] = {(size_t)ceil_div(ceil_div(n, gemm_tile_n(device)), t->panels_per_item),
+                        (size_t)ceil_div(m, gemm_tile_m(device)), (size_t)ceil_div(k > 0 ? k : 1, depth)};
+    return kernel_launch(device, kernel, 3, global, local, args, count);
 }
 
 Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLayout *a,
                   View packed_b, float beta, const GemmLayout *c) {
-    /* Packing pays off when a tile of A feeds several panels; with one or two (a weight
-     * gradient of few taps) it only adds a pass over a long A. */
-    if (device_profile_get(device, "GEMM_PACK_A", 0) && ceil_div(n, gemm_tile_n(device)) > 2)
-        return gemm_tiles_packed(device, m, n, k, alpha, a, packed_b, beta, c);
-    Kernel *kernel;
-    Status st = kernel_get(device, "gemm", "gemm_tile", &kernel);
-    if (st != BC_OK) return st;
-    size_t local[2];
-    tile_work_group(device, local);
-    size_t global[2] = {(size_t)ceil_div(n, gemm_tile_n(device)),
-                        (size_t)ceil_div(m, gemm_tile_m(device))};
-    /* With k == 0 the kernel reads neither A nor B: any valid buffer will do. */
-    View av = k > 0 ? a->data : c->data, bv = k > 0 ? packed_b : c->data;
-    return KERNEL_LAUNCH(device, kernel, 2, global, local, ARG_VIEW(av), ARG_I(a->ld),
-                         ARG_I(a->step), ARG_I(a->group > 0 ? a->group : 1),
-                         ARG_I(a->group_stride), ARG_VIEW(bv), ARG_VIEW(c->data), ARG_I(c->ld),
-                         ARG_I(c->group), ARG_I(c->group_stride), ARG_I(m), ARG_I(n), ARG_I(k),
-                         ARG_F(alpha), ARG_F(beta));
+    /* With k == 0 the kernels read neither A nor B: any valid buffer will do. */
+    GemmLayout a_or_c = *a;
+    if (k == 0) a_or_c.data = c->data;
+    View b = k > 0 ? packed_b : c->data;
+    /* Packing pays off when a tile of A feeds many panels; with few (a weight gradient of
+     * few taps, or one swapped to stream the patches in place) it only adds a round trip
+     * of a long A through memory. */
+    int panels = ceil_div(n, gemm_tile_n(device));
+    TileKernel t;
+    Status st = BC_OK;
+    if (device_profile_get(device, "GEMM_PACK_A", 0) &&
+        panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 3))
+        st = packed_a_kernel(device, &a_or_c, m, k, panels, &t);
+    else
+        in_place_a_kernel(device, &a_or_c, panels, &t);
+    int depth = split_chunk_depth(device, m, n, k);
+    if (st != BC_OK || depth >= k)
+        return st != BC_OK ? st : launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
+    Buffer *partial;
+    int chunks = ceil_div(k, depth);
+    st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * m * n * sizeof(float), &partial);
+    GemmLayout partials = gemm_layout_plain(view_of(partial), n);
+    if (st == BC_OK) st = launch_tiles(device, &t, m, n, k, b, &partials, 1.0f, 0.0f, depth, m * n);
+    if (st == BC_OK) st = sum_chunks(device, partial, chunks, m, n, alpha, beta, c);
+    return st;
+}
+
+/* C = alpha * op(A) * op(B) + beta * C with op(B) packed into scratch first (b plain, or b^T
+ * with trans_b). */
+static Status pack_b_and_multiply(Device *device, int m, int n, int k, float alpha,
+                                  const GemmLayout *a, const GemmLayout *b, bool trans_b,
+                                  float beta, const GemmLayout *c) {
+    Buffer *packed = NULL;
+    if (k > 0) {
+        Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
+                                   gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
+        if (st == BC_OK) st = gemm_pack_b_into(device, view_of(packed), b, trans_b, k, n);
+        if (st != BC_OK) return st;
+    }
+    return gemm_tiles(device, m, n, k, alpha, a, packed ? view_of(packed) : c->data, beta, c);
 }
 
 static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n, int k,
                         float alpha, View a, int lda, View b, int ldb, float beta, View c,
                         int ldc) {
-    Buffer *packed = NULL;
-    if (k > 0) {
-        Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
-                                   gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
-        if (st != BC_OK) return st;
-        GemmLayout bl = gemm_layout_plain(b, ldb);
-        st = gemm_pack_b_into(device, view_of(packed), &bl, trans_b, k, n);
-        if (st != BC_OK) return st;
-    }
     GemmLayout al = trans_a ? (GemmLayout){a, 1, lda, 1 << 30, 0} : gemm_layout_plain(a, lda);
-    GemmLayout cl = gemm_layout_plain(c, ldc);
-    return gemm_tiles(device, m, n, k, alpha, &al, packed ? view_of(packed) : c, beta, &cl);
+    GemmLayout bl = gemm_layout_plain(b, ldb), cl = gemm_layout_plain(c, ldc);
+    /* A * B^T with m < n as (B * A^T)^T (GEMM_NT_SWAP): packing the small A^T instead of the
+     * large B^T saves writing and reading back all of B, which the in-place kernels then
+     * stream once (weight gradients: B = patches, k = pixels of the batch). C^T is C with
+     * rows and columns swapped: column i of C^T is group i of one element, ldc apart. */
+    if (!trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0)) {
+        GemmLayout ct = {c, 1, 1, 1, ldc};
+        return pack_b_and_multiply(device, n, m, k, alpha, &bl, &al, true, beta, &ct);
+    }
+    return pack_b_and_multiply(device, m, n, k, alpha, &al, &bl, trans_b, beta, &cl);
 }
 
 static Status check_args(int m, int n, int k, View a, int lda, View b, int ldb, View c, int ldc,
