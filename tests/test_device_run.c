@@ -73,6 +73,35 @@ static void test_bad_ranges_and_names_are_errors(void **state) {
     buffer_release(a);
 }
 
+/* A profile value the kernels cannot take is refused with the key named, whether set through
+ * the API (an error) or through BYOLCL_PROFILE (a warning; the default stands). */
+static void test_bad_profile_values_are_refused(void **state) {
+    (void)state;
+    if (test_small()) skip(); /* host-side checks only: nothing for oclgrind to see */
+    Device *dev = test_device();
+    static const struct {
+        const char *key;
+        int value;
+    } bad[] = {{"GEMM_TILE_M", 0}, {"GEMM_TILE_N", 5}, {"GEMM_TILE_N", 1}, {"WGRAD_CO", 4},
+               {"WG_1D", 0}, {"GEMM_PATH", 2}, {"BN_PLANE_ITEMS", -1}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int before = device_profile_get(dev, bad[i].key, -7);
+        assert_int_equal(device_profile_set(dev, bad[i].key, bad[i].value), BC_ERR_USAGE);
+        assert_non_null(strstr(error_last(), bad[i].key));
+        assert_int_equal(device_profile_get(dev, bad[i].key, -7), before);
+    }
+    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", device_profile_get(dev, "GEMM_TILE_N", 16)));
+
+    test_device_release();
+    setenv("BYOLCL_PROFILE", "GEMM_TILE_M=0,WG_1D=32,GEMM_TILE_N=7", 1);
+    dev = test_device();
+    unsetenv("BYOLCL_PROFILE");
+    assert_int_equal(device_profile_get(dev, "GEMM_TILE_M", -7), 8);
+    assert_int_equal(device_profile_get(dev, "GEMM_TILE_N", -7), 16);
+    assert_int_equal(device_profile_get(dev, "WG_1D", -7), 32);
+    test_device_release();
+}
+
 static void test_profiling_collects_timings(void **state) {
     (void)state;
     Device *dev;
@@ -116,6 +145,7 @@ int main(void) {
         cmocka_unit_test(test_fill_scale_axpy_match_host),
         cmocka_unit_test(test_fill_and_copy),
         cmocka_unit_test(test_bad_ranges_and_names_are_errors),
+        cmocka_unit_test(test_bad_profile_values_are_refused),
         cmocka_unit_test(test_profiling_collects_timings),
         cmocka_unit_test(test_scratch_grows_and_is_reused),
     };

@@ -64,6 +64,54 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
 }
 
+/* The values each known key's kernels and host code can take: one outside them would reach
+ * a kernel as a zero-sized array, a division by zero or a vector type that does not exist,
+ * so it is refused with the key named instead. Unknown keys pass (experiments). */
+typedef struct {
+    const char *key;
+    int min, max;
+} KeyRange;
+
+static const KeyRange key_ranges[] = {
+    {"GEMM_PATH", 0, 1},          {"WG_1D", 1, 4096},           {"GEMM_TILE_M", 1, 16},
+    {"GEMM_TILE_N", 2, 16},       {"GEMM_WG_N", 1, 1024},       {"GEMM_WG_M", 1, 1024},
+    {"GEMM_PACK_A", 0, 1},        {"GEMM_PACK_A_MIN_PANELS", 1, 1 << 20},
+    {"GEMM_TILE_NP", 1, 2},       {"GEMM_NT_SWAP", 0, 1},       {"GEMM_SPLIT_K", 0, 1 << 30},
+    {"GEMM_SPLIT_RATIO", 1, 1 << 20},                           {"CONV_VECTOR", 0, 1},
+    {"CONV_DIRECT", 0, 1},        {"CONV_DIRECT_BLOCKED", 0, 1},
+    {"CONV_DIRECT_MAX_TILE_KB", 0, 1 << 20},                    {"CONV_WGRAD_DIRECT", 0, 1},
+    {"WGRAD_CO", 1, 3},           {"WGRAD_CHUNK_KB", 1, 1 << 20},
+    {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},
+    {"BN_PLANE_ITEMS", 1, 4096},  {"BN_CHUNK", 1, 1 << 30},     {"AUGMENT_WG", 1, 4096},
+};
+
+/* NULL when key may take value, else why not (static text; the key and value go alongside). */
+static const char *profile_value_problem(const char *key, int value, int *min, int *max) {
+    for (size_t i = 0; i < sizeof key_ranges / sizeof *key_ranges; i++) {
+        if (strcmp(key_ranges[i].key, key) != 0) continue;
+        *min = key_ranges[i].min, *max = key_ranges[i].max;
+        if (value < *min || value > *max) return "out of range";
+        /* Vector widths OpenCL has (float2, 3, 4, 8, 16). */
+        if (strcmp(key, "GEMM_TILE_N") == 0 && value != 2 && value != 3 && value != 4 &&
+            value != 8 && value != 16)
+            return "not a vector width (2, 3, 4, 8 or 16)";
+        return NULL;
+    }
+    return NULL;
+}
+
+/* profile_put for values read from a file or the environment: a bad one is reported and the
+ * earlier value kept. */
+static void profile_put_checked(DeviceProfile *profile, const char *where, const char *key, int value) {
+    int min = 0, max = 0;
+    const char *problem = profile_value_problem(key, value, &min, &max);
+    if (problem) {
+        log_warn("%s: ignored %s = %d (%s; allowed %d to %d)", where, key, value, problem, min, max);
+        return;
+    }
+    profile_put(profile, key, value);
+}
+
 static void sanitize(const char *in, char *out, size_t cap) {
     size_t j = 0;
     for (size_t i = 0; in[i] && j + 1 < cap; i++) {
@@ -84,7 +132,8 @@ static void profile_apply_environment(DeviceProfile *profile) {
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char key[48];
         int value;
-        if (sscanf(item, " %47[A-Za-z0-9_] = %d", key, &value) == 2) profile_put(profile, key, value);
+        if (sscanf(item, " %47[A-Za-z0-9_] = %d", key, &value) == 2)
+            profile_put_checked(profile, "BYOLCL_PROFILE", key, value);
         else log_warn("BYOLCL_PROFILE: ignored '%s' (expected KEY=integer)", item);
     }
 }
@@ -107,7 +156,8 @@ void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const 
         if (line[0] == '#' || line[0] == '\0') continue;
         char key[48];
         int value;
-        if (sscanf(line, "%47[A-Za-z0-9_] = %d", key, &value) == 2) profile_put(profile, key, value);
+        if (sscanf(line, "%47[A-Za-z0-9_] = %d", key, &value) == 2)
+            profile_put_checked(profile, profile->path, key, value);
         else log_warn("%s:%d: ignored (expected KEY = integer)", profile->path, line_no);
     }
     free(text);
@@ -131,6 +181,11 @@ int device_profile_get(const Device *device, const char *key, int fallback) {
 }
 
 Status device_profile_set(Device *device, const char *key, int value) {
+    int min = 0, max = 0;
+    const char *problem = profile_value_problem(key, value, &min, &max);
+    if (problem)
+        return error_set(BC_ERR_USAGE, "profile key %s = %d: %s (allowed %d to %d)", key, value,
+                         problem, min, max);
     if (device->profile.count == PROFILE_MAX_ENTRIES && device_profile_get(device, key, -1) == -1)
         return error_set(BC_ERR_USAGE, "device profile is full (%d keys)", PROFILE_MAX_ENTRIES);
     profile_put(&device->profile, key, value);
