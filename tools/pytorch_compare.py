@@ -18,8 +18,12 @@ every parameter (torch.optim.SGD has no per-parameter mask without param groups,
 would not change the cost). PyTorch gets fixed views; byolcl-bench --step augments both views on
 the device and reports that time separately, and it is subtracted here.
 
+The two sides alternate --rounds times (default 3) and the ratio is of their medians: on a
+shared machine a neighbour's burst lands on one side of a single pair and moves its ratio by
+20% or more.
+
 usage: tools/pytorch_compare.py [--width 16] [--batch 256] [--steps 5] [--threads 2]
-                                [--bench build/byolcl-bench]
+                                [--rounds 3] [--bench build/byolcl-bench]
 """
 import argparse
 import os
@@ -46,7 +50,8 @@ def byolcl_step(bench, width, batch, steps):
     return batch / ((step_ms - augment_ms) / 1000.0), out.strip()
 
 
-def torch_step(width, batch, steps, threads):
+def make_torch_step(width, batch, threads):
+    """PyTorch's step function for the model above, and torch's version."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -107,10 +112,19 @@ def torch_step(width, batch, steps, threads):
         return loss
 
     step()  # warm-up
+    return step, torch.__version__
+
+
+def torch_images_per_s(step, batch, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
-    return batch * steps / (time.perf_counter() - t0), torch.__version__
+    return batch * steps / (time.perf_counter() - t0)
+
+
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
 
 
 def main():
@@ -119,6 +133,7 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating byolcl / PyTorch runs")
     ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-bench"))
     a = ap.parse_args()
     have_torch = True
@@ -131,15 +146,27 @@ def main():
                 subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
             os.execv(system, [system] + sys.argv)
         have_torch = False
+    if a.rounds < 1:
+        sys.exit("pytorch_compare: --rounds must be at least 1")
     ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
     print(report)
     if not have_torch:
         print("pytorch_compare: PyTorch is not installed (apt-get install python3-torch); "
               "timed byolcl only")
         return 0
-    theirs, version = torch_step(a.width, a.batch, a.steps, a.threads)
-    print(f"byolcl (step without augmentation): small w{a.width}, batch {a.batch}: {ours:.1f} images/s")
-    print(f"pytorch {version} ({a.threads} threads): small w{a.width}, batch {a.batch}: {theirs:.1f} images/s")
+    step, version = make_torch_step(a.width, a.batch, a.threads)
+    ours_runs, theirs_runs = [ours], []
+    for r in range(a.rounds):
+        if r > 0:
+            ours_runs.append(byolcl_step(a.bench, a.width, a.batch, a.steps)[0])
+        theirs_runs.append(torch_images_per_s(step, a.batch, a.steps))
+        print(f"round {r + 1}: byolcl {ours_runs[-1]:.1f} images/s, pytorch {theirs_runs[-1]:.1f} images/s, "
+              f"ratio {ours_runs[-1] / theirs_runs[-1]:.2f}")
+    ours, theirs = median(ours_runs), median(theirs_runs)
+    print(f"byolcl (step without augmentation): small w{a.width}, batch {a.batch}: {ours:.1f} images/s "
+          f"(median of {a.rounds})")
+    print(f"pytorch {version} ({a.threads} threads): small w{a.width}, batch {a.batch}: {theirs:.1f} images/s "
+          f"(median of {a.rounds})")
     print(f"byolcl / pytorch = {ours / theirs:.2f}")
     return 0
 
