@@ -117,7 +117,7 @@ static float *run_device(Device *dev, const AugmentConfig *config, const float *
                          int w, int c) {
     size_t bytes = (size_t)n * h * w * c, floats = (size_t)out_floats(config, n, h, w, c);
     assert_true(bytes <= POOL_IN_BYTES && floats + 3 <= POOL_OUT_FLOATS);
-    Buffer *in, *out;
+    Buffer *in = NULL, *out = NULL;
     pool_get(dev, &in, &out);
     TEST_CHECK(buffer_write(dev, in, 0, bytes, images));
     View view_out = view_at(view_of(out), 3); /* not at the start of its buffer */

@@ -45,7 +45,8 @@ static int cache_files(char *out, size_t cap) {
     for (struct dirent *e; (e = readdir(d));) {
         if (!strstr(e->d_name, ".bin")) continue;
         if (strstr(e->d_name, ".tmp")) fail_msg("temporary file left behind: %s", e->d_name);
-        snprintf(out, cap, "%s/%s", folder, e->d_name);
+        int len = snprintf(out, cap, "%s/%s", folder, e->d_name);
+        if (len < 0 || (size_t)len >= cap) fail_msg("cache path too long: %s/%s", folder, e->d_name);
         n++;
     }
     closedir(d);
