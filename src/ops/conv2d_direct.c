@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "ops/conv2d_direct.h"
+#include "util/int_math.h"
 
 /* The output-channel tile and the flat kernels' lanes of cl/conv2d_direct.cl. */
 enum { DIRECT_TM = 16, DIRECT_FLAT_V = 16 };
@@ -79,9 +80,9 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
      * (w32, 128x7x7), best of 5 in alternating runs on a shared machine. */
     bool flat = out_w <= DIRECT_FLAT_MAX_W;
     DirectTile tile = direct_tile(device, k, flat);
-    int tiles = (s->c_out + tile.tm - 1) / tile.tm;
+    int tiles = ceil_div(s->c_out, tile.tm);
     int lanes = (out_w + 7) / 8 * 8 < (out_w + 15) / 16 * 16 ? 8 : 16;
-    int segs = (out_w + lanes - 1) / lanes, row_groups = (out_h + tile.rows - 1) / tile.rows;
+    int segs = ceil_div(out_w, lanes), row_groups = ceil_div(out_h, tile.rows);
     /* Row kernels: zero rows below the image up to whole row groups keep the last group's
      * loads inside its plane. */
     int hp = flat ? s->h + 2 * s->pad : row_groups * tile.rows + k - 1;
@@ -107,7 +108,7 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
     char name[48];
     direct_kernel_name(name, sizeof name, k, flat, lanes, tile);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
-    size_t flat_segs = (size_t)(((out_h - 1) * wp + out_w + span - 1) / span);
+    size_t flat_segs = (size_t)ceil_div((out_h - 1) * wp + out_w, span);
     size_t items = (size_t)s->n * (size_t)tiles * (flat ? flat_segs : (size_t)row_groups * (size_t)segs);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),

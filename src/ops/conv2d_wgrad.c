@@ -1,6 +1,7 @@
 /* conv2d_wgrad.c — host side of cl/conv2d_wgrad.cl: per-chunk partial weight gradients,
  * then one reduction over the chunks into d_weight. */
 #include "ops/conv2d_wgrad.h"
+#include "util/int_math.h"
 
 /* Images per chunk: the input and output-gradient planes of one chunk (which all of its
  * work-items walk) should stay within a core's L2. */
@@ -26,8 +27,6 @@ static Status pad_planes(Device *device, Kernel *k_pad, Buffer *dst, View src, i
                             ARG_I(s->h), ARG_I(s->w), ARG_I(row_stride), ARG_I(rows), ARG_I(top),
                             ARG_I(left));
 }
-
-static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, const Conv2dShape *s) {
     int lanes = device_profile_get(device, "GEMM_TILE_N", 16);
@@ -60,7 +59,7 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     if (st == BC_OK) st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, s, row_stride, g_rows, 0, 0);
     if (st != BC_OK) return st;
     int per_item = device_profile_get(device, "WGRAD_CO", 2); /* 1-3 (profile.c): 4 spill */
-    size_t items = (size_t)((s->c_out + per_item - 1) / per_item) * (size_t)s->c_in;
+    size_t items = (size_t)ceil_div(s->c_out, per_item) * (size_t)s->c_in;
     size_t local[2] = {items < WGRAD_WG ? items : WGRAD_WG, 1};
     size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], (size_t)chunks};
     st = KERNEL_LAUNCH(device, k_partial, 2, global, local, ARG_BUF(partial),
