@@ -56,6 +56,26 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
 
 #define DIRECT_UNROLL _Pragma("unroll")
 
+/* The tap loop both kernel families share: over input channels (planes plane_step floats
+ * apart) and the K x K taps, R input vectors row_step floats apart per tap, each of the
+ * tap's TM weights broadcast into R vector FMAs. Uses the kernel's c_in, wp, cpad and
+ * advances its src and wk. */
+#define DIRECT_TAPS(K, V, TM, R, KX_UNROLL, plane_step, row_step)                              \
+    for (int ci = 0; ci < c_in; ci++, src += (plane_step))                                     \
+        for (int ky = 0; ky < K; ky++) {                                                       \
+            const __global float *sr = src + ky * wp;                                          \
+            KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                             \
+                BC_CAT(float, V) xv[R];                                                        \
+                DIRECT_UNROLL for (int r = 0; r < R; r++)                                      \
+                    xv[r] = BC_CAT(vload, V)(0, sr + r * (row_step) + kx);                     \
+                DIRECT_UNROLL for (int m = 0; m < TM; m++) {                                   \
+                    BC_CAT(float, V) wv = (BC_CAT(float, V))(wk[m]);                           \
+                    DIRECT_UNROLL for (int r = 0; r < R; r++)                                  \
+                        acc[r][m] = fma(wv, xv[r], acc[r][m]);                                 \
+                }                                                                              \
+            }                                                                                  \
+        }
+
 /* out (images, c_out, out_h, out_w) = conv(padded, weight) + beta * out, stride 1, kernel
  * K x K (a literal, its taps unrolled, or the argument k). A work-item owns TM output
  * channels x R output rows x V lanes of one row segment: per tap it loads R input vectors
@@ -82,20 +102,7 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
             DIRECT_UNROLL for (int m = 0; m < TM; m++) acc[r][m] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + ((size_t)img * c_in * hp + oy0) * wp + ox0; \
         const __global float *wk = VIEW_PTR(packed) + tile * TM;                               \
-        for (int ci = 0; ci < c_in; ci++, src += (size_t)hp * wp)                              \
-            for (int ky = 0; ky < K; ky++) {                                                   \
-                const __global float *sr = src + ky * wp;                                      \
-                KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
-                    BC_CAT(float, V) xv[R];                                                    \
-                    DIRECT_UNROLL for (int r = 0; r < R; r++)                                  \
-                        xv[r] = BC_CAT(vload, V)(0, sr + r * wp + kx);                         \
-                    DIRECT_UNROLL for (int m = 0; m < TM; m++) {                               \
-                        BC_CAT(float, V) wv = (BC_CAT(float, V))(wk[m]);                       \
-                        DIRECT_UNROLL for (int r = 0; r < R; r++)                              \
-                            acc[r][m] = fma(wv, xv[r], acc[r][m]);                             \
-                    }                                                                          \
-                }                                                                              \
-            }                                                                                  \
+        DIRECT_TAPS(K, V, TM, R, KX_UNROLL, (size_t)hp * wp, wp)                               \
         int valid = min(V, out_w - ox0), co0 = tile * TM;                                      \
         size_t plane = (size_t)out_h * out_w;                                                  \
         DIRECT_UNROLL for (int r = 0; r < R; r++) {                                            \
@@ -156,20 +163,7 @@ DIRECT_KERNEL(conv2d_direct_k3_v8_m8_r3, 3, 8, 8, 3, DIRECT_UNROLL)
             DIRECT_UNROLL for (int m = 0; m < TM; m++) acc[r][m] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + (size_t)img * c_in * plane_stride + q0; \
         const __global float *wk = VIEW_PTR(packed) + tile * TM;                               \
-        for (int ci = 0; ci < c_in; ci++, src += plane_stride)                                 \
-            for (int ky = 0; ky < K; ky++) {                                                   \
-                const __global float *sr = src + ky * wp;                                      \
-                KX_UNROLL for (int kx = 0; kx < K; kx++, wk += cpad) {                         \
-                    float16 xv[R];                                                             \
-                    DIRECT_UNROLL for (int r = 0; r < R; r++)                                  \
-                        xv[r] = vload16(0, sr + r * DIRECT_FLAT_V + kx);                       \
-                    DIRECT_UNROLL for (int m = 0; m < TM; m++) {                               \
-                        float16 wv = (float16)(wk[m]);                                         \
-                        DIRECT_UNROLL for (int r = 0; r < R; r++)                              \
-                            acc[r][m] = fma(wv, xv[r], acc[r][m]);                             \
-                    }                                                                          \
-                }                                                                              \
-            }                                                                                  \
+        DIRECT_TAPS(K, 16, TM, R, KX_UNROLL, plane_stride, DIRECT_FLAT_V)                      \
         int co0 = tile * TM, plane = out_h * out_w;                                            \
         __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane;            \
         DIRECT_UNROLL for (int r = 0; r < R; r++) {                                            \
