@@ -3,8 +3,7 @@
 #include <limits.h>
 
 #include "ops/gemm_tiles.h"
-
-static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+#include "util/int_math.h"
 
 int gemm_tile_m(const Device *device) { return device_profile_get(device, "GEMM_TILE_M", 8); }
 int gemm_tile_n(const Device *device) { return device_profile_get(device, "GEMM_TILE_N", 16); }
@@ -145,13 +144,13 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     TileKernel t;
     Status st = BC_OK;
     if (device_profile_get(device, "GEMM_PACK_A", 0) &&
-        panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 3))
+        panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 9))
         st = packed_a_kernel(device, &a_or_c, m, k, panels, &t);
     else
         in_place_a_kernel(device, &a_or_c, panels, &t);
+    if (st != BC_OK) return st;
     int depth = split_chunk_depth(device, m, n, k);
-    if (st != BC_OK || depth >= k)
-        return st != BC_OK ? st : launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
+    if (depth >= k) return launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
     Buffer *partial;
     int chunks = ceil_div(k, depth);
     st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * m * n * sizeof(float), &partial);
