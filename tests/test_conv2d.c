@@ -187,10 +187,10 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     int vector = device_profile_get(dev, "CONV_VECTOR", 0);
     int direct = device_profile_get(dev, "CONV_DIRECT", 0);
     static const int sizes[][2] = {{1, 1}, {2, 5}, {7, 7}, {28, 28}, {9, 20}};
-    static const int small_sizes[][2] = {{1, 1}, {2, 5}, {7, 9}};
+    static const int small_sizes[][2] = {{1, 1}, {2, 5}, {7, 9}, {2, 20}}; /* 20 wide: 8-lane rows */
     static const int kernels[] = {1, 3, 5, 2, 4};
     static const int ns[] = {1, 3}, c_ins[] = {1, 3, 5}, c_outs[] = {1, 7, 17};
-    int size_count = test_small() ? 3 : 5, kernel_count = test_small() ? 2 : 5;
+    int size_count = test_small() ? 4 : 5, kernel_count = test_small() ? 2 : 5;
     int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED", 0);
     int index = 0;
     /* mode 0: im2col; 1 and 2: direct with 3x3 kernels on 16-channel x 1-vector tiles and on
