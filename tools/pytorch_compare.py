@@ -147,7 +147,7 @@ def main():
             os.execv(system, [system] + sys.argv)
         have_torch = False
     if a.rounds < 1:
-        sys.exit("pytorch_compare: --rounds must be at least 1")
+        ap.error(f"--rounds must be at least 1 (got {a.rounds})")
     ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
     print(report)
     if not have_torch:
