@@ -77,7 +77,7 @@ static void bn_plane_apply(__global float *y, __global const float *x, int spati
     for (; k + BN_LANES <= spatial; k += BN_LANES) {
         float16 v = (vload16(0, x + k) - mu) * scale + shift;
         if (relu) v = select(v, (float16)(0.0f), v < (float16)(0.0f));
-        vstore16(v, 0, y + k);
+        store_u16(v, y + k);
     }
     for (; k < spatial; k++) {
         float v = (x[k] - mu) * scale + shift;
@@ -177,7 +177,7 @@ __kernel void batchnorm_plane_backward_input(VIEW(float, d_in), VIEW(const float
     for (; k + BN_LANES <= spatial; k += BN_LANES) {
         float16 g = vload16(0, dy + k);
         if (relu) g = select((float16)(0.0f), g, vload16(0, y + k) > (float16)(0.0f));
-        vstore16(k_all * ((g - mean_dy) - (vload16(0, x + k) - mu) * slope), 0, dx + k);
+        store_u16(k_all * ((g - mean_dy) - (vload16(0, x + k) - mu) * slope), dx + k);
     }
     for (; k < spatial; k++) {
         float g = dy[k], o = relu ? y[k] : 1.0f;

@@ -13,6 +13,28 @@
 #define BC_CAT_(a, b) a##b
 #define BC_CAT(a, b) BC_CAT_(a, b)
 
+/* store_u<N>(v, p): a vector store to global memory at any 4-byte aligned address. PoCL's
+ * vstore16 writes 4-lane pieces, so one 16-lane store becomes three or four instructions;
+ * with BC_STORE_UNALIGNED (CPU profile; clang's vector types) it goes through a vector type
+ * of 4-byte alignment and becomes one. A float3 pointer would write 16 bytes, so 3 lanes
+ * always use vstore3. */
+#ifndef BC_STORE_UNALIGNED
+#define BC_STORE_UNALIGNED 0
+#endif
+#if BC_STORE_UNALIGNED && defined(__clang__)
+#define BC_STORE_U(N)                                                                        \
+    typedef float float##N##_u __attribute__((ext_vector_type(N), aligned(4)));              \
+    inline void store_u##N(float##N v, __global float *p) { *(__global float##N##_u *)p = v; }
+#else
+#define BC_STORE_U(N)                                                                        \
+    inline void store_u##N(float##N v, __global float *p) { vstore##N(v, 0, p); }
+#endif
+BC_STORE_U(2)
+BC_STORE_U(4)
+BC_STORE_U(8)
+BC_STORE_U(16)
+inline void store_u3(float3 v, __global float *p) { vstore3(v, 0, p); }
+
 /* A view is a (pointer, element offset) pair, see ARG_VIEW_OF in device.h. */
 #define VIEW(type, name) __global type *name##_base, int name##_offset
 #define VIEW_PTR(name) (name##_base + name##_offset)

@@ -81,7 +81,7 @@ __kernel void col2im(VIEW(float, d_in), VIEW(const float, cols), int ld, int ima
  * and the taps stepped in the inner loop, so each element costs a few vector operations
  * and the stores are whole contiguous panels. ---- */
 #define CONV_TN BC_GEMM_TILE_N
-#define conv_vstoreTN BC_CAT(vstore, CONV_TN)
+#define conv_storeTN BC_CAT(store_u, CONV_TN)
 #define conv_vloadTN BC_CAT(vload, CONV_TN)
 /* Positions per work-item of im2col_panels_by_pos. */
 #define CONV_POS_CHUNK 32
@@ -119,7 +119,7 @@ __kernel void im2col_panels_by_pixel(VIEW(float, cols), VIEW(const float, in), i
                     float t = src[ok ? base[l] + y * w + x : 0];
                     v[l] = ok ? t : 0.0f;
                 }
-                conv_vstoreTN(conv_vloadTN(0, v), 0, out);
+                conv_storeTN(conv_vloadTN(0, v), out);
             }
 }
 
@@ -160,7 +160,7 @@ __kernel void im2col_panels_by_pos(VIEW(float, cols), VIEW(const float, in), int
             float t = src[ok ? corner + tap_off[l] : 0];
             v[l] = ok ? t : 0.0f;
         }
-        conv_vstoreTN(conv_vloadTN(0, v), 0, out);
+        conv_storeTN(conv_vloadTN(0, v), out);
         if (++ox == out_w) {
             ox = 0;
             if (++oy == out_h) { oy = 0; img++; }

@@ -114,7 +114,7 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
                 if (co0 + m < c_out && valid == V) {                                           \
                     BC_CAT(float, V) v = acc[r][m];                                            \
                     if (beta) v += BC_CAT(vload, V)(0, d);                                     \
-                    BC_CAT(vstore, V)(v, 0, d);                                                \
+                    BC_CAT(store_u, V)(v, d);                                                \
                 } else if (co0 + m < c_out) {                                                  \
                     float lanes[V];                                                            \
                     BC_CAT(vstore, V)(acc[r][m], 0, lanes);                                    \

@@ -17,6 +17,7 @@
 #define floatTN BC_CAT(float, TN)
 #define vloadTN BC_CAT(vload, TN)
 #define vstoreTN BC_CAT(vstore, TN)
+#define storeTN BC_CAT(store_u, TN)
 
 /* Offset of column j of a grouped matrix, row 0. Written without %: LLVM pairs % with /
  * through a freeze instruction, which oclgrind's uninitialized-value checker cannot handle. */
@@ -41,7 +42,7 @@ __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, in
     __global float *out = VIEW_PTR(packed) + ((size_t)panel * k + p0) * TN;
     if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group) {
         const __global float *src = bp + grouped_column(j0, group, group_stride) + (size_t)p0 * ldb;
-        for (int p = p0; p < p1; p++, src += ldb, out += TN) vstoreTN(vloadTN(0, src), 0, out);
+        for (int p = p0; p < p1; p++, src += ldb, out += TN) storeTN(vloadTN(0, src), out);
         return;
     }
     /* Offset of each lane's column at row 0 and the step to the next row; -1: past n. */
@@ -100,7 +101,7 @@ inline void gemm_store_row(__global float *c, __global float *whole, int ldc, in
         __global float *crow = whole + (size_t)i * ldc;
         floatTN v = alpha * acc;
         if (beta != 0.0f) v += beta * vloadTN(0, crow);
-        vstoreTN(v, 0, crow);
+        storeTN(v, crow);
         return;
     }
     float out[TN];

@@ -62,6 +62,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
      * suits GPUs. */
     profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
+    /* Vector stores as one instruction through a 4-byte-aligned vector type (PoCL's vstore16
+     * writes 4-lane pieces); GPUs keep vstoreN, whose compilers may lack clang's types. */
+    profile_put(profile, "STORE_UNALIGNED", cpu ? 1 : 0);
 }
 
 /* The values each known key's kernels and host code can take: one outside them would reach
@@ -83,6 +86,7 @@ static const KeyRange key_ranges[] = {
     {"WGRAD_CO", 1, 3},           {"WGRAD_CHUNK_KB", 1, 1 << 20},
     {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},
     {"BN_PLANE_ITEMS", 1, 4096},  {"BN_CHUNK", 1, 1 << 30},     {"AUGMENT_WG", 1, 4096},
+    {"STORE_UNALIGNED", 0, 1},
 };
 
 /* NULL when key may take value, else why not (static text; the key and value go alongside). */
