@@ -30,30 +30,6 @@ __kernel void conv2d_direct_weights(VIEW(float, packed), VIEW(const float, weigh
     VIEW_PTR(packed)[i] = v;
 }
 
-/* padded plane i at i * plane_stride: (hp, wp) = in plane i (h, w) placed at (pad, pad),
- * zeros around and in the plane's tail beyond hp * wp. One work-item per padded row, and
- * one per tail. */
-__kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int planes, int h,
-                                int w, int pad, int hp, int wp, int plane_stride) {
-    int r = get_global_id(0);
-    if (r >= planes * (hp + 1)) return;
-    int plane = r / (hp + 1), py = r - plane * (hp + 1), y = py - pad;
-    __global float *dst = VIEW_PTR(padded) + (size_t)plane * plane_stride + (size_t)py * wp;
-    if (py == hp) {
-        for (int j = 0; j < plane_stride - hp * wp; j++) dst[j] = 0.0f;
-        return;
-    }
-    bool row_ok = y >= 0 && y < h;
-    /* Rows in the padding point at row 0, so even the dead loads stay in the plane. */
-    const __global float *src = VIEW_PTR(in) + ((size_t)plane * h + (row_ok ? y : 0)) * w;
-    for (int j = 0; j < wp; j++) {
-        int x = j - pad;
-        bool ok = row_ok && x >= 0 && x < w;
-        float t = src[ok ? x : 0];
-        dst[j] = ok ? t : 0.0f;
-    }
-}
-
 #define DIRECT_UNROLL _Pragma("unroll")
 
 /* The tap loop both kernel families share: over input channels (planes plane_step floats
@@ -82,7 +58,7 @@ __kernel void conv2d_direct_pad(VIEW(float, padded), VIEW(const float, in), int 
  * and broadcasts TM weights for TM x R vector FMAs. R = 1, TM = 16 leaves half of
  * AVX-512's registers idle and issues a load per FMA, which the load ports cannot keep up
  * with; TM = 8 x R = 3 keeps 24 accumulators and needs 11 loads per 24 FMAs. padded as
- * conv2d_direct_pad made it: hp rows (out_h rounded up to whole row groups, + K - 1) of
+ * conv2d_pad_planes (cl/conv2d_pad.cl) made it: hp rows (out_h rounded up to whole row groups, + K - 1) of
  * wp >= segments * V + K - 1. Work-item order: tile of output channels fastest, then
  * segment, then row group, so neighbouring work-items read the same input rows while they
  * are in cache. */
@@ -143,7 +119,7 @@ DIRECT_KERNEL(conv2d_direct_k3_v8_m8_r3, 3, 8, 8, 3, DIRECT_UNROLL)
  * DIRECT_FLAT_V positions across row ends, of which the ox >= out_w ones are discarded
  * (7 of 9 lanes used at 7x7, against 7 of 8 in a half-width vector per row). A work-item
  * owns TM output channels x R consecutive vectors of positions (R = 4: a whole 7x7 plane).
- * The padded planes (conv2d_direct_pad with wp = w + 2 pad) are followed by a tail of
+ * The padded planes (conv2d_pad_planes with wp = w + 2 pad) are followed by a tail of
  * R * DIRECT_FLAT_V - 1 zeros, so the loads of the last positions stay inside the buffer. */
 #define DIRECT_FLAT_V 16
 #define DIRECT_FLAT_KERNEL(NAME, K, TM, R, KX_UNROLL)                                           \

@@ -1,7 +1,7 @@
 /* conv2d_wgrad.cl — the weight gradient of a 3x3, stride-1, pad-1 convolution straight
  * from the input and the output gradient, for CPU drivers (profile CONV_WGRAD_DIRECT):
  * no patch matrix is written and read back (im2col + GEMM moved ~3x the tensor's bytes
- * per tap through memory). conv2d_wgrad_pad first copies both tensors into planes whose
+ * per tap through memory). conv2d_pad_planes (cl/conv2d_pad.cl) first copies both tensors into planes whose
  * rows are w + 2 floats: the input with a zero border all round, the output gradient with
  * two zero columns after each row. Output pixel q = r * (w + 2) + c then finds tap
  * (ky, kx) of its input at q + ky * (w + 2) + kx of the padded input: a shifted vector
@@ -11,26 +11,6 @@
 #define WL BC_GEMM_TILE_N
 #define floatWL BC_CAT(float, WL)
 #define vloadWL BC_CAT(vload, WL)
-
-/* Copies `planes` h x w planes of src into dst planes of `rows` rows of row_stride floats,
- * the image at row `top`, column `left`, zeros everywhere else. One work-item per plane:
- * its rows are plain loops the compiler turns into vector copies (a work-item per element
- * paid a division and a select each and took a third of the weight gradient's time). */
-__kernel void conv2d_wgrad_pad(__global float *dst, VIEW(const float, src), int planes, int h,
-                               int w, int row_stride, int rows, int top, int left) {
-    int plane = get_global_id(0);
-    if (plane >= planes) return;
-    const __global float *in = VIEW_PTR(src) + (size_t)plane * h * w;
-    __global float *out = dst + (size_t)plane * rows * row_stride;
-    for (int i = 0; i < top * row_stride; i++) out[i] = 0.0f;
-    out += top * row_stride;
-    for (int r = 0; r < h; r++, in += w, out += row_stride) {
-        for (int c = 0; c < left; c++) out[c] = 0.0f;
-        for (int c = 0; c < w; c++) out[left + c] = in[c];
-        for (int c = left + w; c < row_stride; c++) out[c] = 0.0f;
-    }
-    for (int i = 0; i < (rows - top - h) * row_stride; i++) out[i] = 0.0f;
-}
 
 /* Output channels per work-item: 2 x 9 vector accumulators still fit AVX-512's 32
  * registers next to the loads. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "ops/conv2d_direct.h"
+#include "ops/conv2d_pad.h"
 #include "util/int_math.h"
 
 /* The output-channel tile and the flat kernels' lanes of cl/conv2d_direct.cl. */
@@ -100,11 +101,8 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
     if (st == BC_OK)
         st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(packed, 0), ARG_VIEW(weight),
                               ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip), ARG_I(tile.tm));
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_pad", &kernel);
-    if (st == BC_OK && s->n > 0)
-        st = KERNEL_LAUNCH_1D(device, kernel, (size_t)s->n * s->c_in * (hp + 1), ARG_VIEW_OF(padded, 0),
-                              ARG_VIEW(in), ARG_I(s->n * s->c_in), ARG_I(s->h), ARG_I(s->w),
-                              ARG_I(s->pad), ARG_I(hp), ARG_I(wp), ARG_I(plane_stride));
+    PaddedPlanes layout = {hp, wp, plane_stride, s->pad, s->pad};
+    if (st == BC_OK) st = conv2d_pad_planes(device, padded, in, s->n * s->c_in, s->h, s->w, &layout);
     char name[48];
     direct_kernel_name(name, sizeof name, k, flat, lanes, tile);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);

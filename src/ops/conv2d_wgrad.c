@@ -1,5 +1,6 @@
 /* conv2d_wgrad.c — host side of cl/conv2d_wgrad.cl: per-chunk partial weight gradients,
  * then one reduction over the chunks into d_weight. */
+#include "ops/conv2d_pad.h"
 #include "ops/conv2d_wgrad.h"
 #include "util/int_math.h"
 
@@ -17,15 +18,6 @@ bool conv2d_wgrad_direct_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_WGRAD_DIRECT", 0) && s->kernel_h == 3 &&
            s->kernel_w == 3 && s->stride == 1 && s->pad == 1 && s->n > 0 &&
            s->h * s->w >= 128 && s->c_in >= 8;
-}
-
-/* dst = `planes` planes of src (h x w) in planes of `rows` rows of row_stride floats, the
- * image at (top, left) and zeros around it (cl/conv2d_wgrad.cl conv2d_wgrad_pad). */
-static Status pad_planes(Device *device, Kernel *k_pad, Buffer *dst, View src, int planes,
-                         const Conv2dShape *s, int row_stride, int rows, int top, int left) {
-    return KERNEL_LAUNCH_1D(device, k_pad, (size_t)planes, ARG_BUF(dst), ARG_VIEW(src), ARG_I(planes),
-                            ARG_I(s->h), ARG_I(s->w), ARG_I(row_stride), ARG_I(rows), ARG_I(top),
-                            ARG_I(left));
 }
 
 Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, const Conv2dShape *s) {
@@ -46,17 +38,17 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     int chunks = ceil_div(s->n, per_chunk);
     int count = s->c_out * s->c_in * 9;
     Buffer *partial, *x_padded, *g_padded;
-    Kernel *k_pad, *k_partial, *k_reduce;
+    Kernel *k_partial, *k_reduce;
     Status st = device_scratch(device, SLOT_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
     if (st == BC_OK)
         st = device_scratch(device, SLOT_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
     if (st == BC_OK)
         st = device_scratch(device, SLOT_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
-    if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_pad", &k_pad);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_3x3", &k_partial);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &k_reduce);
-    if (st == BC_OK) st = pad_planes(device, k_pad, x_padded, in, s->n * s->c_in, s, row_stride, x_rows, 1, 1);
-    if (st == BC_OK) st = pad_planes(device, k_pad, g_padded, d_out, s->n * s->c_out, s, row_stride, g_rows, 0, 0);
+    PaddedPlanes x_layout = {x_rows, row_stride, x_stride, 1, 1}, g_layout = {g_rows, row_stride, g_stride, 0, 0};
+    if (st == BC_OK) st = conv2d_pad_planes(device, x_padded, in, s->n * s->c_in, s->h, s->w, &x_layout);
+    if (st == BC_OK) st = conv2d_pad_planes(device, g_padded, d_out, s->n * s->c_out, s->h, s->w, &g_layout);
     if (st != BC_OK) return st;
     int per_item = device_profile_get(device, "WGRAD_CO", 2); /* 1-3 (profile.c): 4 spill */
     size_t items = (size_t)ceil_div(s->c_out, per_item) * (size_t)s->c_in;

@@ -19,6 +19,7 @@ static const struct {
 } kinds[] = {
     {"gemm", {"gemm_", "clblast", NULL}},
     {"conv direct", {"conv2d_direct", NULL}},
+    {"padded copies (direct conv, weight gradient)", {"conv2d_pad", NULL}},
     {"im2col", {"im2col", NULL}},
     {"conv weight gradient (direct)", {"conv2d_wgrad", NULL}},
     {"col2im", {"col2im", NULL}},
