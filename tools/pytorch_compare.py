@@ -20,7 +20,9 @@ the device and reports that time separately, and it is subtracted here.
 
 The two sides alternate --rounds times (default 3) and the ratio is of their medians: on a
 shared machine a neighbour's burst lands on one side of a single pair and moves its ratio by
-20% or more.
+20% or more. With several rounds the median of the rounds' own ratios (each pair measured
+back to back) is printed as well: it follows a slow drift of the machine's speed that moves
+both sides, which the ratio of medians mixes across rounds.
 
 usage: tools/pytorch_compare.py [--width 16] [--batch 256] [--steps 5] [--threads 2]
                                 [--rounds 3] [--bench build/byolcl-bench]
@@ -168,6 +170,10 @@ def main():
     print(f"pytorch {version} ({a.threads} threads): small w{a.width}, batch {a.batch}: {theirs:.1f} images/s "
           f"(median of {a.rounds})")
     print(f"byolcl / pytorch = {ours / theirs:.2f}")
+    if a.rounds > 1:
+        ratios = [o / t for o, t in zip(ours_runs, theirs_runs)]
+        print(f"byolcl / pytorch, median of the {a.rounds} rounds' ratios = {median(ratios):.2f} "
+              f"(range {min(ratios):.2f}-{max(ratios):.2f})")
     return 0
 
 
