@@ -166,3 +166,60 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k5, 5, 16, 1, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k7, 7, 16, 1, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_kn, k, 16, 1, )
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
+
+/* ---- Channel lanes: 16 output channels per vector, for planes whose rows fill 16 lanes
+ * badly (28 wide: 82% of 2 x 16 lanes in use, 14 wide 82%, 7 wide 74%) ----
+ * A work-item owns CV x 16 output channels x P consecutive pixels of one output row:
+ * CV x P accumulators, each 16 channels of one pixel. Per input channel and kernel row it
+ * loads the P + 2 input values its taps need once (broadcast at use) and, per tap, the CV
+ * weight vectors (the packed weights hold a tap's output channels contiguously): 9 + 2 CV x
+ * 3 loads per 3 x CV x P FMAs, every lane a real output as long as c_out fills the vectors.
+ * The accumulators hold channels in lanes, so the output rows (pixels contiguous per
+ * channel) are written through a private transpose, one value at a time. padded as
+ * conv2d_pad_planes made it: planes of hp x wp (wp = w + 2 pad) plus a tail of P floats, so
+ * the last segment's loads stay inside the buffer. Work-item order: channel tile fastest,
+ * then segment, row, image (neighbours read the same input rows). */
+#define DIRECT_CL_KERNEL(NAME, CV, P)                                                          \
+    __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
+                       int images, int c_in, int plane_stride, int wp, int c_out, int out_h,    \
+                       int out_w, int beta) {                                                  \
+        int segs = (out_w + P - 1) / P, tiles = (c_out + 16 * CV - 1) / (16 * CV);             \
+        int cpad = tiles * 16 * CV;                                                            \
+        int item = get_global_id(0);                                                           \
+        int tile_seg = item / tiles, tile = item - tile_seg * tiles;                           \
+        int row = tile_seg / segs, seg = tile_seg - row * segs;                                \
+        if (row >= images * out_h) return;                                                     \
+        int img = row / out_h, oy = row - img * out_h, ox0 = seg * P, co0 = tile * 16 * CV;    \
+        float16 acc[P][CV];                                                                    \
+        DIRECT_UNROLL for (int p = 0; p < P; p++)                                              \
+            DIRECT_UNROLL for (int v = 0; v < CV; v++) acc[p][v] = 0.0f;                       \
+        const __global float *src = VIEW_PTR(padded) + (size_t)img * c_in * plane_stride +    \
+                                    (size_t)oy * wp + ox0;                                     \
+        const __global float *wk = VIEW_PTR(packed) + co0;                                     \
+        for (int ci = 0; ci < c_in; ci++, src += plane_stride)                                 \
+            DIRECT_UNROLL for (int ky = 0; ky < 3; ky++) {                                     \
+                float x[P + 2];                                                                \
+                DIRECT_UNROLL for (int j = 0; j < P + 2; j++) x[j] = src[ky * wp + j];         \
+                DIRECT_UNROLL for (int kx = 0; kx < 3; kx++, wk += cpad) {                     \
+                    float16 wv[CV];                                                            \
+                    DIRECT_UNROLL for (int v = 0; v < CV; v++) wv[v] = vload16(v, wk);         \
+                    DIRECT_UNROLL for (int p = 0; p < P; p++)                                  \
+                        DIRECT_UNROLL for (int v = 0; v < CV; v++)                             \
+                            acc[p][v] = fma((float16)(x[p + kx]), wv[v], acc[p][v]);           \
+                }                                                                              \
+            }                                                                                  \
+        int valid = min(P, out_w - ox0), channels = min(16 * CV, c_out - co0);                 \
+        float lanes[P][16 * CV];                                                               \
+        DIRECT_UNROLL for (int p = 0; p < P; p++)                                              \
+            DIRECT_UNROLL for (int v = 0; v < CV; v++) vstore16(acc[p][v], v, lanes[p]);       \
+        size_t plane = (size_t)out_h * out_w;                                                  \
+        __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +            \
+                              (size_t)oy * out_w + ox0;                                        \
+        for (int c = 0; c < channels; c++, dst += plane)                                       \
+            for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c]; \
+    }
+
+/* conv2d_direct_cl_k3_c<CV>_p<P>: 3x3 kernels; 32 channels x 7 pixels (7, 14 and 28 wide
+ * rows split evenly), 16 channels x 14 pixels (16-channel layers). */
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_c2_p7, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_c1_p14, 1, 14)

@@ -216,6 +216,34 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", blocked));
 }
 
+/* The channel-lane kernels (CONV_DIRECT_CHANNEL_LANES: 16 output channels per vector) on the
+ * shapes that take them (16+ input channels, rows that fill pixel vectors badly): 32
+ * channels x 7 pixels with pad 0, 1 and 2 (7x7 outputs), a channel tile half full (40 = 32
+ * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; batch 1
+ * to 3. Backward data (the flipped kernel) takes whichever family wins for its own shape:
+ * channel lanes for the 21-wide and the pad-2 cases, the blocked kernels for the others. */
+static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
+    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
+    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED", 0);
+    int lanes = device_profile_get(dev, "CONV_DIRECT_CHANNEL_LANES", 0);
+    set_mode(MODE_DIRECT);
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", 1));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_CHANNEL_LANES", 1));
+    const Conv2dShape shapes[] = {
+        {1, 16, 7, 7, 32, 3, 3, 1, 1}, {2, 16, 9, 9, 32, 3, 3, 1, 0}, {1, 18, 5, 5, 32, 3, 3, 1, 2},
+        {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        check_case(&shapes[i], MODE_DIRECT, 3000 + (uint64_t)i);
+    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", blocked));
+    TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_CHANNEL_LANES", lanes));
+}
+
 /* sum(conv(in, w) * g): the scalar whose gradients the backward passes compute. */
 static double loss_ref(const double *in, const double *w, const double *g, const Conv2dShape *s) {
     size_t no = out_count(s);
@@ -283,6 +311,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d_matches_reference),
         cmocka_unit_test(test_conv2d_direct_sweep_matches_reference),
+        cmocka_unit_test(test_conv2d_direct_channel_lanes_match_reference),
         cmocka_unit_test(test_conv2d_split_k_weight_gradients_match_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_shapes_are_errors),

@@ -61,6 +61,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* 3x3 direct convolutions on blocked register tiles (8 channels x 3 rows, 6 x 4 vectors
      * on narrow planes) instead of 16 channels x 1 vector. */
     profile_put(profile, "CONV_DIRECT_BLOCKED", cpu ? 1 : 0);
+    /* 3x3 direct convolutions with 16 output channels per vector where rows fill pixel
+     * vectors badly (28, 14 and 7 wide) and there are 16+ input channels. */
+    profile_put(profile, "CONV_DIRECT_CHANNEL_LANES", cpu ? 1 : 0);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
     /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
@@ -85,7 +88,7 @@ static const KeyRange key_ranges[] = {
     {"GEMM_PACK_A", 0, 1},        {"GEMM_PACK_A_MIN_PANELS", 1, 1 << 20},
     {"GEMM_TILE_NP", 1, 2},       {"GEMM_NT_SWAP", 0, 1},       {"GEMM_SPLIT_K", 0, 1 << 30},
     {"GEMM_SPLIT_RATIO", 1, 1 << 20},                           {"CONV_VECTOR", 0, 1},
-    {"CONV_DIRECT", 0, 1},        {"CONV_DIRECT_BLOCKED", 0, 1},
+    {"CONV_DIRECT", 0, 1},        {"CONV_DIRECT_BLOCKED", 0, 1},  {"CONV_DIRECT_CHANNEL_LANES", 0, 1},
     {"CONV_DIRECT_MAX_TILE_KB", 0, 1 << 20},                    {"CONV_WGRAD_DIRECT", 0, 1},
     {"WGRAD_CO", 1, 3},           {"WGRAD_CHUNK_KB", 1, 1 << 20},
     {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},

@@ -71,9 +71,74 @@ static void direct_kernel_name(char *name, size_t cap, int k, bool flat, int lan
     else snprintf(name, cap, "conv2d_direct_kn_v%d", lanes);
 }
 
+/* Packs the weights (output channels innermost, tiles of tm) and copies the input, zero
+ * padded in `layout`, into their scratch slots. */
+static Status prepare_operands(Device *device, View in, View weight, const Conv2dShape *s, bool flip,
+                               int tm, const PaddedPlanes *layout, Buffer **packed, Buffer **padded) {
+    int taps = s->kernel_h * s->kernel_w;
+    size_t packed_count = (size_t)s->c_in * taps * ceil_div(s->c_out, tm) * tm;
+    size_t padded_count = (size_t)s->n * s->c_in * layout->plane_stride;
+    Kernel *kernel;
+    Status st = device_scratch(device, SLOT_PACKED, packed_count * sizeof(float), packed);
+    if (st == BC_OK) st = device_scratch(device, SLOT_PADDED, padded_count * sizeof(float), padded);
+    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
+    if (st == BC_OK)
+        st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(*packed, 0), ARG_VIEW(weight),
+                              ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip), ARG_I(tm));
+    if (st == BC_OK) st = conv2d_pad_planes(device, *padded, in, s->n * s->c_in, s->h, s->w, layout);
+    return st;
+}
+
+/* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of 16
+ * output channels x pixels of a row. */
+typedef struct {
+    int vectors, pixels;
+} ChannelTile;
+
+/* Channel lanes (CONV_DIRECT_CHANNEL_LANES, 3x3): the tile whose lanes hold the most real
+ * outputs, taken when that beats blocked_use (the blocked kernels' share) and the layer has
+ * the input channels (16 or more) to pay for its transposing, value-by-value stores. */
+static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
+                                ChannelTile *out) {
+    if (s->kernel_h != 3 || s->c_in < 16 || !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
+        return false;
+    static const ChannelTile tiles[] = {{2, 7}, {1, 14}};
+    int out_w = conv2d_out_w(s);
+    double best = blocked_use;
+    bool found = false;
+    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
+        int lanes = 16 * tiles[i].vectors;
+        double use = (double)s->c_out / (ceil_div(s->c_out, lanes) * lanes) * out_w /
+                     (ceil_div(out_w, tiles[i].pixels) * tiles[i].pixels);
+        if (use > best + 1e-9) best = use, *out = tiles[i], found = true;
+    }
+    return found;
+}
+
+static Status direct_channel_lanes(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                                   bool flip, float beta, ChannelTile t) {
+    int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s), tm = 16 * t.vectors;
+    int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
+    /* The last segment of a row may load up to `pixels` floats past the row's end. */
+    PaddedPlanes layout = {hp, wp, hp * wp + t.pixels, s->pad, s->pad};
+    Buffer *packed, *padded;
+    Kernel *kernel;
+    Status st = prepare_operands(device, in, weight, s, flip, tm, &layout, &packed, &padded);
+    char name[48];
+    snprintf(name, sizeof name, "conv2d_direct_cl_k3_c%d_p%d", t.vectors, t.pixels);
+    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
+    size_t items = (size_t)s->n * out_h * ceil_div(out_w, t.pixels) * ceil_div(s->c_out, tm);
+    if (st == BC_OK && items > 0)
+        st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),
+                              ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in),
+                              ARG_I(layout.plane_stride), ARG_I(wp), ARG_I(s->c_out), ARG_I(out_h),
+                              ARG_I(out_w), ARG_I(beta != 0.0f));
+    return st;
+}
+
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
                           bool flip, float beta) {
-    int k = s->kernel_h, taps = k * k, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
+    int k = s->kernel_h, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
     /* Rows of 16 lanes per work-item, or 8 where that wastes fewer (20 wide: 24 lanes, not
      * 32); rows of at most 8 use the flat kernels, whose 16 lanes run across row ends: at
      * 64x7x7 3x3 the row kernels on 8 lanes (half an AVX-512 register) took 14-15 ms forward
@@ -91,22 +156,22 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
     /* The flat kernels' last vector loads reach rows x DIRECT_FLAT_V - 1 floats past the plane. */
     int span = tile.rows * DIRECT_FLAT_V;
     int plane_stride = hp * wp + (flat ? span - 1 : 0);
-    size_t packed_count = (size_t)s->c_in * taps * tiles * tile.tm;
-    size_t padded_count = (size_t)s->n * s->c_in * plane_stride;
+    size_t flat_segs = (size_t)ceil_div((out_h - 1) * wp + out_w, span);
+    /* Share of the FMA lanes on real outputs (8-lane rows count half: the instructions of 16). */
+    double channel_use = (double)s->c_out / (tiles * tile.tm);
+    double blocked_use = flat ? channel_use * out_h * out_w / ((double)flat_segs * span)
+                              : channel_use * out_w / (segs * lanes) * out_h / (row_groups * tile.rows) *
+                                    lanes / DIRECT_FLAT_V;
+    ChannelTile channel_tile;
+    if (choose_channel_tile(device, s, blocked_use, &channel_tile))
+        return direct_channel_lanes(device, out, in, weight, s, flip, beta, channel_tile);
+    PaddedPlanes layout = {hp, wp, plane_stride, s->pad, s->pad};
     Buffer *packed, *padded;
     Kernel *kernel;
-    Status st = device_scratch(device, SLOT_PACKED, packed_count * sizeof(float), &packed);
-    if (st == BC_OK) st = device_scratch(device, SLOT_PADDED, padded_count * sizeof(float), &padded);
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
-    if (st == BC_OK)
-        st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(packed, 0), ARG_VIEW(weight),
-                              ARG_I(s->c_in), ARG_I(s->c_out), ARG_I(taps), ARG_I(flip), ARG_I(tile.tm));
-    PaddedPlanes layout = {hp, wp, plane_stride, s->pad, s->pad};
-    if (st == BC_OK) st = conv2d_pad_planes(device, padded, in, s->n * s->c_in, s->h, s->w, &layout);
+    Status st = prepare_operands(device, in, weight, s, flip, tile.tm, &layout, &packed, &padded);
     char name[48];
     direct_kernel_name(name, sizeof name, k, flat, lanes, tile);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
-    size_t flat_segs = (size_t)ceil_div((out_h - 1) * wp + out_w, span);
     size_t items = (size_t)s->n * (size_t)tiles * (flat ? flat_segs : (size_t)row_groups * (size_t)segs);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(out), ARG_VIEW_OF(padded, 0),
