@@ -168,18 +168,19 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_kn, k, 16, 1, )
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
 
 /* ---- Channel lanes: 16 output channels per vector, for planes whose rows fill 16 lanes
- * badly (28 wide: 82% of 2 x 16 lanes in use, 14 wide 82%, 7 wide 74%) ----
+ * badly (28 wide: 82% of 2 x 16 lanes in use, 14 wide 82%, 7 wide 74%), and for stride 2
+ * (the input values are broadcast one by one, so their spacing costs nothing) ----
  * A work-item owns CV x 16 output channels x P consecutive pixels of one output row:
  * CV x P accumulators, each 16 channels of one pixel. Per input channel and kernel row it
- * loads the P + 2 input values its taps need once (broadcast at use) and, per tap, the CV
- * weight vectors (the packed weights hold a tap's output channels contiguously): 9 + 2 CV x
- * 3 loads per 3 x CV x P FMAs, every lane a real output as long as c_out fills the vectors.
- * The accumulators hold channels in lanes, so the output rows (pixels contiguous per
- * channel) are written through a private transpose, one value at a time. padded as
- * conv2d_pad_planes made it: planes of hp x wp (wp = w + 2 pad) plus a tail of P floats, so
- * the last segment's loads stay inside the buffer. Work-item order: channel tile fastest,
- * then segment, row, image (neighbours read the same input rows). */
-#define DIRECT_CL_KERNEL(NAME, CV, P)                                                          \
+ * loads the (P - 1) S + 3 input values its taps need once (broadcast at use) and, per tap,
+ * the CV weight vectors (the packed weights hold a tap's output channels contiguously): at
+ * stride 1, 9 + 2 CV x 3 loads per 3 x CV x P FMAs, every lane a real output as long as
+ * c_out fills the vectors. The accumulators hold channels in lanes, so the output rows
+ * (pixels contiguous per channel) are written through a private transpose, one value at a
+ * time. padded as conv2d_pad_planes made it: planes of hp x wp (wp = w + 2 pad) plus a tail
+ * of P x S floats, so the last segment's loads stay inside the buffer. Work-item order:
+ * channel tile fastest, then segment, row, image (neighbours read the same input rows). */
+#define DIRECT_CL_KERNEL(NAME, S, CV, P)                                                       \
     __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
                        int images, int c_in, int plane_stride, int wp, int c_out, int out_h,    \
                        int out_w, int beta) {                                                  \
@@ -194,18 +195,18 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
         DIRECT_UNROLL for (int p = 0; p < P; p++)                                              \
             DIRECT_UNROLL for (int v = 0; v < CV; v++) acc[p][v] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + (size_t)img * c_in * plane_stride +    \
-                                    (size_t)oy * wp + ox0;                                     \
+                                    (size_t)oy * S * wp + ox0 * S;                             \
         const __global float *wk = VIEW_PTR(packed) + co0;                                     \
         for (int ci = 0; ci < c_in; ci++, src += plane_stride)                                 \
             DIRECT_UNROLL for (int ky = 0; ky < 3; ky++) {                                     \
-                float x[P + 2];                                                                \
-                DIRECT_UNROLL for (int j = 0; j < P + 2; j++) x[j] = src[ky * wp + j];         \
+                float x[(P - 1) * S + 3];                                                      \
+                DIRECT_UNROLL for (int j = 0; j < (P - 1) * S + 3; j++) x[j] = src[ky * wp + j]; \
                 DIRECT_UNROLL for (int kx = 0; kx < 3; kx++, wk += cpad) {                     \
                     float16 wv[CV];                                                            \
                     DIRECT_UNROLL for (int v = 0; v < CV; v++) wv[v] = vload16(v, wk);         \
                     DIRECT_UNROLL for (int p = 0; p < P; p++)                                  \
                         DIRECT_UNROLL for (int v = 0; v < CV; v++)                             \
-                            acc[p][v] = fma((float16)(x[p + kx]), wv[v], acc[p][v]);           \
+                            acc[p][v] = fma((float16)(x[p * S + kx]), wv[v], acc[p][v]);       \
                 }                                                                              \
             }                                                                                  \
         int valid = min(P, out_w - ox0), channels = min(16 * CV, c_out - co0);                 \
@@ -219,7 +220,9 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
             for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c]; \
     }
 
-/* conv2d_direct_cl_k3_c<CV>_p<P>: 3x3 kernels; 32 channels x 7 pixels (7, 14 and 28 wide
- * rows split evenly), 16 channels x 14 pixels (16-channel layers). */
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_c2_p7, 2, 7)
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_c1_p14, 1, 14)
+/* conv2d_direct_cl_k3_s<S>_c<CV>_p<P>: 3x3 kernels, stride S; 32 channels x 7 pixels (7,
+ * 14 and 28 wide rows split evenly), 16 channels x 14 pixels (16-channel layers). */
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c2_p7, 1, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c1_p14, 1, 1, 14)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c2_p7, 2, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c1_p14, 2, 1, 14)

@@ -42,7 +42,7 @@ typedef enum {
 } Mode;
 static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)",
                                    "ours, panel kernels", "ours, panel kernels, one image per chunk",
-                                   "generic (CLBlast), panel col2im", "direct stride 1"};
+                                   "generic (CLBlast), panel col2im", "direct"};
 
 static void set_mode(Mode mode) {
     Device *dev = test_device();
@@ -219,9 +219,11 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
 /* The channel-lane kernels (CONV_DIRECT_CHANNEL_LANES: 16 output channels per vector) on the
  * shapes that take them (16+ input channels, rows that fill pixel vectors badly): 32
  * channels x 7 pixels with pad 0, 1 and 2 (7x7 outputs), a channel tile half full (40 = 32
- * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; batch 1
- * to 3. Backward data (the flipped kernel) takes whichever family wins for its own shape:
- * channel lanes for the 21-wide and the pad-2 cases, the blocked kernels for the others. */
+ * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; stride
+ * 2 (forward only: its input gradient is no convolution) with 7x7, 5x14 and 3x3 outputs,
+ * pad 1 and 0; batch 1 to 3. Backward data of the stride-1 shapes (the flipped kernel) takes
+ * whichever family wins for its own shape: channel lanes for the 21-wide and the pad-2
+ * cases, the blocked kernels for the others. */
 static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
@@ -234,7 +236,8 @@ static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_CHANNEL_LANES", 1));
     const Conv2dShape shapes[] = {
         {1, 16, 7, 7, 32, 3, 3, 1, 1}, {2, 16, 9, 9, 32, 3, 3, 1, 0}, {1, 18, 5, 5, 32, 3, 3, 1, 2},
-        {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1},
+        {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1}, {2, 16, 13, 14, 32, 3, 3, 2, 1},
+        {1, 17, 9, 27, 40, 3, 3, 2, 1},  {3, 16, 8, 8, 16, 3, 3, 2, 0},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         check_case(&shapes[i], MODE_DIRECT, 3000 + (uint64_t)i);

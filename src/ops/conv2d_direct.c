@@ -51,7 +51,18 @@ static DirectTile direct_tile(const Device *device, int k, bool flat) {
 /* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
  * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
  * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. */
+/* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of 16
+ * output channels x pixels of a row. */
+typedef struct {
+    int vectors, pixels;
+} ChannelTile;
+static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
+                                ChannelTile *out);
+
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
+    ChannelTile unused;
+    if (s->stride != 1) /* stride 2: the channel-lane kernels only */
+        return device_profile_get(device, "CONV_DIRECT", 0) != 0 && choose_channel_tile(device, s, 0.0, &unused);
     DirectTile tile = direct_tile(device, s->kernel_h, conv2d_out_w(s) <= DIRECT_FLAT_MAX_W);
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
                         (size_t)tile.tm * sizeof(float);
@@ -89,18 +100,14 @@ static Status prepare_operands(Device *device, View in, View weight, const Conv2
     return st;
 }
 
-/* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of 16
- * output channels x pixels of a row. */
-typedef struct {
-    int vectors, pixels;
-} ChannelTile;
-
-/* Channel lanes (CONV_DIRECT_CHANNEL_LANES, 3x3): the tile whose lanes hold the most real
- * outputs, taken when that beats blocked_use (the blocked kernels' share) and the layer has
- * the input channels (16 or more) to pay for its transposing, value-by-value stores. */
+/* Channel lanes (CONV_DIRECT_CHANNEL_LANES, 3x3, stride 1 or 2): the tile whose lanes hold
+ * the most real outputs, taken when that beats blocked_use (the blocked kernels' share; 0
+ * for stride 2, which only the channel lanes take) and the layer has the input channels (16
+ * or more) to pay for its transposing, value-by-value stores. */
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out) {
-    if (s->kernel_h != 3 || s->c_in < 16 || !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
+    if (s->kernel_h != 3 || s->kernel_w != 3 || s->c_in < 16 || s->stride > 2 ||
+        !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
         return false;
     static const ChannelTile tiles[] = {{2, 7}, {1, 14}};
     int out_w = conv2d_out_w(s);
@@ -119,13 +126,13 @@ static Status direct_channel_lanes(Device *device, View out, View in, View weigh
                                    bool flip, float beta, ChannelTile t) {
     int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s), tm = 16 * t.vectors;
     int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
-    /* The last segment of a row may load up to `pixels` floats past the row's end. */
-    PaddedPlanes layout = {hp, wp, hp * wp + t.pixels, s->pad, s->pad};
+    /* The last segment of a row may load up to pixels x stride floats past the row's end. */
+    PaddedPlanes layout = {hp, wp, hp * wp + t.pixels * s->stride, s->pad, s->pad};
     Buffer *packed, *padded;
     Kernel *kernel;
     Status st = prepare_operands(device, in, weight, s, flip, tm, &layout, &packed, &padded);
     char name[48];
-    snprintf(name, sizeof name, "conv2d_direct_cl_k3_c%d_p%d", t.vectors, t.pixels);
+    snprintf(name, sizeof name, "conv2d_direct_cl_k3_s%d_c%d_p%d", s->stride, t.vectors, t.pixels);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
     size_t items = (size_t)s->n * out_h * ceil_div(out_w, t.pixels) * ceil_div(s->c_out, tm);
     if (st == BC_OK && items > 0)
@@ -138,6 +145,12 @@ static Status direct_channel_lanes(Device *device, View out, View in, View weigh
 
 Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
                           bool flip, float beta) {
+    ChannelTile channel_tile;
+    if (s->stride != 1) {
+        if (!choose_channel_tile(device, s, 0.0, &channel_tile))
+            return error_set(BC_ERR_USAGE, "conv2d direct: stride %d needs the channel-lane kernels", s->stride);
+        return direct_channel_lanes(device, out, in, weight, s, flip, beta, channel_tile);
+    }
     int k = s->kernel_h, out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
     /* Rows of 16 lanes per work-item, or 8 where that wastes fewer (20 wide: 24 lanes, not
      * 32); rows of at most 8 use the flat kernels, whose 16 lanes run across row ends: at
@@ -162,7 +175,6 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
     double blocked_use = flat ? channel_use * out_h * out_w / ((double)flat_segs * span)
                               : channel_use * out_w / (segs * lanes) * out_h / (row_groups * tile.rows) *
                                     lanes / DIRECT_FLAT_V;
-    ChannelTile channel_tile;
     if (choose_channel_tile(device, s, blocked_use, &channel_tile))
         return direct_channel_lanes(device, out, in, weight, s, flip, beta, channel_tile);
     PaddedPlanes layout = {hp, wp, plane_stride, s->pad, s->pad};

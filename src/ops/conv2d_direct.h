@@ -1,11 +1,15 @@
-/* conv2d_direct.h — stride-1 convolution straight from the NCHW input on CPU drivers
- * (cl/conv2d_direct.cl), which conv2d_forward and conv2d_backward_data take when it applies. */
+/* conv2d_direct.h — convolution straight from the NCHW input on CPU drivers
+ * (cl/conv2d_direct.cl): stride 1 (forward and, as the flipped kernel's forward, input
+ * gradients) and 3x3 stride 2 (forward, on the channel-lane kernels). conv2d_forward and
+ * conv2d_backward_data take it when it applies. */
 #ifndef BYOLCL_OPS_CONV2D_DIRECT_H
 #define BYOLCL_OPS_CONV2D_DIRECT_H
 
 #include "byolcl/ops.h"
 
-/* The profile's CONV_DIRECT is on and s has stride 1 and a square kernel. */
+/* The profile's CONV_DIRECT is on and s has stride 1, a square kernel larger than 1x1 and
+ * a weight tile within CONV_DIRECT_MAX_TILE_KB, or is a 3x3 stride-2 layer the channel-lane
+ * kernels take (CONV_DIRECT_CHANNEL_LANES, 16+ input channels). */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s);
 /* out = conv(in, weight) + beta * out (beta 0 or 1) for s as above. flip: weight is
  * (c_in, c_out, k, k) of the layer whose input gradient this is, used turned by 180 degrees
