@@ -226,3 +226,58 @@ DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c2_p7, 1, 2, 7)
 DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c1_p14, 1, 1, 14)
 DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c2_p7, 2, 2, 7)
 DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c1_p14, 2, 1, 14)
+
+/* ---- Input gradient of a 3x3, stride-2, pad-1 convolution on channel lanes ----
+ * d_in[ci, iy, ix] sums d_out[co, oy, ox] w[co, ci, ky, kx] over iy + 1 = 2 oy + ky and
+ * ix + 1 = 2 ox + kx: an even input row takes kernel row 1 (oy = iy / 2), an odd one rows
+ * 0 and 2 (oy = (iy + 1) / 2 and (iy - 1) / 2); within a row an even pixel takes kx = 1
+ * (ox = ix / 2), an odd one kx = 0 and 2 (ox = ix / 2 + 1 and ix / 2). A work-item owns 16
+ * input channels x 14 pixels of one input row, starting at an even ix0: per output channel
+ * and kernel row it loads 8 gradient values (ox = ix0 / 2 + m) and 3 weight vectors for 21
+ * FMAs, with no patch matrix and no col2im. g_padded as conv2d_pad_planes made it: d_out
+ * planes of out_h + 1 rows of g_stride >= out_w + 8 floats (zeros right of and below the
+ * gradient, where the taps of the last row and segment land). packed: the weights as
+ * conv2d_direct_weights packs them for the flipped kernel (c_out, 9 taps turned, c_in
+ * padded to 16), so tap (ky, kx) sits at 8 - (3 ky + kx). */
+#define DIRECT_T2_P 14
+__kernel void conv2d_direct_cl_k3_s2_backward(VIEW(float, d_in), VIEW(const float, g_padded),
+                                              VIEW(const float, packed), int images, int c_in,
+                                              int h, int w, int c_out, int g_rows, int g_stride,
+                                              int beta) {
+    int segs = (w + DIRECT_T2_P - 1) / DIRECT_T2_P, tiles = (c_in + 15) / 16, cpad = tiles * 16;
+    int item = get_global_id(0);
+    int tile_seg = item / tiles, tile = item - tile_seg * tiles;
+    int row = tile_seg / segs, seg = tile_seg - row * segs;
+    if (row >= images * h) return;
+    int img = row / h, iy = row - img * h, ix0 = seg * DIRECT_T2_P, ci0 = tile * 16;
+    float16 acc[DIRECT_T2_P];
+    DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) acc[p] = 0.0f;
+    /* Kernel rows and their gradient rows: one for an even iy, two for an odd one. */
+    bool odd = iy - (iy / 2) * 2;
+    int ky_first = odd ? 0 : 1, rows_used = odd ? 2 : 1;
+    size_t plane = (size_t)g_rows * g_stride;
+    const __global float *g = VIEW_PTR(g_padded) + (size_t)img * c_out * plane + ix0 / 2;
+    const __global float *wk = VIEW_PTR(packed) + ci0;
+    for (int co = 0; co < c_out; co++, g += plane, wk += 9 * cpad)
+        for (int j = 0; j < rows_used; j++) {
+            int ky = ky_first + 2 * j, oy = (iy + 1 - ky) / 2;
+            const __global float *gr = g + (size_t)oy * g_stride;
+            float gv[DIRECT_T2_P / 2 + 1];
+            DIRECT_UNROLL for (int m = 0; m <= DIRECT_T2_P / 2; m++) gv[m] = gr[m];
+            float16 w0 = vload16(0, wk + (8 - 3 * ky) * cpad);
+            float16 w1 = vload16(0, wk + (7 - 3 * ky) * cpad);
+            float16 w2 = vload16(0, wk + (6 - 3 * ky) * cpad);
+            DIRECT_UNROLL for (int m = 0; m < DIRECT_T2_P / 2; m++) {
+                acc[2 * m] = fma((float16)(gv[m]), w1, acc[2 * m]);
+                acc[2 * m + 1] = fma((float16)(gv[m + 1]), w0, acc[2 * m + 1]);
+                acc[2 * m + 1] = fma((float16)(gv[m]), w2, acc[2 * m + 1]);
+            }
+        }
+    int valid = min(DIRECT_T2_P, w - ix0), channels = min(16, c_in - ci0);
+    float lanes[DIRECT_T2_P][16];
+    DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) vstore16(acc[p], 0, lanes[p]);
+    size_t in_plane = (size_t)h * w;
+    __global float *dst = VIEW_PTR(d_in) + ((size_t)img * c_in + ci0) * in_plane + (size_t)iy * w + ix0;
+    for (int c = 0; c < channels; c++, dst += in_plane)
+        for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c];
+}

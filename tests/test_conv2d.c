@@ -220,10 +220,12 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
  * shapes that take them (16+ input channels, rows that fill pixel vectors badly): 32
  * channels x 7 pixels with pad 0, 1 and 2 (7x7 outputs), a channel tile half full (40 = 32
  * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; stride
- * 2 (forward only: its input gradient is no convolution) with 7x7, 5x14 and 3x3 outputs,
- * pad 1 and 0; batch 1 to 3. Backward data of the stride-1 shapes (the flipped kernel) takes
- * whichever family wins for its own shape: channel lanes for the 21-wide and the pad-2
- * cases, the blocked kernels for the others. */
+ * 2 with 7x7, 5x14 and 3x3 outputs, pad 1 and 0; batch 1 to 3. Backward data of the
+ * stride-1 shapes (the flipped kernel) takes whichever family wins for its own shape:
+ * channel lanes for the 21-wide and the pad-2 cases, the blocked kernels for the others;
+ * of the stride-2 pad-1 shapes the direct input-gradient kernel (16 input channels x 14
+ * pixels: one tile, two tiles with the second 1 of 16, a tile of 5; rows of 14, 27 = 14 +
+ * 13 and 16 = 14 + 2 pixels, even and odd heights). */
 static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
@@ -237,7 +239,7 @@ static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
     const Conv2dShape shapes[] = {
         {1, 16, 7, 7, 32, 3, 3, 1, 1}, {2, 16, 9, 9, 32, 3, 3, 1, 0}, {1, 18, 5, 5, 32, 3, 3, 1, 2},
         {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1}, {2, 16, 13, 14, 32, 3, 3, 2, 1},
-        {1, 17, 9, 27, 40, 3, 3, 2, 1},  {3, 16, 8, 8, 16, 3, 3, 2, 0},
+        {1, 17, 9, 27, 40, 3, 3, 2, 1},  {3, 16, 8, 8, 16, 3, 3, 2, 0},   {2, 5, 15, 16, 16, 3, 3, 2, 1},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         check_case(&shapes[i], MODE_DIRECT, 3000 + (uint64_t)i);

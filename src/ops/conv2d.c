@@ -188,6 +188,10 @@ Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
                             const Conv2dShape *s, bool accumulate) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && s->n > 0 && conv2d_direct_backward_s2_applies(device, s)) {
+        st = conv2d_direct_backward_s2(device, d_in, d_out, weight, s, accumulate);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
+    }
     if (st == BC_OK && s->n > 0 && backward_data_as_forward(device, s, &p)) {
         st = backward_data_by_flipped_kernel(device, d_in, d_out, weight, s, &p, accumulate);
         return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
@@ -267,6 +271,7 @@ const char *conv2d_path_name(Device *device, const Conv2dShape *s, Conv2dPass pa
     case CONV2D_FORWARD:
         return conv2d_direct_applies(device, s) ? "direct" : "im2col + GEMM";
     case CONV2D_BACKWARD_DATA:
+        if (conv2d_direct_backward_s2_applies(device, s)) return "direct (stride-2 input gradient)";
         if (!backward_data_as_forward(device, s, &p)) return "GEMM + col2im";
         return conv2d_direct_applies(device, &flipped) ? "direct (flipped kernel)" : "im2col + GEMM";
     case CONV2D_BACKWARD_WEIGHTS:

@@ -192,3 +192,33 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
                               ARG_I(out_h), ARG_I(out_w), ARG_I(beta != 0.0f));
     return st;
 }
+
+/* Stride-2 input gradients on channel lanes (cl/conv2d_direct.cl
+ * conv2d_direct_cl_k3_s2_backward): 3x3, pad 1, with enough output channels (16+) to pay for
+ * the transposing stores. */
+bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
+    return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
+           s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16;
+}
+
+Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View weight, const Conv2dShape *s,
+                                 bool accumulate) {
+    int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
+    /* d_out with a zero row below and 8 zero columns right: where the taps of the last input
+     * row and of a row's last 14-pixel segment land. The weights packed as for the flipped
+     * kernel: the shape whose input is d_out. */
+    int g_rows = out_h + 1, g_stride = out_w + 8;
+    PaddedPlanes layout = {g_rows, g_stride, g_rows * g_stride, 0, 0};
+    Conv2dShape grad = {s->n, s->c_out, out_h, out_w, s->c_in, 3, 3, 1, 0};
+    Buffer *packed, *padded;
+    Kernel *kernel;
+    Status st = prepare_operands(device, d_out, weight, &grad, true, 16, &layout, &packed, &padded);
+    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_cl_k3_s2_backward", &kernel);
+    size_t items = (size_t)s->n * s->h * ceil_div(s->w, 14) * ceil_div(s->c_in, 16);
+    if (st == BC_OK && items > 0)
+        st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(padded, 0),
+                              ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->h),
+                              ARG_I(s->w), ARG_I(s->c_out), ARG_I(g_rows), ARG_I(g_stride),
+                              ARG_I(accumulate));
+    return st;
+}
