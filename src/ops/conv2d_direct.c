@@ -27,6 +27,17 @@ enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
  * no patch expansion to save: with them direct, a ResNet-50 step (32x32, batch 16) took
  * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
 enum { DIRECT_MAX_WEIGHT_TILE_KB = 36 }; /* profile key CONV_DIRECT_MAX_TILE_KB */
+/* The stride-2 channel-lane kernels stream 9 taps x 32 channels (forward) or 9 x 16
+ * (input gradient) of weights per channel they sum over, from L2: up to 96 KB of them (the
+ * small ResNet's 64- and 128-channel layers) they beat im2col + GEMM; ResNet-18's 128- and
+ * 256-channel ones (147 and 295 KB) lost to it (--step --arch resnet18, batch 16: direct
+ * convolution +140-160 ms for -20 to -160 ms elsewhere). */
+enum { DIRECT_S2_MAX_WEIGHT_KB = 96 };
+
+/* Weights one channel-lane work-item streams at stride 2 fit DIRECT_S2_MAX_WEIGHT_KB. */
+static bool s2_weights_fit(int channels_summed, int lanes) {
+    return (size_t)channels_summed * 9 * (size_t)lanes * sizeof(float) <= ((size_t)DIRECT_S2_MAX_WEIGHT_KB << 10);
+}
 
 /* A work-item's register tile: tm output channels x rows vectors (output rows for the row
  * kernels, consecutive spans of positions for the flat ones). */
@@ -107,6 +118,7 @@ static Status prepare_operands(Device *device, View in, View weight, const Conv2
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out) {
     if (s->kernel_h != 3 || s->kernel_w != 3 || s->c_in < 16 || s->stride > 2 ||
+        (s->stride == 2 && !s2_weights_fit(s->c_in, 32)) ||
         !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
         return false;
     static const ChannelTile tiles[] = {{2, 7}, {1, 14}};
@@ -198,7 +210,8 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
  * the transposing stores. */
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
-           s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16;
+           s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16 &&
+           s2_weights_fit(s->c_out, 16);
 }
 
 Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View weight, const Conv2dShape *s,
