@@ -59,9 +59,6 @@ static DirectTile direct_tile(const Device *device, int k, bool flat) {
     return (DirectTile){DIRECT_TM, 1};
 }
 
-/* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
- * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
- * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. */
 /* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of 16
  * output channels x pixels of a row. */
 typedef struct {
@@ -70,15 +67,18 @@ typedef struct {
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out);
 
+/* CONV_DIRECT (CPU drivers): stride-1 square kernels run as a direct convolution instead of
+ * im2col + GEMM, which on PoCL spends most of its time writing and re-reading the patch
+ * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. Stride
+ * 2 only on the channel-lane kernels. */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
+    if (!device_profile_get(device, "CONV_DIRECT", 0)) return false;
     ChannelTile unused;
-    if (s->stride != 1) /* stride 2: the channel-lane kernels only */
-        return device_profile_get(device, "CONV_DIRECT", 0) != 0 && choose_channel_tile(device, s, 0.0, &unused);
+    if (s->stride != 1) return choose_channel_tile(device, s, 0.0, &unused);
     DirectTile tile = direct_tile(device, s->kernel_h, conv2d_out_w(s) <= DIRECT_FLAT_MAX_W);
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
                         (size_t)tile.tm * sizeof(float);
-    return device_profile_get(device, "CONV_DIRECT", 0) != 0 && s->stride == 1 &&
-           s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
+    return s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
            tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB",
                                                      DIRECT_MAX_WEIGHT_TILE_KB) << 10);
 }
@@ -207,7 +207,10 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
 
 /* Stride-2 input gradients on channel lanes (cl/conv2d_direct.cl
  * conv2d_direct_cl_k3_s2_backward): 3x3, pad 1, with enough output channels (16+) to pay for
- * the transposing stores. */
+ * the transposing stores. A work-item owns 16 input channels x DIRECT_S2_GRAD_PIXELS
+ * (the kernel's DIRECT_T2_P) pixels of an input row. */
+enum { DIRECT_S2_GRAD_PIXELS = 14 };
+
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
            s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16 &&
@@ -217,17 +220,18 @@ bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *
 Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View weight, const Conv2dShape *s,
                                  bool accumulate) {
     int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
-    /* d_out with a zero row below and 8 zero columns right: where the taps of the last input
-     * row and of a row's last 14-pixel segment land. The weights packed as for the flipped
-     * kernel: the shape whose input is d_out. */
-    int g_rows = out_h + 1, g_stride = out_w + 8;
+    /* d_out with a zero row below and, right of each row, one zero column more than the
+     * gradient values a work-item loads: where the taps of the last input row and of a row's
+     * last segment land. The weights packed as for the flipped kernel: the shape whose input
+     * is d_out. */
+    int g_rows = out_h + 1, g_stride = out_w + DIRECT_S2_GRAD_PIXELS / 2 + 1;
     PaddedPlanes layout = {g_rows, g_stride, g_rows * g_stride, 0, 0};
     Conv2dShape grad = {s->n, s->c_out, out_h, out_w, s->c_in, 3, 3, 1, 0};
     Buffer *packed, *padded;
     Kernel *kernel;
     Status st = prepare_operands(device, d_out, weight, &grad, true, 16, &layout, &packed, &padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_cl_k3_s2_backward", &kernel);
-    size_t items = (size_t)s->n * s->h * ceil_div(s->w, 14) * ceil_div(s->c_in, 16);
+    size_t items = (size_t)s->n * s->h * ceil_div(s->w, DIRECT_S2_GRAD_PIXELS) * ceil_div(s->c_in, 16);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(padded, 0),
                               ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->h),

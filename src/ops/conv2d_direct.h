@@ -14,13 +14,14 @@ bool conv2d_direct_applies(const Device *device, const Conv2dShape *s);
 /* out = conv(in, weight) + beta * out (beta 0 or 1) for s as above. flip: weight is
  * (c_in, c_out, k, k) of the layer whose input gradient this is, used turned by 180 degrees
  * with the channel roles swapped. */
+Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                          bool flip, float beta);
+
 /* The input gradient of a 3x3, stride-2, pad-1 convolution computed directly (profile
  * CONV_DIRECT with CONV_DIRECT_CHANNEL_LANES, 16+ output channels): d_in = (accumulate ?
  * d_in : 0) + its sums over d_out, without a column matrix and col2im. */
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s);
 Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View weight, const Conv2dShape *s,
                                  bool accumulate);
-Status conv2d_direct_into(Device *device, View out, View in, View weight, const Conv2dShape *s,
-                          bool flip, float beta);
 
 #endif
