@@ -80,6 +80,13 @@ static void test_cifar10_folder(void **state) {
     check_images(ds, 3, 2);
     assert_string_equal(dataset_class_name(ds, 0), "airplane");
     dataset_close(ds);
+    /* A batch file's test split is test_batch.bin beside it. */
+    ds = open_ok(fixture_path("c10/data_batch_2.bin"), DATASET_TEST, NULL);
+    assert_int_equal(dataset_info(ds)->count, 4);
+    check_images(ds, 100, 4);
+    dataset_close(ds);
+    expect_open_error(fixture_path("c10/test_batch.bin"), DATASET_TEST, NULL, BC_ERR_NOT_FOUND,
+                      "names no training split");
 }
 
 static void test_cifar100_fine_and_coarse(void **state) {

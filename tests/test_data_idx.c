@@ -59,6 +59,13 @@ static void test_raw_and_gzip_folders(void **state) {
         ds = open_ok(fixture_path("idx%d/t10k-images-idx3-ubyte%s", gz, sfx), DATASET_TRAIN, NULL);
         check_content(ds, 4, 2, 7, true);
         dataset_close(ds);
+        /* The test split of a training file is the t10k file beside it, never the file itself:
+         * evaluating on it would score training images. */
+        ds = open_ok(fixture_path("idx%d/train-images-idx3-ubyte%s", gz, sfx), DATASET_TEST, NULL);
+        check_content(ds, 4, 2, 7, true);
+        dataset_close(ds);
+        expect_open_error(fixture_path("idx%d/t10k-images-idx3-ubyte%s", gz, sfx), DATASET_TEST, NULL,
+                          BC_ERR_NOT_FOUND, "names no training split");
         expect_open_error(dir, DATASET_UNLABELED, NULL, BC_ERR_NOT_FOUND, "unlabeled");
     }
 }
@@ -71,6 +78,8 @@ static void test_images_without_labels_are_unlabeled(void **state) {
     check_content(ds, 6, 2, 2, false);
     dataset_close(ds);
     expect_open_error(fixture_path("nolabels"), DATASET_TEST, NULL, BC_ERR_NOT_FOUND, "no test images file");
+    expect_open_error(fixture_path("nolabels/emnist-x-train-images-idx3-ubyte"), DATASET_TEST, NULL, BC_ERR_NOT_FOUND,
+                      "emnist-x-t10k-images-idx3-ubyte, which does not exist");
 }
 
 static void test_emnist_class_count_from_labels(void **state) {

@@ -62,6 +62,9 @@ static void test_splits(void **state) {
     assert_int_equal(dataset_label(ds, 1), 0);
     check_images(ds, 10);
     dataset_close(ds);
+    ds = open_ok(fixture_path("stl/train_X.bin"), DATASET_TEST, NULL); /* the test file beside it */
+    check_images(ds, 10);
+    dataset_close(ds);
 
     ds = open_ok(fixture_path("stl"), DATASET_UNLABELED, NULL);
     assert_int_equal(dataset_info(ds)->count, 4);

@@ -298,6 +298,59 @@ static Status open_file(Dataset *ds, const char *path, const DatasetOptions *o) 
                      "and not a folder of PNGs", path);
 }
 
+/* A file names one split. The test split of a training file is the file of the same
+ * format beside it (train -> t10k or test for IDX, data_batch_N -> test_batch for CIFAR-10,
+ * train -> test for CIFAR-100 and STL-10): opening the given file instead would evaluate
+ * on training images. NULL (no error set) when the name names no training split. */
+static char *test_file_beside(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    struct { const char *from, *to; bool whole_prefix; } rules[] = {
+        {"train", "t10k", false}, {"train", "test", false},        /* IDX: *train*-images-idx3-ubyte */
+        {"data_batch_", "test_batch.bin", true},                   /* CIFAR-10 */
+        {"train.bin", "test.bin", true},                           /* CIFAR-100 */
+        {"train_X.bin", "test_X.bin", true}, {"unlabeled_X.bin", "test_X.bin", true}, /* STL-10 */
+    };
+    bool idx = strstr(name, "idx3-ubyte") != NULL;
+    char *first_guess = NULL;
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        if (idx != (r < 2)) continue;
+        const char *at = strstr(name, rules[r].from);
+        if (!at || (rules[r].whole_prefix && at != name)) continue;
+        size_t head = (size_t)(at - path), tail_at = head + strlen(rules[r].from);
+        const char *tail = rules[r].whole_prefix ? "" : path + tail_at;
+        char *guess = malloc(head + strlen(rules[r].to) + strlen(tail) + 1);
+        if (!guess) break;
+        memcpy(guess, path, head);
+        strcpy(guess + head, rules[r].to);
+        strcat(guess, tail);
+        struct stat st;
+        if (stat(guess, &st) == 0) {
+            free(first_guess);
+            return guess;
+        }
+        if (first_guess) free(guess);
+        else first_guess = guess; /* reported when nothing exists */
+    }
+    return first_guess;
+}
+
+static Status open_test_file_beside(Dataset *ds, const char *path, const DatasetOptions *o) {
+    char *test = test_file_beside(path);
+    struct stat st;
+    Status s;
+    if (!test)
+        s = error_set(BC_ERR_NOT_FOUND, "%s: a file holds one split and its name names no training split to find "
+                      "the test file beside it; give the folder that holds both splits", path);
+    else if (stat(test, &st) != 0)
+        s = error_set(BC_ERR_NOT_FOUND, "%s: the test split is read from the file beside it, %s, which does not "
+                      "exist; give the folder that holds both splits", path, test);
+    else
+        s = open_file(ds, test, o);
+    free(test);
+    return s;
+}
+
 Status dataset_open(const char *path, DatasetSplit split, const DatasetOptions *opts, Dataset **out) {
     *out = NULL;
     DatasetOptions o = opts ? *opts : (DatasetOptions){0};
@@ -320,7 +373,9 @@ Status dataset_open(const char *path, DatasetSplit split, const DatasetOptions *
                          "(channels must be 1 or 3)", o.height, o.width, o.channels);
     Dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    Status s = S_ISDIR(st.st_mode) ? open_folder(ds, path, split, &o) : open_file(ds, path, &o);
+    Status s = S_ISDIR(st.st_mode)       ? open_folder(ds, path, split, &o)
+               : split == DATASET_TEST ? open_test_file_beside(ds, path, &o)
+                                       : open_file(ds, path, &o);
     if (s == BC_OK && ds->info.count == 0)
         s = error_set(BC_ERR_FORMAT, "%s: holds no images", ds->path ? ds->path : path);
     if (s != BC_OK) {
