@@ -1,7 +1,7 @@
 /* test_gemm.c — gemm on the device (our kernels and CLBlast) against the double reference:
  * all four transpose combinations, sizes that are not multiples of any tile, k = 0,
  * padded leading dimensions, views at non-zero offsets, beta 0 over NaN garbage; the CPU
- * profile's split-k, two-panel and swapped A * B^T paths forced on.
+ * profile's split-k (ours and CLBlast's), two-panel and swapped A * B^T paths forced on.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -119,8 +119,8 @@ static int swap_profile_key(const char *key, int value) {
     return old;
 }
 
-/* The CPU paths for long depths and weight gradients, forced on whatever the device: split-k
- * in chunks of 8 (k = 129, 31: not multiples of the chunk; 17 x 1 x 64: one column), two
+/* The paths for long depths and weight gradients, forced on whatever the device: split-k
+ * in chunks of 8 (ours and CLBlast's) (k = 129, 31: not multiples of the chunk; 17 x 1 x 64: one column), two
  * panels per in-place work-item, A * B^T as (B * A^T)^T, with packed and in-place A. */
 static void test_split_k_and_swapped_gemm_match_reference(void **state) {
     (void)state;
@@ -130,6 +130,7 @@ static void test_split_k_and_swapped_gemm_match_reference(void **state) {
     int saved[6];
     for (int i = 0; i < 6; i++) saved[i] = swap_profile_key(keys[i], values[i]);
     check_path(GEMM_PATH_OURS);
+    check_path(GEMM_PATH_CLBLAST); /* split-k as a strided batch plus the remainder */
     /* n of 8 panels and more, so that A is packed, and m < n for the swap. */
     const Dims long_dims[] = {{13, 140, 75}, {5, 40, 300}};
     for (int min_panels = 3; min_panels <= 9; min_panels += 6) {

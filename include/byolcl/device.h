@@ -193,5 +193,11 @@ Status device_gemm_clblast(Device *device, bool trans_a, bool trans_b, size_t m,
                            size_t k, float alpha, const Buffer *a, size_t a_offset, size_t lda,
                            const Buffer *b, size_t b_offset, size_t ldb, float beta, Buffer *c,
                            size_t c_offset, size_t ldc);
+/* `batch` such products whose A, B and C start a_stride, b_stride and c_stride elements apart
+ * (CLBlastSgemmStridedBatched; one product goes through CLBlastSgemm). */
+Status device_gemm_clblast_batched(Device *device, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                                   float alpha, const Buffer *a, size_t a_offset, size_t lda, size_t a_stride,
+                                   const Buffer *b, size_t b_offset, size_t ldb, size_t b_stride, float beta,
+                                   Buffer *c, size_t c_offset, size_t ldc, size_t c_stride, size_t batch);
 
 #endif

@@ -48,10 +48,11 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* A * B^T with m < n computed as (B * A^T)^T on CPUs: the small A^T is packed instead of
      * the large B^T (weight gradients), saving a round trip of B through memory. */
     profile_put(profile, "GEMM_NT_SWAP", cpu ? 1 : 0);
-    /* Split-k on CPUs: long depths over small outputs in chunks of GEMM_SPLIT_K (whose
-     * operands stay in L2 while every work-item of the chunk uses them), summed after;
-     * only where k >= GEMM_SPLIT_RATIO x the output's longer side. 0: off. */
-    profile_put(profile, "GEMM_SPLIT_K", cpu ? 1024 : 0);
+    /* Split-k: long depths over small outputs in chunks of GEMM_SPLIT_K, summed after; only
+     * where k >= GEMM_SPLIT_RATIO x the output's longer side. 0: off. CPUs: chunks whose
+     * operands stay in L2 while every work-item of the chunk uses them. GPUs: enough chunks
+     * to fill the device (a weight gradient's output alone fills a few of its cores). */
+    profile_put(profile, "GEMM_SPLIT_K", cpu ? 1024 : 512);
     profile_put(profile, "GEMM_SPLIT_RATIO", 4);
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
