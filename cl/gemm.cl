@@ -26,10 +26,37 @@ inline size_t grouped_column(int j, int group, int group_stride) {
     return (size_t)g * group_stride + (size_t)(j - g * group);
 }
 
-/* Packs op(B) (k x n) into ceil(n / TN) panels of k rows of TN floats. B is grouped (see
- * above, ld = ldb) or, with trans_b, B^T is plain: op(B)[p, j] = b[j * ldb + p]. One
- * work-item per (panel, `rows` rows): the panel's column offsets are divided out
- * once, then every row is a vector copy (or TN streams of B^T's rows, each read in order). */
+/* Where op(B)'s TN-wide panel from column j0 lies. B is grouped (see above, ld = ldb) or,
+ * with trans_b, B^T is plain: op(B)[p, j] = b[j * ldb + p]. Returns the panel's row-0
+ * pointer when its TN columns are contiguous (every row one vector load); otherwise NULL,
+ * with each lane's column offset at row 0 in col (-1 past n) and the step to the next row
+ * in *row_step. The divisions are paid once per panel, not per row. */
+inline const __global float *gemm_b_panel(const __global float *bp, int ldb, int group, int group_stride,
+                                          int trans_b, int j0, int n, long *col, size_t *row_step) {
+    *row_step = trans_b ? 1 : (size_t)ldb;
+    if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group)
+        return bp + grouped_column(j0, group, group_stride);
+    for (int c = 0; c < TN; c++) {
+        int j = j0 + c;
+        col[c] = j >= n ? -1 : trans_b ? (long)j * ldb : (long)grouped_column(j, group, group_stride);
+    }
+    return 0;
+}
+
+/* Row p of the panel found by gemm_b_panel, zero past n. */
+inline floatTN gemm_b_panel_row(const __global float *bp, const __global float *whole, const long *col,
+                                size_t row_step, int p) {
+    if (whole) return vloadTN(0, whole + (size_t)p * row_step);
+    float v[TN];
+    for (int c = 0; c < TN; c++) {
+        float x = bp[col[c] >= 0 ? (size_t)col[c] + (size_t)p * row_step : 0];
+        v[c] = col[c] >= 0 ? x : 0.0f;
+    }
+    return vloadTN(0, v);
+}
+
+/* Packs op(B) (k x n) into ceil(n / TN) panels of k rows of TN floats (layout as in
+ * gemm_b_panel). One work-item per (panel, `rows` rows). */
 __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, int group,
                           int group_stride, int trans_b, int k, int n, int rows) {
     int idx = get_global_id(0);
@@ -37,28 +64,13 @@ __kernel void gemm_pack_b(VIEW(float, packed), VIEW(const float, b), int ldb, in
     int panels = (n + TN - 1) / TN;
     if (idx >= panels * chunks) return;
     int panel = idx / chunks, chunk = idx - panel * chunks;
-    int j0 = panel * TN, p0 = chunk * rows, p1 = min(k, p0 + rows);
+    int p0 = chunk * rows, p1 = min(k, p0 + rows);
     const __global float *bp = VIEW_PTR(b);
-    __global float *out = VIEW_PTR(packed) + ((size_t)panel * k + p0) * TN;
-    if (!trans_b && j0 + TN <= n && j0 / group == (j0 + TN - 1) / group) {
-        const __global float *src = bp + grouped_column(j0, group, group_stride) + (size_t)p0 * ldb;
-        for (int p = p0; p < p1; p++, src += ldb, out += TN) storeTN(vloadTN(0, src), out);
-        return;
-    }
-    /* Offset of each lane's column at row 0 and the step to the next row; -1: past n. */
     long col[TN];
-    size_t row_step = trans_b ? 1 : (size_t)ldb;
-    for (int c = 0; c < TN; c++) {
-        int j = j0 + c;
-        col[c] = j >= n ? -1
-                 : trans_b ? (long)j * ldb
-                           : (long)grouped_column(j, group, group_stride);
-    }
-    for (int p = p0; p < p1; p++, out += TN)
-        for (int c = 0; c < TN; c++) {
-            float v = bp[col[c] >= 0 ? (size_t)col[c] + (size_t)p * row_step : 0];
-            out[c] = col[c] >= 0 ? v : 0.0f;
-        }
+    size_t row_step;
+    const __global float *whole = gemm_b_panel(bp, ldb, group, group_stride, trans_b, panel * TN, n, col, &row_step);
+    __global float *out = VIEW_PTR(packed) + ((size_t)panel * k + p0) * TN;
+    for (int p = p0; p < p1; p++, out += TN) storeTN(gemm_b_panel_row(bp, whole, col, row_step, p), out);
 }
 
 /* Packs op(A) (m x k) into ceil(m / TM) tiles of k depth steps of TM floats: tile t, depth p,
@@ -214,6 +226,54 @@ GEMM_TILE(2)
 
 GEMM_TILE_PACKED(1)
 GEMM_TILE_PACKED(2)
+
+/* C = alpha * op(A) * op(B) + beta * C from a packed A (gemm_pack_a) and op(B) read where
+ * it lies (grouped, not transposed). A work-item (a work-group of one) copies its NP
+ * panels of B over the whole depth into its local memory, then walks every row tile of A
+ * against them: each panel is read from memory once and reused from L1/L2 by all row
+ * tiles, where packing all of B beforehand wrote it out and read it back through memory
+ * (OpenBLAS packs B in cache-sized pieces the same way). A missing last panel recomputes
+ * the one before it and is not stored. */
+#define GEMM_TILE_LOCAL_B(NP)                                                                 \
+    __kernel void gemm_tile_local_b##NP(VIEW(const float, a), VIEW(const float, b), int ldb,  \
+                                        int b_group, int b_group_stride, VIEW(float, c),      \
+                                        int ldc, int c_group, int c_group_stride, int m,      \
+                                        int n, int k, float alpha, float beta,                \
+                                        __local floatTN *panel) {                             \
+        int panels = (n + TN - 1) / TN;                                                       \
+        int panel0 = get_global_id(0) * NP;                                                   \
+        if (panel0 >= panels) return;                                                         \
+        const __global float *bp = VIEW_PTR(b);                                               \
+        for (int q = 0; q < NP; q++) {                                                        \
+            long col[TN];                                                                     \
+            size_t row_step;                                                                  \
+            const __global float *whole = gemm_b_panel(bp, ldb, b_group, b_group_stride, 0,   \
+                                                       min(panel0 + q, panels - 1) * TN, n,   \
+                                                       col, &row_step);                       \
+            for (int p = 0; p < k; p++)                                                       \
+                panel[(size_t)q * k + p] = gemm_b_panel_row(bp, whole, col, row_step, p);     \
+        }                                                                                     \
+        __global float *cp = VIEW_PTR(c);                                                     \
+        for (int tile = 0; tile * TM < m; tile++) {                                           \
+            const __global float *ap = VIEW_PTR(a) + (size_t)tile * k * TM;                   \
+            floatTN acc[NP][TM];                                                              \
+            _Pragma("unroll") for (int q = 0; q < NP; q++)                                    \
+                _Pragma("unroll") for (int r = 0; r < TM; r++) acc[q][r] = (floatTN)(0.0f);   \
+            for (int p = 0; p < k; p++, ap += TM) {                                           \
+                floatTN bv[NP];                                                               \
+                _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = panel[(size_t)q * k + p]; \
+                _Pragma("unroll") for (int r = 0; r < TM; r++) {                              \
+                    floatTN av = (floatTN)(ap[r]);                                            \
+                    _Pragma("unroll") for (int q = 0; q < NP; q++)                            \
+                        acc[q][r] = fma(av, bv[q], acc[q][r]);                                \
+                }                                                                             \
+            }                                                                                 \
+            GEMM_STORE_TILE(NP)                                                               \
+        }                                                                                     \
+    }
+
+GEMM_TILE_LOCAL_B(1)
+GEMM_TILE_LOCAL_B(2)
 
 /* C = alpha * (sum of `chunks` plain m x n partial products, chunk_stride apart) + beta * C,
  * C grouped: the second pass of split-k, one work-item per element of C. */

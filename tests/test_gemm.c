@@ -1,7 +1,8 @@
 /* test_gemm.c — gemm on the device (our kernels and CLBlast) against the double reference:
  * all four transpose combinations, sizes that are not multiples of any tile, k = 0,
  * padded leading dimensions, views at non-zero offsets, beta 0 over NaN garbage; the CPU
- * profile's split-k (ours and CLBlast's), two-panel and swapped A * B^T paths forced on.
+ * profile's split-k (ours and CLBlast's), two-panel, swapped A * B^T and local-memory B paths
+ * forced on.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -142,6 +143,23 @@ static void test_split_k_and_swapped_gemm_match_reference(void **state) {
     for (int i = 0; i < 6; i++) swap_profile_key(keys[i], saved[i]);
 }
 
+/* op(B) read in place through local memory (GEMM_LOCAL_B, the CPU default up to 128 rows),
+ * forced on for every shape: one and two panels per work-item (5 and 9 panels), partial
+ * last panels, A and A^T; with B^T the packing path still runs. */
+static void test_local_b_gemm_matches_reference(void **state) {
+    (void)state;
+    const char *keys[] = {"GEMM_LOCAL_B", "GEMM_LOCAL_B_MIN_ITEMS", "GEMM_LOCAL_B_MAX_M", "GEMM_SPLIT_K"};
+    const int values[] = {1, 1, 1 << 30, 0};
+    int saved[4];
+    for (int i = 0; i < 4; i++) saved[i] = swap_profile_key(keys[i], values[i]);
+    check_path(GEMM_PATH_OURS);
+    const Dims panel_dims[] = {{13, 70, 11}, {13, 140, 11}, {5, 40, 300}};
+    for (int i = 0; i < 3; i++)
+        for (int tr = 0; tr < 4; tr++)
+            check_one(GEMM_PATH_OURS, panel_dims[i], tr & 1, tr & 2, 1.0f, 0.5f, 171 + 4 * i + tr);
+    for (int i = 0; i < 4; i++) swap_profile_key(keys[i], saved[i]);
+}
+
 /* gemm() follows the profile's GEMM_PATH. */
 static void test_profile_path_dispatch(void **state) {
     (void)state;
@@ -175,6 +193,7 @@ int main(void) {
         cmocka_unit_test(test_other_tile_sizes_match_reference),
         cmocka_unit_test(test_packed_a_gemm_matches_reference),
         cmocka_unit_test(test_split_k_and_swapped_gemm_match_reference),
+        cmocka_unit_test(test_local_b_gemm_matches_reference),
         cmocka_unit_test(test_profile_path_dispatch),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };

@@ -59,6 +59,12 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
      * to fill the device (a weight gradient's output alone fills a few of its cores). */
     profile_put(profile, "GEMM_SPLIT_K", cpu ? 1024 : 512);
     profile_put(profile, "GEMM_SPLIT_RATIO", 4);
+    /* CPUs: a B that is not transposed is read in place, each work-item copying its panels
+     * into local memory (cache-resident on CPU drivers) instead of packing all of B first. */
+    profile_put(profile, "GEMM_LOCAL_B", cpu ? 1 : 0);
+    profile_put(profile, "GEMM_LOCAL_B_KB", 256);
+    profile_put(profile, "GEMM_LOCAL_B_MAX_M", 128);
+    profile_put(profile, "GEMM_LOCAL_B_MIN_ITEMS", 8 * (int)(info->compute_units ? info->compute_units : 1));
     /* conv2d's im2col/col2im: a panel of GEMM_TILE_N lanes per work-item (1) suits CPUs,
      * one element per work-item (0) suits GPUs. */
     profile_put(profile, "CONV_VECTOR", cpu ? 1 : 0);
@@ -93,7 +99,8 @@ static const KeyRange key_ranges[] = {
     {"GEMM_TILE_N", 2, 16},       {"GEMM_WG_N", 1, 1024},       {"GEMM_WG_M", 1, 1024},
     {"GEMM_PACK_A", 0, 1},        {"GEMM_PACK_A_MIN_PANELS", 1, 1 << 20},
     {"GEMM_TILE_NP", 1, 2},       {"GEMM_NT_SWAP", 0, 1},       {"GEMM_SPLIT_K", 0, 1 << 30},
-    {"GEMM_SPLIT_RATIO", 1, 1 << 20},                           {"CONV_VECTOR", 0, 1},
+    {"GEMM_SPLIT_RATIO", 1, 1 << 20},  {"GEMM_LOCAL_B", 0, 1},      {"GEMM_LOCAL_B_KB", 1, 1 << 20},
+    {"GEMM_LOCAL_B_MAX_M", 1, 1 << 30},                         {"GEMM_LOCAL_B_MIN_ITEMS", 1, 1 << 30},                           {"CONV_VECTOR", 0, 1},
     {"CONV_DIRECT", 0, 1},        {"CONV_DIRECT_BLOCKED", 0, 1},  {"CONV_DIRECT_CHANNEL_LANES", 0, 1},
     {"CONV_DIRECT_MAX_TILE_KB", 0, 1 << 20},                    {"CONV_WGRAD_DIRECT", 0, 1},
     {"WGRAD_CO", 1, 3},           {"WGRAD_CHUNK_KB", 1, 1 << 20},

@@ -160,11 +160,51 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     return st;
 }
 
+/* op(B) read in place by gemm_tile_local_b (GEMM_LOCAL_B, CPU drivers): each work-item
+ * copies its panels of B into local memory and walks all of A's row tiles against them.
+ * For B not transposed (its rows are contiguous), panels of at most GEMM_LOCAL_B_KB, no
+ * split-k, and at least GEMM_LOCAL_B_MIN_ITEMS panel groups to share among the compute
+ * units. Only up to GEMM_LOCAL_B_MAX_M rows: packing B costs most next to few FMAs per
+ * element of B (2m), and a work-item's strip of C spans m rows a whole row of C apart
+ * (m144-1152 input gradients ran 0.5-0.8x as fast this way). The panels per work-item (1
+ * or 2) go to *np, the local bytes to *bytes. */
+static bool local_b_applies(Device *device, bool trans_b, int m, int n, int k, int *np, size_t *bytes) {
+    if (trans_b || k <= 0 || !device_profile_get(device, "GEMM_LOCAL_B", 0)) return false;
+    if (m > device_profile_get(device, "GEMM_LOCAL_B_MAX_M", 128)) return false;
+    if (split_chunk_depth(device, m, n, k) < k) return false;
+    int tile_n = gemm_tile_n(device), panels = ceil_div(n, tile_n);
+    *np = panels_per_item(panels, 2);
+    *bytes = (size_t)*np * (size_t)tile_n * (size_t)k * sizeof(float);
+    size_t limit = (size_t)device_profile_get(device, "GEMM_LOCAL_B_KB", 256) * 1024;
+    size_t local_mem = device_info(device)->local_mem_bytes;
+    if (local_mem && local_mem < limit) limit = local_mem;
+    return *bytes <= limit && ceil_div(panels, *np) >= device_profile_get(device, "GEMM_LOCAL_B_MIN_ITEMS", 16);
+}
+
+static Status gemm_local_b(Device *device, int np, size_t bytes, int m, int n, int k, float alpha,
+                           const GemmLayout *a, const GemmLayout *b, float beta, const GemmLayout *c) {
+    Buffer *packed_a;
+    Kernel *kernel;
+    Status st = pack_a(device, a, m, k, &packed_a);
+    if (st == BC_OK) st = kernel_get(device, "gemm", np == 2 ? "gemm_tile_local_b2" : "gemm_tile_local_b1", &kernel);
+    if (st != BC_OK) return st;
+    size_t global[1] = {(size_t)ceil_div(ceil_div(n, gemm_tile_n(device)), np)}, local[1] = {1};
+    KernelArg args[] = {ARG_VIEW_OF(packed_a, 0), ARG_VIEW(b->data), ARG_I(b->ld), ARG_I(b->group),
+                        ARG_I(b->group_stride), ARG_VIEW(c->data), ARG_I(c->ld), ARG_I(c->group),
+                        ARG_I(c->group_stride), ARG_I(m), ARG_I(n), ARG_I(k), ARG_F(alpha), ARG_F(beta),
+                        ARG_LOCAL_BYTES(bytes)};
+    return kernel_launch(device, kernel, 1, global, local, args, (int)(sizeof args / sizeof *args));
+}
+
 /* C = alpha * op(A) * op(B) + beta * C with op(B) packed into scratch first (b plain, or b^T
  * with trans_b). */
 static Status pack_b_and_multiply(Device *device, int m, int n, int k, float alpha,
                                   const GemmLayout *a, const GemmLayout *b, bool trans_b,
                                   float beta, const GemmLayout *c) {
+    int np;
+    size_t local_bytes;
+    if (local_b_applies(device, trans_b, m, n, k, &np, &local_bytes))
+        return gemm_local_b(device, np, local_bytes, m, n, k, alpha, a, b, beta, c);
     Buffer *packed = NULL;
     if (k > 0) {
         Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
