@@ -138,6 +138,16 @@ inline void gemm_store_row(__global float *c, __global float *whole, int ldc, in
         }                                                                                     \
     }
 
+/* One depth step of every tile kernel: row r's value of A (A_AT(r)) broadcast against the
+ * NP vectors of B in bv, into the NP x TM accumulators. */
+#define GEMM_FMA_STEP(NP, A_AT)                                                               \
+    _Pragma("unroll") for (int r = 0; r < TM; r++) {                                          \
+        floatTN av = (floatTN)(A_AT(r));                                                      \
+        _Pragma("unroll") for (int q = 0; q < NP; q++) acc[q][r] = fma(av, bv[q], acc[q][r]); \
+    }
+#define GEMM_A_IN_PLACE(r) arow[r][ao]
+#define GEMM_A_PACKED(r) ap[r]
+
 /* C = alpha * op(A) * B + beta * C for the TM x (NP x TN) block of work-item (x, y): row
  * tile y, panels from x * NP (a missing last panel recomputes the one before it and is not
  * stored). op(A)[i, p] as in gemm_pack_a, read in place: TM row pointers, each broadcast
@@ -173,11 +183,7 @@ inline void gemm_store_row(__global float *c, __global float *whole, int ldc, in
                 floatTN bv[NP];                                                               \
                 _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = vloadTN(p0 + p, bp[q]); \
                 size_t ao = group_base + (size_t)p * a_depth;                                 \
-                _Pragma("unroll") for (int r = 0; r < TM; r++) {                              \
-                    floatTN av = (floatTN)(arow[r][ao]);                                      \
-                    _Pragma("unroll") for (int q = 0; q < NP; q++)                            \
-                        acc[q][r] = fma(av, bv[q], acc[q][r]);                                \
-                }                                                                             \
+                GEMM_FMA_STEP(NP, GEMM_A_IN_PLACE)                                            \
             }                                                                                 \
         }                                                                                     \
         GEMM_STORE_TILE(NP)                                                                   \
@@ -215,11 +221,7 @@ GEMM_TILE(2)
         for (int p = 0; p < depth; p++, ap += TM) {                                           \
             floatTN bv[NP];                                                                   \
             _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = vloadTN(p, bp[q]);         \
-            _Pragma("unroll") for (int r = 0; r < TM; r++) {                                  \
-                floatTN av = (floatTN)(ap[r]);                                                \
-                _Pragma("unroll") for (int q = 0; q < NP; q++)                                \
-                    acc[q][r] = fma(av, bv[q], acc[q][r]);                                    \
-            }                                                                                 \
+            GEMM_FMA_STEP(NP, GEMM_A_PACKED)                                                  \
         }                                                                                     \
         GEMM_STORE_TILE(NP)                                                                   \
     }
@@ -262,11 +264,7 @@ GEMM_TILE_PACKED(2)
             for (int p = 0; p < k; p++, ap += TM) {                                           \
                 floatTN bv[NP];                                                               \
                 _Pragma("unroll") for (int q = 0; q < NP; q++) bv[q] = panel[(size_t)q * k + p]; \
-                _Pragma("unroll") for (int r = 0; r < TM; r++) {                              \
-                    floatTN av = (floatTN)(ap[r]);                                            \
-                    _Pragma("unroll") for (int q = 0; q < NP; q++)                            \
-                        acc[q][r] = fma(av, bv[q], acc[q][r]);                                \
-                }                                                                             \
+                GEMM_FMA_STEP(NP, GEMM_A_PACKED)                                              \
             }                                                                                 \
             GEMM_STORE_TILE(NP)                                                               \
         }                                                                                     \
