@@ -22,6 +22,9 @@ Status gemm(Device *device, bool trans_a, bool trans_b, int m, int n, int k, flo
 Status gemm_with_path(Device *device, GemmPath path, bool trans_a, bool trans_b, int m, int n,
                       int k, float alpha, View a, int lda, View b, int ldb, float beta, View c,
                       int ldc);
+/* How our kernels compute this product on this device ("packed-A", "local-B", "A in place",
+ * with ", swapped" for A * B^T as (B * A^T)^T and ", split-k"): what byolcl-bench reports. */
+void gemm_route_text(const Device *device, bool trans_a, bool trans_b, int m, int n, int k, char *out, size_t cap);
 
 /* ---- conv2d, no bias: weight (c_out, c_in, kernel_h, kernel_w) ---- */
 typedef struct {

@@ -1,6 +1,7 @@
 /* gemm.c — row-major SGEMM on the device: CLBlast or our register-tiled kernels (cl/gemm.cl),
  * chosen by the device profile's GEMM_PATH; either splits long depths (GEMM_SPLIT_K). */
 #include <limits.h>
+#include <stdio.h>
 
 #include "ops/gemm_tiles.h"
 #include "util/int_math.h"
@@ -131,6 +132,12 @@ static Status launch_tiles(Device *device, const TileKernel *t, int m, int n, in
     return kernel_launch(device, kernel, 3, global, local, args, count);
 }
 
+/* Whether the tile kernels read a packed A for a B of `panels` panels (GEMM_PACK_A). */
+static bool packs_a(const Device *device, int panels) {
+    return device_profile_get(device, "GEMM_PACK_A", 0) &&
+           panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 9);
+}
+
 Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLayout *a,
                   View packed_b, float beta, const GemmLayout *c) {
     /* With k == 0 the kernels read neither A nor B: any valid buffer will do. */
@@ -143,8 +150,7 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     int panels = ceil_div(n, gemm_tile_n(device));
     TileKernel t;
     Status st = BC_OK;
-    if (device_profile_get(device, "GEMM_PACK_A", 0) &&
-        panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 9))
+    if (packs_a(device, panels))
         st = packed_a_kernel(device, &a_or_c, m, k, panels, &t);
     else
         in_place_a_kernel(device, &a_or_c, panels, &t);
@@ -168,7 +174,7 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
  * element of B (2m), and a work-item's strip of C spans m rows a whole row of C apart
  * (m144-1152 input gradients ran 0.5-0.8x as fast this way). The panels per work-item (1
  * or 2) go to *np, the local bytes to *bytes. */
-static bool local_b_applies(Device *device, bool trans_b, int m, int n, int k, int *np, size_t *bytes) {
+static bool local_b_applies(const Device *device, bool trans_b, int m, int n, int k, int *np, size_t *bytes) {
     if (trans_b || k <= 0 || !device_profile_get(device, "GEMM_LOCAL_B", 0)) return false;
     if (m > device_profile_get(device, "GEMM_LOCAL_B_MAX_M", 128)) return false;
     if (split_chunk_depth(device, m, n, k) < k) return false;
@@ -229,6 +235,21 @@ static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n
         return pack_b_and_multiply(device, n, m, k, alpha, &bl, &al, true, beta, &ct);
     }
     return pack_b_and_multiply(device, m, n, k, alpha, &al, &bl, trans_b, beta, &cl);
+}
+
+void gemm_route_text(const Device *device, bool trans_a, bool trans_b, int m, int n, int k, char *out, size_t cap) {
+    /* The decisions of gemm_ours and pack_b_and_multiply, in their order. */
+    bool swapped = !trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0);
+    if (swapped) {
+        int rows = m;
+        m = n, n = rows;
+    }
+    int np;
+    size_t bytes;
+    const char *how = local_b_applies(device, trans_b, m, n, k, &np, &bytes) ? "local-B"
+                      : packs_a(device, ceil_div(n, gemm_tile_n(device)))  ? "packed-A"
+                                                                             : "A in place";
+    snprintf(out, cap, "%s%s%s", how, swapped ? ", swapped" : "", split_chunk_depth(device, m, n, k) < k ? ", split-k" : "");
 }
 
 static Status check_args(int m, int n, int k, View a, int lda, View b, int ldb, View c, int ldc,

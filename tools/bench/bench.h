@@ -16,7 +16,7 @@ typedef struct {
     char section[16];
     char name[96];
     char shape[80];
-    char impl[48];
+    char impl[64];
     double median_ms, min_ms;
     int runs;
     RateKind rate_kind;

@@ -97,6 +97,12 @@ static Status bench_one_case(Bench *b, const GemmCase *c) {
     for (int p = 0; st == BC_OK && p < 2; p++) {
         r.path = paths[p];
         gemm_implementation_name(b->device, r.path, row.impl, sizeof row.impl);
+        if (r.path == GEMM_PATH_OURS) { /* which of our kernels ran this shape */
+            char route[32];
+            gemm_route_text(b->device, c->trans_a, c->trans_b, c->m, c->n, c->k, route, sizeof route);
+            snprintf(row.impl, sizeof row.impl, "ours %dx%d %.31s", device_profile_get(b->device, "GEMM_TILE_M", 8),
+                     device_profile_get(b->device, "GEMM_TILE_N", 16), route);
+        }
         char what[256];
         snprintf(what, sizeof what, "gemm %s %s (%s)", row.name, row.shape, row.impl);
         st = check_device_gemm(b, &r, what);
