@@ -2,7 +2,8 @@
 # gpu-check.sh — checks byolcl on a machine with a GPU but no package registry and no
 # toolchain guarantees, from a build made on a machine like ours, and writes every result
 # into one folder: the device list, each test executable's log (op tests against their
-# references on the GPU), and `byolcl-bench --step` (else the quick bench).
+# references on the GPU), and `byolcl-bench --step` for the small ResNet and ResNet-18 and
+# `--filter gemm` (else the quick bench).
 #
 #   here:   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DBYOLCL_STATIC_DEPS=ON
 #           cmake --build build-gpu -j && tools/gpu-check.sh --prepare build-gpu
@@ -113,6 +114,10 @@ done
 
 if "$build/byolcl-bench" --help 2>/dev/null | grep -q -- '--step'; then
   run_step bench-step 600 "$build/byolcl-bench" --device "$selector" --step --json "$out/bench-step.json"
+  # The GPU default model on 32x32 color images, and every model GEMM through both paths.
+  run_step bench-step-resnet18 600 "$build/byolcl-bench" --device "$selector" --step --arch resnet18 \
+    --image-size 32 --channels 3 --steps 3 --json "$out/bench-step-resnet18.json"
+  run_step bench-gemm 600 "$build/byolcl-bench" --device "$selector" --filter gemm --runs 5 --json "$out/bench-gemm.json"
 else
   note "byolcl-bench has no --step in this build: running the quick bench instead"
   run_step bench-quick 600 "$build/byolcl-bench" --device "$selector" --quick --json "$out/bench-quick.json"
