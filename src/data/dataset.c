@@ -301,8 +301,10 @@ static Status open_file(Dataset *ds, const char *path, const DatasetOptions *o) 
 /* A file names one split. The test split of a training file is the file of the same
  * format beside it (train -> t10k or test for IDX, data_batch_N -> test_batch for CIFAR-10,
  * train -> test for CIFAR-100 and STL-10): opening the given file instead would evaluate
- * on training images. NULL (no error set) when the name names no training split. */
-static char *test_file_beside(const char *path) {
+ * on training images. Returns the first candidate that exists (*exists true), else the
+ * first candidate (for the error), else NULL (no error set) when the name names no
+ * training split. */
+static char *test_file_beside(const char *path, bool *exists) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
     struct { const char *from, *to; bool whole_prefix; } rules[] = {
@@ -313,6 +315,7 @@ static char *test_file_beside(const char *path) {
     };
     bool idx = strstr(name, "idx3-ubyte") != NULL;
     char *first_guess = NULL;
+    *exists = false;
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         if (idx != (r < 2)) continue;
         const char *at = strstr(name, rules[r].from);
@@ -327,6 +330,7 @@ static char *test_file_beside(const char *path) {
         struct stat st;
         if (stat(guess, &st) == 0) {
             free(first_guess);
+            *exists = true;
             return guess;
         }
         if (first_guess) free(guess);
@@ -336,13 +340,13 @@ static char *test_file_beside(const char *path) {
 }
 
 static Status open_test_file_beside(Dataset *ds, const char *path, const DatasetOptions *o) {
-    char *test = test_file_beside(path);
-    struct stat st;
+    bool exists;
+    char *test = test_file_beside(path, &exists);
     Status s;
     if (!test)
         s = error_set(BC_ERR_NOT_FOUND, "%s: a file holds one split and its name names no training split to find "
                       "the test file beside it; give the folder that holds both splits", path);
-    else if (stat(test, &st) != 0)
+    else if (!exists)
         s = error_set(BC_ERR_NOT_FOUND, "%s: the test split is read from the file beside it, %s, which does not "
                       "exist; give the folder that holds both splits", path, test);
     else
