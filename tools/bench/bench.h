@@ -11,6 +11,11 @@
 
 typedef enum { RATE_NONE = 0, RATE_FLOPS, RATE_BYTES } RateKind;
 
+/* A ratio of two ops' times over paired runs. */
+typedef struct {
+    double median, min, max;
+} BenchRatio;
+
 /* One measured line of the table. */
 typedef struct {
     char section[16];
@@ -24,6 +29,8 @@ typedef struct {
     bool host;   /* timed on the host (OpenBLAS, a step's wall clock), not by device events */
     double share;        /* --step: fraction of the step's wall-clock time (0: not a share) */
     double images_per_s; /* --step: the step's throughput (0: not a step total) */
+    const char *paired_with; /* the yardstick timed in alternation with this row (NULL: none) */
+    BenchRatio speedup;      /* with paired_with: the yardstick's time over ours, per pair */
 } BenchRow;
 
 typedef struct {
@@ -68,6 +75,11 @@ typedef struct {
 Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out);
 /* The same with the host's monotonic clock around a synchronous call (OpenBLAS). */
 Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out);
+/* Times a device op and a host op in alternation (device, host, device, host, ...), each
+ * like the two above; *host_over_device is the host time over the device time of each pair.
+ * The yardstick comparison of a shared, noisy machine. */
+Status bench_time_paired(Bench *b, BenchOp device_op, BenchOp host_op, void *context, BenchTime *device_t,
+                         BenchTime *host_t, BenchRatio *host_over_device);
 /* Times `op` and adds a row for it. */
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context);
 

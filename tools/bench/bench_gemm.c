@@ -84,6 +84,16 @@ void gemm_implementation_name(Device *device, GemmPath path, char *out, size_t c
              device_profile_get(device, "GEMM_PACK_A", 0) ? " packed-A" : "");
 }
 
+/* Our row's implementation text: the tile and which of our kernels ran this shape. */
+static void ours_row_text(Device *device, const GemmCase *c, char *out, size_t cap) {
+    char route[32];
+    gemm_route_text(device, c->trans_a, c->trans_b, c->m, c->n, c->k, route, sizeof route);
+    snprintf(out, cap, "ours %dx%d %.31s", device_profile_get(device, "GEMM_TILE_M", 8),
+             device_profile_get(device, "GEMM_TILE_N", 16), route);
+}
+
+/* Our path checked and timed, and CLBlast's; with OpenBLAS, ours and OpenBLAS are timed in
+ * alternation, and our row carries the per-pair speed ratio. */
 static Status bench_one_case(Bench *b, const GemmCase *c) {
     GemmRun r = {.c = *c};
     size_t a_count = (size_t)c->m * c->k, b_count = (size_t)c->k * c->n, c_count = (size_t)c->m * c->n;
@@ -93,21 +103,15 @@ static Status bench_one_case(Bench *b, const GemmCase *c) {
     BenchRow row = {.section = "gemm", .rate_kind = RATE_FLOPS, .work = 2.0 * c->m * c->n * (double)c->k};
     snprintf(row.name, sizeof row.name, "%.60s", c->name);
     gemm_case_shape_text(c, row.shape, sizeof row.shape);
-    const GemmPath paths[2] = {GEMM_PATH_OURS, GEMM_PATH_CLBLAST};
-    for (int p = 0; st == BC_OK && p < 2; p++) {
-        r.path = paths[p];
-        gemm_implementation_name(b->device, r.path, row.impl, sizeof row.impl);
-        if (r.path == GEMM_PATH_OURS) { /* which of our kernels ran this shape */
-            char route[32];
-            gemm_route_text(b->device, c->trans_a, c->trans_b, c->m, c->n, c->k, route, sizeof route);
-            snprintf(row.impl, sizeof row.impl, "ours %dx%d %.31s", device_profile_get(b->device, "GEMM_TILE_M", 8),
-                     device_profile_get(b->device, "GEMM_TILE_N", 16), route);
-        }
-        char what[256];
-        snprintf(what, sizeof what, "gemm %s %s (%s)", row.name, row.shape, row.impl);
-        st = check_device_gemm(b, &r, what);
-        if (st == BC_OK && !b->check_only) st = bench_measure(b, row, run_device_gemm, &r);
-    }
+    BenchRow ours = row, clblast = row, host = row;
+    ours_row_text(b->device, c, ours.impl, sizeof ours.impl);
+    gemm_implementation_name(b->device, GEMM_PATH_CLBLAST, clblast.impl, sizeof clblast.impl);
+    snprintf(host.impl, sizeof host.impl, "openblas (host)");
+    host.host = true;
+    char what[256];
+    snprintf(what, sizeof what, "gemm %s %s (%s)", row.name, row.shape, ours.impl);
+    r.path = GEMM_PATH_OURS;
+    if (st == BC_OK) st = check_device_gemm(b, &r, what);
 #ifdef BYOLCL_HAVE_OPENBLAS
     if (st == BC_OK) {
         r.hc = calloc(c_count ? c_count : 1, sizeof *r.hc);
@@ -116,11 +120,24 @@ static Status bench_one_case(Bench *b, const GemmCase *c) {
     if (st == BC_OK) {
         run_openblas(b->device, &r);
         st = check_product(b, c, r.ha, r.hb, r.hc, "gemm (openblas)");
-        BenchRow host = row;
-        host.host = true;
-        snprintf(host.impl, sizeof host.impl, "openblas (host)");
-        if (st == BC_OK && !b->check_only) st = bench_measure(b, host, run_openblas, &r);
     }
+    if (st == BC_OK && !b->check_only) {
+        BenchTime ours_t, host_t;
+        st = bench_time_paired(b, run_device_gemm, run_openblas, &r, &ours_t, &host_t, &ours.speedup);
+        ours.paired_with = "openblas";
+        ours.median_ms = ours_t.median_ms, ours.min_ms = ours_t.min_ms, ours.runs = ours_t.runs;
+        host.median_ms = host_t.median_ms, host.min_ms = host_t.min_ms, host.runs = host_t.runs;
+        if (st == BC_OK) st = bench_add_row(b, &ours);
+    }
+#else
+    if (st == BC_OK && !b->check_only) st = bench_measure(b, ours, run_device_gemm, &r);
+#endif
+    r.path = GEMM_PATH_CLBLAST;
+    snprintf(what, sizeof what, "gemm %s %s (%s)", row.name, row.shape, clblast.impl);
+    if (st == BC_OK) st = check_device_gemm(b, &r, what);
+    if (st == BC_OK && !b->check_only) st = bench_measure(b, clblast, run_device_gemm, &r);
+#ifdef BYOLCL_HAVE_OPENBLAS
+    if (st == BC_OK && !b->check_only) st = bench_add_row(b, &host);
 #endif
     free(r.ha);
     free(r.hb);

@@ -59,8 +59,12 @@ static void print_row(Bench *b, const BenchRow *row) {
         if (strcmp(row->section, "peak") != 0)
             snprintf(fraction, sizeof fraction, "%.1f", 100.0 * bench_row_fraction(b, row));
     }
-    fprintf(b->table, "%-34s %-30s %10.3f %10.3f %4d %16s %7s  %s\n", row->name, row->shape,
-            row->median_ms, row->min_ms, row->runs, rate, fraction, row->impl);
+    char paired[64] = "";
+    if (row->paired_with)
+        snprintf(paired, sizeof paired, "  [%.2fx %s, paired runs %.2f-%.2f]", row->speedup.median,
+                 row->paired_with, row->speedup.min, row->speedup.max);
+    fprintf(b->table, "%-34s %-30s %10.3f %10.3f %4d %16s %7s  %s%s\n", row->name, row->shape,
+            row->median_ms, row->min_ms, row->runs, rate, fraction, row->impl, paired);
     fflush(b->table);
 }
 
@@ -104,6 +108,12 @@ Status bench_write_json(const Bench *b, FILE *out) {
                 r->median_ms, r->min_ms, r->runs, r->host ? "host" : "device");
         if (r->share > 0) fprintf(out, ", \"share_of_step\": %.4f", r->share);
         if (r->images_per_s > 0) fprintf(out, ", \"images_per_s\": %.2f", r->images_per_s);
+        if (r->paired_with) {
+            fprintf(out, ", \"paired_with\": ");
+            json_write_string(out, r->paired_with);
+            fprintf(out, ", \"speedup_median\": %.4f, \"speedup_min\": %.4f, \"speedup_max\": %.4f",
+                    r->speedup.median, r->speedup.min, r->speedup.max);
+        }
         if (r->rate_kind != RATE_NONE)
             fprintf(out, ", \"%s\": %.4f, \"fraction_of_peak\": %.4f",
                     r->rate_kind == RATE_FLOPS ? "gflops" : "gbs", bench_row_rate(r),

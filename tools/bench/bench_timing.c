@@ -38,32 +38,65 @@ static Status call_on_host(Device *device, BenchOp op, void *context, double *ms
     return st;
 }
 
-/* Runs until max_runs, or until the budget is spent and 3 runs are done; a row whose runs
- * take seconds each (CLBlast on the largest shapes on a CPU) stops once 2 s are spent, so
- * the default run stays within minutes. */
-static Status time_runs(Bench *b, TimedCall call, BenchOp op, void *context, BenchTime *out) {
+/* The median of n sorted values. */
+static double sorted_median(const double *x, int n) {
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static void summarize(double *ms, int n, BenchTime *out) {
+    qsort(ms, (size_t)n, sizeof *ms, by_value);
+    out->runs = n;
+    out->min_ms = ms[0];
+    out->median_ms = sorted_median(ms, n);
+}
+
+/* One op to time and how (device events or host clock). */
+typedef struct {
+    TimedCall call;
+    BenchOp op;
+    void *context;
+} TimedOp;
+
+/* Runs the ops in turn (a round: each op once) until max_runs rounds, or until the budget is
+ * spent and 3 rounds are done; rounds that take seconds (CLBlast on the largest shapes on a
+ * CPU) stop once 2 s are spent, so the default run stays within minutes. With two ops,
+ * *ratio gets the rounds' time of op 1 over op 0 (median, min, max): both runs of a round
+ * see the same moment of a shared machine, where timing each op's runs back to back let a
+ * busy minute land on one side only. */
+static Status time_rounds(Bench *b, const TimedOp *ops, int n_ops, BenchTime *out, BenchRatio *ratio) {
     double earlier;
     /* Drop what earlier code left in the queue so it is not billed to this op. */
     Status st = collect_device_ms(b->device, &earlier);
     if (st != BC_OK) return st;
     int runs = b->max_runs < 1 ? 1 : b->max_runs;
-    double *ms = malloc((size_t)runs * sizeof *ms);
+    double *ms = malloc((size_t)(n_ops + 1) * (size_t)runs * sizeof *ms);
     if (!ms) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    double *ratios = ms + (size_t)n_ops * (size_t)runs;
     int done = 0;
     double spent = 0.0;
     double slow_ms = b->quick ? 200.0 : 2000.0;
     while (st == BC_OK && done < runs && (done < 3 || spent < b->budget_ms) && !(done >= 1 && spent >= slow_ms)) {
-        st = call(b->device, op, context, &ms[done]);
-        if (st == BC_OK) spent += ms[done++];
+        for (int i = 0; st == BC_OK && i < n_ops; i++) {
+            st = ops[i].call(b->device, ops[i].op, ops[i].context, &ms[(size_t)i * runs + done]);
+            if (st == BC_OK) spent += ms[(size_t)i * runs + done];
+        }
+        if (st == BC_OK && n_ops == 2) ratios[done] = ms[runs + done] / ms[done];
+        if (st == BC_OK) done++;
     }
     if (st == BC_OK) {
-        qsort(ms, (size_t)done, sizeof *ms, by_value);
-        out->runs = done;
-        out->min_ms = ms[0];
-        out->median_ms = done % 2 ? ms[done / 2] : 0.5 * (ms[done / 2 - 1] + ms[done / 2]);
+        for (int i = 0; i < n_ops; i++) summarize(ms + (size_t)i * runs, done, &out[i]);
+        if (ratio && n_ops == 2) {
+            qsort(ratios, (size_t)done, sizeof *ratios, by_value);
+            *ratio = (BenchRatio){sorted_median(ratios, done), ratios[0], ratios[done - 1]};
+        }
     }
     free(ms);
     return st;
+}
+
+static Status time_runs(Bench *b, TimedCall call, BenchOp op, void *context, BenchTime *out) {
+    TimedOp one = {call, op, context};
+    return time_rounds(b, &one, 1, out, NULL);
 }
 
 Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out) {
@@ -72,6 +105,16 @@ Status bench_time_device(Bench *b, BenchOp op, void *context, BenchTime *out) {
 
 Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out) {
     return time_runs(b, call_on_host, op, context, out);
+}
+
+Status bench_time_paired(Bench *b, BenchOp device_op, BenchOp host_op, void *context, BenchTime *device_t,
+                         BenchTime *host_t, BenchRatio *host_over_device) {
+    TimedOp ops[2] = {{call_on_device, device_op, context}, {call_on_host, host_op, context}};
+    BenchTime t[2] = {{0}};
+    Status st = time_rounds(b, ops, 2, t, host_over_device);
+    *device_t = t[0];
+    *host_t = t[1];
+    return st;
 }
 
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context) {
