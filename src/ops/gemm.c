@@ -202,15 +202,34 @@ static Status gemm_local_b(Device *device, int np, size_t bytes, int m, int n, i
     return kernel_launch(device, kernel, 1, global, local, args, (int)(sizeof args / sizeof *args));
 }
 
-/* C = alpha * op(A) * op(B) + beta * C with op(B) packed into scratch first (b plain, or b^T
- * with trans_b). */
-static Status pack_b_and_multiply(Device *device, int m, int n, int k, float alpha,
-                                  const GemmLayout *a, const GemmLayout *b, bool trans_b,
-                                  float beta, const GemmLayout *c) {
-    int np;
-    size_t local_bytes;
-    if (local_b_applies(device, trans_b, m, n, k, &np, &local_bytes))
-        return gemm_local_b(device, np, local_bytes, m, n, k, alpha, a, b, beta, c);
+/* The route gemm_ours takes, decided in one place so that the bench's description of it
+ * (gemm_route_text) cannot drift from what runs. */
+typedef struct {
+    bool swapped;       /* A * B^T as (B * A^T)^T: m and n below are exchanged */
+    int m, n;           /* the product's sides as computed */
+    bool local_b;       /* gemm_tile_local_b; otherwise B is packed and gemm_tiles runs */
+    int np;             /* with local_b: panels per work-item */
+    size_t local_bytes; /* with local_b: local memory per work-item */
+} GemmRoute;
+
+static GemmRoute gemm_route(const Device *device, bool trans_a, bool trans_b, int m, int n, int k) {
+    /* A * B^T with m < n as (B * A^T)^T (GEMM_NT_SWAP): packing the small A^T instead of the
+     * large B^T saves writing and reading back all of B, which the in-place kernels then
+     * stream once (weight gradients: B = patches, k = pixels of the batch). */
+    GemmRoute r = {.m = m, .n = n};
+    r.swapped = !trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0);
+    if (r.swapped) r.m = n, r.n = m;
+    /* Swapped, op(B) is A^T, read transposed as B was (the swap needs trans_b). */
+    r.local_b = local_b_applies(device, trans_b, r.m, r.n, k, &r.np, &r.local_bytes);
+    return r;
+}
+
+/* C = alpha * op(A) * op(B) + beta * C along `route`: op(B) read in place by the local-B
+ * kernel, or packed into scratch first (b plain, or b^T with trans_b) for gemm_tiles. */
+static Status multiply_along(Device *device, const GemmRoute *route, int k, float alpha, const GemmLayout *a,
+                             const GemmLayout *b, bool trans_b, float beta, const GemmLayout *c) {
+    int m = route->m, n = route->n;
+    if (route->local_b) return gemm_local_b(device, route->np, route->local_bytes, m, n, k, alpha, a, b, beta, c);
     Buffer *packed = NULL;
     if (k > 0) {
         Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
@@ -226,30 +245,20 @@ static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n
                         int ldc) {
     GemmLayout al = trans_a ? (GemmLayout){a, 1, lda, 1 << 30, 0} : gemm_layout_plain(a, lda);
     GemmLayout bl = gemm_layout_plain(b, ldb), cl = gemm_layout_plain(c, ldc);
-    /* A * B^T with m < n as (B * A^T)^T (GEMM_NT_SWAP): packing the small A^T instead of the
-     * large B^T saves writing and reading back all of B, which the in-place kernels then
-     * stream once (weight gradients: B = patches, k = pixels of the batch). C^T is C with
-     * rows and columns swapped: column i of C^T is group i of one element, ldc apart. */
-    if (!trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0)) {
+    GemmRoute route = gemm_route(device, trans_a, trans_b, m, n, k);
+    if (route.swapped) {
+        /* C^T is C with rows and columns swapped: column i of C^T is group i of one
+         * element, ldc apart. */
         GemmLayout ct = {c, 1, 1, 1, ldc};
-        return pack_b_and_multiply(device, n, m, k, alpha, &bl, &al, true, beta, &ct);
+        return multiply_along(device, &route, k, alpha, &bl, &al, true, beta, &ct);
     }
-    return pack_b_and_multiply(device, m, n, k, alpha, &al, &bl, trans_b, beta, &cl);
+    return multiply_along(device, &route, k, alpha, &al, &bl, trans_b, beta, &cl);
 }
 
 void gemm_route_text(const Device *device, bool trans_a, bool trans_b, int m, int n, int k, char *out, size_t cap) {
-    /* The decisions of gemm_ours and pack_b_and_multiply, in their order. */
-    bool swapped = !trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0);
-    if (swapped) {
-        int rows = m;
-        m = n, n = rows;
-    }
-    int np;
-    size_t bytes;
-    const char *how = local_b_applies(device, trans_b, m, n, k, &np, &bytes) ? "local-B"
-                      : packs_a(device, ceil_div(n, gemm_tile_n(device)))  ? "packed-A"
-                                                                             : "A in place";
-    snprintf(out, cap, "%s%s%s", how, swapped ? ", swapped" : "", split_chunk_depth(device, m, n, k) < k ? ", split-k" : "");
+    GemmRoute r = gemm_route(device, trans_a, trans_b, m, n, k);
+    const char *how = r.local_b ? "local-B" : packs_a(device, ceil_div(r.n, gemm_tile_n(device))) ? "packed-A" : "A in place";
+    snprintf(out, cap, "%s%s%s", how, r.swapped ? ", swapped" : "", split_chunk_depth(device, r.m, r.n, k) < k ? ", split-k" : "");
 }
 
 static Status check_args(int m, int n, int k, View a, int lda, View b, int ldb, View c, int ldc,
