@@ -136,6 +136,28 @@ static void test_choose_lists_devices_on_failure(void **state) {
     assert_int_equal(status_exit_code(BC_ERR_USAGE), 2);
 }
 
+/* The register width the CPU defaults follow, from PoCL's device names (LLVM's CPU name). */
+static void test_cpu_simd_floats(void **state) {
+    (void)state;
+    const char *pocl = "Portable Computing Language";
+    const struct {
+        const char *platform, *name;
+        int floats;
+    } cases[] = {
+        {pocl, "pthread-skylake-avx512-Intel(R) Xeon(R) Processor", 16},
+        {pocl, "pthread-icelake-server-Intel(R) Xeon(R) Gold", 16},
+        {pocl, "cpu-znver4-AMD Ryzen 9 7950X", 16},
+        {pocl, "pthread-haswell-Intel(R) Core(TM) i7-4770", 8},
+        {pocl, "pthread-znver3-AMD Ryzen 7 5800X", 8},
+        {pocl, "pthread-alderlake-12th Gen Intel(R) Core(TM) i7", 8},
+        {"Intel(R) OpenCL", "Intel(R) Core(TM) i7-4770", 16}, /* not PoCL: the measured defaults */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        DeviceInfo info = make(0, 0, 0, cases[i].platform, cases[i].name, DEVICE_CPU, 4, 3000);
+        if (device_cpu_simd_floats(&info) != cases[i].floats) fail_msg("%s: expected %d", cases[i].name, cases[i].floats);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auto_prefers_fastest_discrete_gpu),
@@ -146,6 +168,7 @@ int main(void) {
         cmocka_unit_test(test_name_substrings),
         cmocka_unit_test(test_ambiguous_substring_takes_first_and_says_so),
         cmocka_unit_test(test_choose_lists_devices_on_failure),
+        cmocka_unit_test(test_cpu_simd_floats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,11 @@ void device_format_choices(const DeviceInfo *list, int count, char *out, size_t 
  * BC_ERR_USAGE with a message holding the selector syntax and the device list. */
 Status device_choose(const DeviceInfo *list, int count, const char *selector, int *out_index);
 
+/* Floats per vector register the CPU kernels size their register tiles for: 8 when the
+ * device is PoCL compiling for a CPU without AVX-512 (its device name carries LLVM's CPU
+ * name, e.g. pthread-haswell-...), else 16. The profile's CPU defaults follow it. */
+int device_cpu_simd_floats(const DeviceInfo *info);
+
 /* The selector used when no --device flag is given: $BYOLCL_DEVICE, else "auto". */
 const char *device_default_selector(void);
 

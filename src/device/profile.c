@@ -22,9 +22,30 @@ static void profile_put(DeviceProfile *profile, const char *key, int value) {
     e->value = value;
 }
 
+/* LLVM's names for x86 CPUs with AVX-512 (as PoCL puts them in its device names). */
+static const char *const avx512_cpus[] = {
+    "avx512", "cascadelake", "cooperlake", "cannonlake", "icelake", "tigerlake", "rocketlake",
+    "sapphirerapids", "emeraldrapids", "graniterapids", "diamondrapids", "knl", "knm",
+    "znver4", "znver5", "x86-64-v4",
+};
+
+/* Floats per vector register our kernels can count on: 16 (AVX-512, 32 registers) unless
+ * the device is PoCL compiling for a CPU without AVX-512 (AVX2 laptops and desktops: 16
+ * registers of 8), where tiles sized for AVX-512 spill. PoCL names a CPU device
+ * "<driver>-<LLVM CPU>-<brand>" and reports a preferred float width of 16 either way, so
+ * the name is what tells. Other CPU drivers keep the measured AVX-512 defaults. */
+int device_cpu_simd_floats(const DeviceInfo *info) {
+    if (!strstr(info->platform_name, "Portable Computing Language")) return 16;
+    for (size_t i = 0; i < sizeof avx512_cpus / sizeof *avx512_cpus; i++)
+        if (strstr(info->name, avx512_cpus[i])) return 16;
+    return 8;
+}
+
 void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile->count = 0;
     bool cpu = info->kind == DEVICE_CPU;
+    /* AVX2-class CPU: register tiles for 16 registers of 8 floats (below). */
+    bool narrow = cpu && device_cpu_simd_floats(info) == 8;
     /* Our kernels on every device until a tuned profile says otherwise. On CPU drivers
      * (PoCL) they beat CLBlast outright. On an H200 CLBlast ran each GEMM alone 2-11x
      * faster, yet a training step's hundreds of calls of changing shapes ran far slower
@@ -39,8 +60,11 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
      * and each pair of B vectors feeds 24 FMAs instead of 16: the small ResNet's GEMM time
      * per step, relative to its direct convolutions in the same runs, fell 10% at width 32
      * and 4% at width 16 (medians of three alternating --step runs, PoCL, 2-core VM). */
-    profile_put(profile, "GEMM_TILE_M", cpu ? 12 : 8);
-    profile_put(profile, "GEMM_TILE_N", 16);
+    /* AVX2 (16 registers of 8 floats): 6 rows x two 8-wide panels, 12 accumulators next
+     * to two B vectors and a broadcast (the classic 6x16 AVX2 SGEMM tile); 12 x 16 there
+     * spilled (w16 step on PoCL's haswell target, same VM: GEMM 147 -> 76 ms). */
+    profile_put(profile, "GEMM_TILE_M", narrow ? 6 : cpu ? 12 : 8);
+    profile_put(profile, "GEMM_TILE_N", narrow ? 8 : 16);
     profile_put(profile, "GEMM_WG_N", cpu ? 1 : 16);
     profile_put(profile, "GEMM_WG_M", cpu ? 2 : 4);
     /* CPUs: A packed into row tiles and two panels per work-item (16 accumulators), when
@@ -78,6 +102,9 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     profile_put(profile, "CONV_DIRECT_CHANNEL_LANES", cpu ? 1 : 0);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
+    /* Output channels per weight-gradient work-item: 2 x 9 accumulators fit AVX-512's
+     * registers; on AVX2 one channel's 9 (two spilled: w16 step, haswell target, 112 -> 78 ms). */
+    profile_put(profile, "WGRAD_CO", narrow ? 1 : 2);
     /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
      * suits GPUs. */
     profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
