@@ -180,18 +180,18 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
  * time. padded as conv2d_pad_planes made it: planes of hp x wp (wp = w + 2 pad) plus a tail
  * of P x S floats, so the last segment's loads stay inside the buffer. Work-item order:
  * channel tile fastest, then segment, row, image (neighbours read the same input rows). */
-#define DIRECT_CL_KERNEL(NAME, S, CV, P)                                                       \
+#define DIRECT_CL_KERNEL(NAME, S, W, CV, P)                                                    \
     __kernel void NAME(VIEW(float, out), VIEW(const float, padded), VIEW(const float, packed), \
                        int images, int c_in, int plane_stride, int wp, int c_out, int out_h,    \
                        int out_w, int beta) {                                                  \
-        int segs = (out_w + P - 1) / P, tiles = (c_out + 16 * CV - 1) / (16 * CV);             \
-        int cpad = tiles * 16 * CV;                                                            \
+        int segs = (out_w + P - 1) / P, tiles = (c_out + W * CV - 1) / (W * CV);               \
+        int cpad = tiles * W * CV;                                                             \
         int item = get_global_id(0);                                                           \
         int tile_seg = item / tiles, tile = item - tile_seg * tiles;                           \
         int row = tile_seg / segs, seg = tile_seg - row * segs;                                \
         if (row >= images * out_h) return;                                                     \
-        int img = row / out_h, oy = row - img * out_h, ox0 = seg * P, co0 = tile * 16 * CV;    \
-        float16 acc[P][CV];                                                                    \
+        int img = row / out_h, oy = row - img * out_h, ox0 = seg * P, co0 = tile * W * CV;     \
+        BC_CAT(float, W) acc[P][CV];                                                           \
         DIRECT_UNROLL for (int p = 0; p < P; p++)                                              \
             DIRECT_UNROLL for (int v = 0; v < CV; v++) acc[p][v] = 0.0f;                       \
         const __global float *src = VIEW_PTR(padded) + (size_t)img * c_in * plane_stride +    \
@@ -202,17 +202,17 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
                 float x[(P - 1) * S + 3];                                                      \
                 DIRECT_UNROLL for (int j = 0; j < (P - 1) * S + 3; j++) x[j] = src[ky * wp + j]; \
                 DIRECT_UNROLL for (int kx = 0; kx < 3; kx++, wk += cpad) {                     \
-                    float16 wv[CV];                                                            \
-                    DIRECT_UNROLL for (int v = 0; v < CV; v++) wv[v] = vload16(v, wk);         \
+                    BC_CAT(float, W) wv[CV];                                                   \
+                    DIRECT_UNROLL for (int v = 0; v < CV; v++) wv[v] = BC_CAT(vload, W)(v, wk); \
                     DIRECT_UNROLL for (int p = 0; p < P; p++)                                  \
                         DIRECT_UNROLL for (int v = 0; v < CV; v++)                             \
-                            acc[p][v] = fma((float16)(x[p * S + kx]), wv[v], acc[p][v]);       \
+                            acc[p][v] = fma((BC_CAT(float, W))(x[p * S + kx]), wv[v], acc[p][v]); \
                 }                                                                              \
             }                                                                                  \
-        int valid = min(P, out_w - ox0), channels = min(16 * CV, c_out - co0);                 \
-        float lanes[P][16 * CV];                                                               \
+        int valid = min(P, out_w - ox0), channels = min(W * CV, c_out - co0);                  \
+        float lanes[P][W * CV];                                                                \
         DIRECT_UNROLL for (int p = 0; p < P; p++)                                              \
-            DIRECT_UNROLL for (int v = 0; v < CV; v++) vstore16(acc[p][v], v, lanes[p]);       \
+            DIRECT_UNROLL for (int v = 0; v < CV; v++) BC_CAT(vstore, W)(acc[p][v], v, lanes[p]); \
         size_t plane = (size_t)out_h * out_w;                                                  \
         __global float *dst = VIEW_PTR(out) + ((size_t)img * c_out + co0) * plane +            \
                               (size_t)oy * out_w + ox0;                                        \
@@ -220,12 +220,19 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
             for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c]; \
     }
 
-/* conv2d_direct_cl_k3_s<S>_c<CV>_p<P>: 3x3 kernels, stride S; 32 channels x 7 pixels (7,
- * 14 and 28 wide rows split evenly), 16 channels x 14 pixels (16-channel layers). */
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c2_p7, 1, 2, 7)
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_c1_p14, 1, 1, 14)
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c2_p7, 2, 2, 7)
-DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c1_p14, 2, 1, 14)
+/* conv2d_direct_cl_k3_s<S>_w<W>_c<CV>_p<P>: 3x3 kernels, stride S, CV vectors of W
+ * channels x P pixels. AVX-512 (W 16): 32 channels x 7 pixels (7, 14 and 28 wide rows
+ * split evenly), 16 channels x 14 pixels (16-channel layers). AVX2 (W 8, 16 registers): 8
+ * channels x 14 pixels, 14 accumulators next to a weight vector and a broadcast, and 16 x
+ * 7 (14 accumulators and two weight vectors: one register short). */
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_w16_c2_p7, 1, 16, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_w16_c1_p14, 1, 16, 1, 14)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_w16_c2_p7, 2, 16, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_w16_c1_p14, 2, 16, 1, 14)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_w8_c1_p14, 1, 8, 1, 14)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s1_w8_c2_p7, 1, 8, 2, 7)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_w8_c1_p14, 2, 8, 1, 14)
+DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_w8_c2_p7, 2, 8, 2, 7)
 
 /* ---- Input gradient of a 3x3, stride-2, pad-1 convolution on channel lanes ----
  * d_in[ci, iy, ix] sums d_out[co, oy, ox] w[co, ci, ky, kx] over iy + 1 = 2 oy + ky and
@@ -234,50 +241,55 @@ DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_c1_p14, 2, 1, 14)
  * (ox = ix / 2), an odd one kx = 0 and 2 (ox = ix / 2 + 1 and ix / 2). A work-item owns 16
  * input channels x 14 pixels of one input row, starting at an even ix0: per output channel
  * and kernel row it loads 8 gradient values (ox = ix0 / 2 + m) and 3 weight vectors for 21
- * FMAs, with no patch matrix and no col2im. g_padded as conv2d_pad_planes made it: d_out
+ * FMAs (16 channels: W = 16; the AVX2 sibling takes 8), with no patch matrix and no col2im. g_padded as conv2d_pad_planes made it: d_out
  * planes of out_h + 1 rows of g_stride >= out_w + 8 floats (zeros right of and below the
  * gradient, where the taps of the last row and segment land). packed: the weights as
  * conv2d_direct_weights packs them for the flipped kernel (c_out, 9 taps turned, c_in
  * padded to 16), so tap (ky, kx) sits at 8 - (3 ky + kx). */
 #define DIRECT_T2_P 14
-__kernel void conv2d_direct_cl_k3_s2_backward(VIEW(float, d_in), VIEW(const float, g_padded),
-                                              VIEW(const float, packed), int images, int c_in,
-                                              int h, int w, int c_out, int g_rows, int g_stride,
-                                              int beta) {
-    int segs = (w + DIRECT_T2_P - 1) / DIRECT_T2_P, tiles = (c_in + 15) / 16, cpad = tiles * 16;
-    int item = get_global_id(0);
-    int tile_seg = item / tiles, tile = item - tile_seg * tiles;
-    int row = tile_seg / segs, seg = tile_seg - row * segs;
-    if (row >= images * h) return;
-    int img = row / h, iy = row - img * h, ix0 = seg * DIRECT_T2_P, ci0 = tile * 16;
-    float16 acc[DIRECT_T2_P];
-    DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) acc[p] = 0.0f;
-    /* Kernel rows and their gradient rows: one for an even iy, two for an odd one. */
-    bool odd = iy - (iy / 2) * 2;
-    int ky_first = odd ? 0 : 1, rows_used = odd ? 2 : 1;
-    size_t plane = (size_t)g_rows * g_stride;
-    const __global float *g = VIEW_PTR(g_padded) + (size_t)img * c_out * plane + ix0 / 2;
-    const __global float *wk = VIEW_PTR(packed) + ci0;
-    for (int co = 0; co < c_out; co++, g += plane, wk += 9 * cpad)
-        for (int j = 0; j < rows_used; j++) {
-            int ky = ky_first + 2 * j, oy = (iy + 1 - ky) / 2;
-            const __global float *gr = g + (size_t)oy * g_stride;
-            float gv[DIRECT_T2_P / 2 + 1];
-            DIRECT_UNROLL for (int m = 0; m <= DIRECT_T2_P / 2; m++) gv[m] = gr[m];
-            float16 w0 = vload16(0, wk + (8 - 3 * ky) * cpad);
-            float16 w1 = vload16(0, wk + (7 - 3 * ky) * cpad);
-            float16 w2 = vload16(0, wk + (6 - 3 * ky) * cpad);
-            DIRECT_UNROLL for (int m = 0; m < DIRECT_T2_P / 2; m++) {
-                acc[2 * m] = fma((float16)(gv[m]), w1, acc[2 * m]);
-                acc[2 * m + 1] = fma((float16)(gv[m + 1]), w0, acc[2 * m + 1]);
-                acc[2 * m + 1] = fma((float16)(gv[m]), w2, acc[2 * m + 1]);
-            }
-        }
-    int valid = min(DIRECT_T2_P, w - ix0), channels = min(16, c_in - ci0);
-    float lanes[DIRECT_T2_P][16];
-    DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) vstore16(acc[p], 0, lanes[p]);
-    size_t in_plane = (size_t)h * w;
-    __global float *dst = VIEW_PTR(d_in) + ((size_t)img * c_in + ci0) * in_plane + (size_t)iy * w + ix0;
-    for (int c = 0; c < channels; c++, dst += in_plane)
-        for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c];
-}
+#define DIRECT_CL_S2_BACKWARD(NAME, W)                                                                       \
+    __kernel void NAME(VIEW(float, d_in), VIEW(const float, g_padded), VIEW(const float, packed),            \
+                       int images, int c_in, int h, int w, int c_out, int g_rows, int g_stride,              \
+                       int beta) {                                                                           \
+        int segs = (w + DIRECT_T2_P - 1) / DIRECT_T2_P, tiles = (c_in + W - 1) / W, cpad = tiles * W;        \
+        int item = get_global_id(0);                                                                         \
+        int tile_seg = item / tiles, tile = item - tile_seg * tiles;                                         \
+        int row = tile_seg / segs, seg = tile_seg - row * segs;                                              \
+        if (row >= images * h) return;                                                                       \
+        int img = row / h, iy = row - img * h, ix0 = seg * DIRECT_T2_P, ci0 = tile * W;                      \
+        BC_CAT(float, W) acc[DIRECT_T2_P];                                                                   \
+        DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) acc[p] = 0.0f;                                   \
+        /* Kernel rows and their gradient rows: one for an even iy, two for an odd one. */                   \
+        bool odd = iy - (iy / 2) * 2;                                                                        \
+        int ky_first = odd ? 0 : 1, rows_used = odd ? 2 : 1;                                                 \
+        size_t plane = (size_t)g_rows * g_stride;                                                            \
+        const __global float *g = VIEW_PTR(g_padded) + (size_t)img * c_out * plane + ix0 / 2;                \
+        const __global float *wk = VIEW_PTR(packed) + ci0;                                                   \
+        for (int co = 0; co < c_out; co++, g += plane, wk += 9 * cpad)                                       \
+            for (int j = 0; j < rows_used; j++) {                                                            \
+                int ky = ky_first + 2 * j, oy = (iy + 1 - ky) / 2;                                           \
+                const __global float *gr = g + (size_t)oy * g_stride;                                        \
+                float gv[DIRECT_T2_P / 2 + 1];                                                               \
+                DIRECT_UNROLL for (int m = 0; m <= DIRECT_T2_P / 2; m++) gv[m] = gr[m];                      \
+                BC_CAT(float, W) w0 = BC_CAT(vload, W)(0, wk + (8 - 3 * ky) * cpad);                         \
+                BC_CAT(float, W) w1 = BC_CAT(vload, W)(0, wk + (7 - 3 * ky) * cpad);                         \
+                BC_CAT(float, W) w2 = BC_CAT(vload, W)(0, wk + (6 - 3 * ky) * cpad);                         \
+                DIRECT_UNROLL for (int m = 0; m < DIRECT_T2_P / 2; m++) {                                    \
+                    acc[2 * m] = fma((BC_CAT(float, W))(gv[m]), w1, acc[2 * m]);                             \
+                    acc[2 * m + 1] = fma((BC_CAT(float, W))(gv[m + 1]), w0, acc[2 * m + 1]);                 \
+                    acc[2 * m + 1] = fma((BC_CAT(float, W))(gv[m]), w2, acc[2 * m + 1]);                     \
+                }                                                                                            \
+            }                                                                                                \
+        int valid = min(DIRECT_T2_P, w - ix0), channels = min(W, c_in - ci0);                                \
+        float lanes[DIRECT_T2_P][W];                                                                         \
+        DIRECT_UNROLL for (int p = 0; p < DIRECT_T2_P; p++) BC_CAT(vstore, W)(acc[p], 0, lanes[p]);          \
+        size_t in_plane = (size_t)h * w;                                                                     \
+        __global float *dst = VIEW_PTR(d_in) + ((size_t)img * c_in + ci0) * in_plane + (size_t)iy * w + ix0; \
+        for (int c = 0; c < channels; c++, dst += in_plane)                                                  \
+            for (int p = 0; p < valid; p++) dst[p] = beta ? dst[p] + lanes[p][c] : lanes[p][c];              \
+    }
+
+/* conv2d_direct_cl_k3_s2_backward_w<W>: W input channels per vector (16: AVX-512; 8: AVX2,
+ * whose 16 registers hold the 14 accumulators and only some of the three weight vectors). */
+DIRECT_CL_S2_BACKWARD(conv2d_direct_cl_k3_s2_backward_w16, 16)
+DIRECT_CL_S2_BACKWARD(conv2d_direct_cl_k3_s2_backward_w8, 8)

@@ -216,7 +216,8 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", blocked));
 }
 
-/* The channel-lane kernels (CONV_DIRECT_CHANNEL_LANES: 16 output channels per vector) on the
+/* The channel-lane kernels (CONV_DIRECT_CHANNEL_LANES: 16 output channels per vector, or 8
+ * with CONV_LANES=8) on the
  * shapes that take them (16+ input channels, rows that fill pixel vectors badly): 32
  * channels x 7 pixels with pad 0, 1 and 2 (7x7 outputs), a channel tile half full (40 = 32
  * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; stride
@@ -241,8 +242,14 @@ static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
         {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1}, {2, 16, 13, 14, 32, 3, 3, 2, 1},
         {1, 17, 9, 27, 40, 3, 3, 2, 1},  {3, 16, 8, 8, 16, 3, 3, 2, 0},   {2, 5, 15, 16, 16, 3, 3, 2, 1},
     };
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-        check_case(&shapes[i], MODE_DIRECT, 3000 + (uint64_t)i);
+    int saved_width = device_profile_get(dev, "CONV_LANES", 16);
+    static const int widths[] = {16, 8}; /* AVX-512 and AVX2 tiles, whichever the device is */
+    for (int wi = 0; wi < 2; wi++) {
+        TEST_CHECK(device_profile_set(dev, "CONV_LANES", widths[wi]));
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            check_case(&shapes[i], MODE_DIRECT, 3000 + (uint64_t)i);
+    }
+    TEST_CHECK(device_profile_set(dev, "CONV_LANES", saved_width));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", blocked));

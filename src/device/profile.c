@@ -100,6 +100,8 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* 3x3 direct convolutions with 16 output channels per vector where rows fill pixel
      * vectors badly (28, 14 and 7 wide) and there are 16+ input channels. */
     profile_put(profile, "CONV_DIRECT_CHANNEL_LANES", cpu ? 1 : 0);
+    /* Their channels per vector: 8 on AVX2, where 14 accumulators of 16 floats spill. */
+    profile_put(profile, "CONV_LANES", narrow ? 8 : 16);
     /* 3x3 stride-1 weight gradients straight from the tensors (no patch matrix) on CPUs. */
     profile_put(profile, "CONV_WGRAD_DIRECT", cpu ? 1 : 0);
     /* Output channels per weight-gradient work-item: 2 x 9 accumulators fit AVX-512's
@@ -134,7 +136,7 @@ static const KeyRange key_ranges[] = {
     {"WGRAD_CO", 1, 3},           {"WGRAD_CHUNK_KB", 1, 1 << 20},
     {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},
     {"BN_PLANE_ITEMS", 1, 4096},  {"BN_CHUNK", 1, 1 << 30},     {"AUGMENT_WG", 1, 4096},
-    {"STORE_UNALIGNED", 0, 1},
+    {"STORE_UNALIGNED", 0, 1},    {"CONV_LANES", 8, 16},
 };
 
 /* NULL when key may take value, else why not (static text; the key and value go alongside). */
@@ -147,6 +149,7 @@ static const char *profile_value_problem(const char *key, int value, int *min, i
         if (strcmp(key, "GEMM_TILE_N") == 0 && value != 2 && value != 3 && value != 4 &&
             value != 8 && value != 16)
             return "not a vector width (2, 3, 4, 8 or 16)";
+        if (strcmp(key, "CONV_LANES") == 0 && value != 8 && value != 16) return "not 8 or 16";
         return NULL;
     }
     return NULL;

@@ -59,11 +59,15 @@ static DirectTile direct_tile(const Device *device, int k, bool flat) {
     return (DirectTile){DIRECT_TM, 1};
 }
 
-/* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of 16
- * output channels x pixels of a row. */
+/* The channel-lane kernels' tiles (cl/conv2d_direct.cl conv2d_direct_cl_*): vectors of
+ * `lanes` output channels x pixels of a row. */
 typedef struct {
-    int vectors, pixels;
+    int lanes, vectors, pixels;
 } ChannelTile;
+
+/* Channels per vector of the channel-lane kernels: CONV_LANES, 16 (AVX-512) or 8 (AVX2,
+ * whose 16 registers cannot hold 14 accumulators of 16 floats). */
+static int channel_lanes(const Device *device) { return device_profile_get(device, "CONV_LANES", 16); }
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out);
 
@@ -117,16 +121,19 @@ static Status prepare_operands(Device *device, View in, View weight, const Conv2
  * or more) to pay for its transposing, value-by-value stores. */
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out) {
+    int w = channel_lanes(device);
     if (s->kernel_h != 3 || s->kernel_w != 3 || s->c_in < 16 || s->stride > 2 ||
-        (s->stride == 2 && !s2_weights_fit(s->c_in, 32)) ||
+        (s->stride == 2 && !s2_weights_fit(s->c_in, 2 * w)) ||
         !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
         return false;
-    static const ChannelTile tiles[] = {{2, 7}, {1, 14}};
+    /* Ties go to the first. */
+    static const ChannelTile wide[] = {{16, 2, 7}, {16, 1, 14}}, narrow[] = {{8, 1, 14}, {8, 2, 7}};
+    const ChannelTile *tiles = w == 8 ? narrow : wide;
     int out_w = conv2d_out_w(s);
     double best = blocked_use;
     bool found = false;
-    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
-        int lanes = 16 * tiles[i].vectors;
+    for (size_t i = 0; i < 2; i++) {
+        int lanes = tiles[i].lanes * tiles[i].vectors;
         double use = (double)s->c_out / (ceil_div(s->c_out, lanes) * lanes) * out_w /
                      (ceil_div(out_w, tiles[i].pixels) * tiles[i].pixels);
         if (use > best + 1e-9) best = use, *out = tiles[i], found = true;
@@ -136,7 +143,7 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
 
 static Status direct_channel_lanes(Device *device, View out, View in, View weight, const Conv2dShape *s,
                                    bool flip, float beta, ChannelTile t) {
-    int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s), tm = 16 * t.vectors;
+    int out_h = conv2d_out_h(s), out_w = conv2d_out_w(s), tm = t.lanes * t.vectors;
     int hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad;
     /* The last segment of a row may load up to pixels x stride floats past the row's end. */
     PaddedPlanes layout = {hp, wp, hp * wp + t.pixels * s->stride, s->pad, s->pad};
@@ -144,7 +151,7 @@ static Status direct_channel_lanes(Device *device, View out, View in, View weigh
     Kernel *kernel;
     Status st = prepare_operands(device, in, weight, s, flip, tm, &layout, &packed, &padded);
     char name[48];
-    snprintf(name, sizeof name, "conv2d_direct_cl_k3_s%d_c%d_p%d", s->stride, t.vectors, t.pixels);
+    snprintf(name, sizeof name, "conv2d_direct_cl_k3_s%d_w%d_c%d_p%d", s->stride, t.lanes, t.vectors, t.pixels);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
     size_t items = (size_t)s->n * out_h * ceil_div(out_w, t.pixels) * ceil_div(s->c_out, tm);
     if (st == BC_OK && items > 0)
@@ -206,15 +213,16 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
 }
 
 /* Stride-2 input gradients on channel lanes (cl/conv2d_direct.cl
- * conv2d_direct_cl_k3_s2_backward): 3x3, pad 1, with enough output channels (16+) to pay for
- * the transposing stores. A work-item owns 16 input channels x DIRECT_S2_GRAD_PIXELS
+ * conv2d_direct_cl_k3_s2_backward_w<CONV_LANES>): 3x3, pad 1, with enough output channels
+ * (16+) to pay for the transposing stores. A work-item owns CONV_LANES input channels x
+ * DIRECT_S2_GRAD_PIXELS
  * (the kernel's DIRECT_T2_P) pixels of an input row. */
 enum { DIRECT_S2_GRAD_PIXELS = 14 };
 
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
     return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
            s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16 &&
-           s2_weights_fit(s->c_out, 16);
+           s2_weights_fit(s->c_out, channel_lanes(device));
 }
 
 Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View weight, const Conv2dShape *s,
@@ -229,9 +237,12 @@ Status conv2d_direct_backward_s2(Device *device, View d_in, View d_out, View wei
     Conv2dShape grad = {s->n, s->c_out, out_h, out_w, s->c_in, 3, 3, 1, 0};
     Buffer *packed, *padded;
     Kernel *kernel;
-    Status st = prepare_operands(device, d_out, weight, &grad, true, 16, &layout, &packed, &padded);
-    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_cl_k3_s2_backward", &kernel);
-    size_t items = (size_t)s->n * s->h * ceil_div(s->w, DIRECT_S2_GRAD_PIXELS) * ceil_div(s->c_in, 16);
+    int lanes = channel_lanes(device);
+    Status st = prepare_operands(device, d_out, weight, &grad, true, lanes, &layout, &packed, &padded);
+    char name[48];
+    snprintf(name, sizeof name, "conv2d_direct_cl_k3_s2_backward_w%d", lanes);
+    if (st == BC_OK) st = kernel_get(device, "conv2d_direct", name, &kernel);
+    size_t items = (size_t)s->n * s->h * ceil_div(s->w, DIRECT_S2_GRAD_PIXELS) * ceil_div(s->c_in, lanes);
     if (st == BC_OK && items > 0)
         st = KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW(d_in), ARG_VIEW_OF(padded, 0),
                               ARG_VIEW_OF(packed, 0), ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->h),
