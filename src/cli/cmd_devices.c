@@ -54,6 +54,10 @@ static void print_table(const DeviceInfo *list, int count, int chosen, int best)
                d->max_work_group_size);
         printf("    OpenCL C        %s\n", d->opencl_c_version);
         printf("    fp16 / fp64     %s / %s\n", d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
+        if (d->kind == DEVICE_CPU)
+            printf("    CPU kernels     register tiles for %s\n",
+                   device_cpu_simd_floats(d) == 8 ? "AVX2 (16 registers of 8 floats)"
+                                                  : "AVX-512 (32 registers of 16 floats)");
     }
 }
 
@@ -78,10 +82,11 @@ static void print_json(const DeviceInfo *list, int count, int chosen, int best) 
         }
         printf(", \"compute_units\": %u, \"clock_mhz\": %u, \"global_mem_bytes\": %llu, "
                "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, \"max_work_group_size\": %zu, "
-               "\"fp16\": %s, \"fp64\": %s}",
+               "\"fp16\": %s, \"fp64\": %s, \"cpu_simd_floats\": %d}",
                d->compute_units, d->clock_mhz, (unsigned long long)d->global_mem_bytes,
                (unsigned long long)d->max_alloc_bytes, (unsigned long long)d->local_mem_bytes,
-               d->max_work_group_size, d->fp16 ? "true" : "false", d->fp64 ? "true" : "false");
+               d->max_work_group_size, d->fp16 ? "true" : "false", d->fp64 ? "true" : "false",
+               d->kind == DEVICE_CPU ? device_cpu_simd_floats(d) : 0);
     }
     printf("\n]}\n");
 }
