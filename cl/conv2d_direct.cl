@@ -167,11 +167,11 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k7, 7, 16, 1, DIRECT_UNROLL)
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_kn, k, 16, 1, )
 DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
 
-/* ---- Channel lanes: 16 output channels per vector, for planes whose rows fill 16 lanes
- * badly (28 wide: 82% of 2 x 16 lanes in use, 14 wide 82%, 7 wide 74%), and for stride 2
- * (the input values are broadcast one by one, so their spacing costs nothing) ----
- * A work-item owns CV x 16 output channels x P consecutive pixels of one output row:
- * CV x P accumulators, each 16 channels of one pixel. Per input channel and kernel row it
+/* ---- Channel lanes: W (16, or 8 on AVX2) output channels per vector, for planes whose rows
+ * fill 16 lanes badly (28 wide: 82% of 2 x 16 lanes in use, 14 wide 82%, 7 wide 74%), and
+ * for stride 2 (the input values are broadcast one by one, so their spacing costs nothing) ----
+ * A work-item owns CV x W output channels x P consecutive pixels of one output row:
+ * CV x P accumulators, each W channels of one pixel. Per input channel and kernel row it
  * loads the (P - 1) S + 3 input values its taps need once (broadcast at use) and, per tap,
  * the CV weight vectors (the packed weights hold a tap's output channels contiguously): at
  * stride 1, 9 + 2 CV x 3 loads per 3 x CV x P FMAs, every lane a real output as long as
@@ -185,8 +185,8 @@ DIRECT_FLAT_KERNEL(conv2d_direct_flat_k3_m6_r4, 3, 6, 4, DIRECT_UNROLL)
  * registers hold them next to the accumulators). Streamed: a rolled loop over kx that
  * loads each value where it is used, 3 P broadcast loads instead of (P - 1) S + 3. On
  * AVX2's 16 registers the 8 x 14 kernel spilled the cached values (about one stack access
- * per FMA) and streamed runs 28-31% faster (w32 layers of 28 and 14 wide rows on PoCL's
- * haswell target); the 16 x 7 kernel (7 wide rows) loses 20-33% streamed, so it caches. */
+ * per FMA); streamed, the w32 layers of 28 and 14 wide rows took 23-30% less time on PoCL's
+ * haswell target, while the 16 x 7 kernel (7 wide rows) took 22-34% more, so it caches. */
 #define DIRECT_CL_TAPS_CACHED(S, W, CV, P)                                                     \
     {                                                                                          \
         float x[(P - 1) * S + 3];                                                              \
@@ -257,14 +257,15 @@ DIRECT_CL_KERNEL(conv2d_direct_cl_k3_s2_w8_c2_p7, 2, 8, 2, 7, DIRECT_CL_TAPS_CAC
  * d_in[ci, iy, ix] sums d_out[co, oy, ox] w[co, ci, ky, kx] over iy + 1 = 2 oy + ky and
  * ix + 1 = 2 ox + kx: an even input row takes kernel row 1 (oy = iy / 2), an odd one rows
  * 0 and 2 (oy = (iy + 1) / 2 and (iy - 1) / 2); within a row an even pixel takes kx = 1
- * (ox = ix / 2), an odd one kx = 0 and 2 (ox = ix / 2 + 1 and ix / 2). A work-item owns 16
- * input channels x 14 pixels of one input row, starting at an even ix0: per output channel
- * and kernel row it loads 8 gradient values (ox = ix0 / 2 + m) and 3 weight vectors for 21
- * FMAs (16 channels: W = 16; the AVX2 sibling takes 8), with no patch matrix and no col2im. g_padded as conv2d_pad_planes made it: d_out
- * planes of out_h + 1 rows of g_stride >= out_w + 8 floats (zeros right of and below the
- * gradient, where the taps of the last row and segment land). packed: the weights as
+ * (ox = ix / 2), an odd one kx = 0 and 2 (ox = ix / 2 + 1 and ix / 2). A work-item owns W
+ * (16, or 8 on AVX2) input channels x 14 pixels of one input row, starting at an even ix0:
+ * per output channel and kernel row it loads 8 gradient values (ox = ix0 / 2 + m) and 3
+ * weight vectors for 21 FMAs, with no patch matrix and no col2im. g_padded as
+ * conv2d_pad_planes made it: d_out planes of out_h + 1 rows of g_stride >= out_w + 8
+ * floats (zeros right of and below the gradient, where the taps of the last row and
+ * segment land). packed: the weights as
  * conv2d_direct_weights packs them for the flipped kernel (c_out, 9 taps turned, c_in
- * padded to 16), so tap (ky, kx) sits at 8 - (3 ky + kx). */
+ * padded to W), so tap (ky, kx) sits at 8 - (3 ky + kx). */
 #define DIRECT_T2_P 14
 #define DIRECT_CL_S2_BACKWARD(NAME, W)                                                                       \
     __kernel void NAME(VIEW(float, d_in), VIEW(const float, g_padded), VIEW(const float, packed),            \

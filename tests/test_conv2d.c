@@ -217,8 +217,8 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
 }
 
 /* The channel-lane kernels (CONV_DIRECT_CHANNEL_LANES: 16 output channels per vector, or 8
- * with CONV_LANES=8) on the
- * shapes that take them (16+ input channels, rows that fill pixel vectors badly): 32
+ * with CONV_LANES=8, each width run) on the shapes that take them (16+ input channels, rows
+ * that fill pixel vectors badly): 32
  * channels x 7 pixels with pad 0, 1 and 2 (7x7 outputs), a channel tile half full (40 = 32
  * + 8) on 21-wide rows, and 16 x 14 pixels with a row's last segment 12 of 14 wide; stride
  * 2 with 7x7, 5x14 and 3x3 outputs, pad 1 and 0; batch 1 to 3. Backward data of the

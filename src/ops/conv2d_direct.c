@@ -132,7 +132,7 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
     int out_w = conv2d_out_w(s);
     double best = blocked_use;
     bool found = false;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof wide / sizeof *wide; i++) { /* narrow has as many */
         int lanes = tiles[i].lanes * tiles[i].vectors;
         double use = (double)s->c_out / (ceil_div(s->c_out, lanes) * lanes) * out_w /
                      (ceil_div(out_w, tiles[i].pixels) * tiles[i].pixels);
@@ -215,8 +215,7 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
 /* Stride-2 input gradients on channel lanes (cl/conv2d_direct.cl
  * conv2d_direct_cl_k3_s2_backward_w<CONV_LANES>): 3x3, pad 1, with enough output channels
  * (16+) to pay for the transposing stores. A work-item owns CONV_LANES input channels x
- * DIRECT_S2_GRAD_PIXELS
- * (the kernel's DIRECT_T2_P) pixels of an input row. */
+ * DIRECT_S2_GRAD_PIXELS (the kernel's DIRECT_T2_P) pixels of an input row. */
 enum { DIRECT_S2_GRAD_PIXELS = 14 };
 
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
