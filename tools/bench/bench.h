@@ -80,6 +80,10 @@ Status bench_time_host(Bench *b, BenchOp op, void *context, BenchTime *out);
  * The yardstick comparison of a shared, noisy machine. */
 Status bench_time_paired(Bench *b, BenchOp device_op, BenchOp host_op, void *context, BenchTime *device_t,
                          BenchTime *host_t, BenchRatio *host_over_device);
+/* The median and minimum of n values (sorted in place) and n as the run count. */
+void bench_summarize(double *ms, int n, BenchTime *out);
+/* Copies a timing's median, minimum and run count into a row. */
+void bench_row_set_time(BenchRow *row, const BenchTime *t);
 /* Times `op` and adds a row for it. */
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context);
 

@@ -125,8 +125,8 @@ static Status bench_one_case(Bench *b, const GemmCase *c) {
         BenchTime ours_t, host_t;
         st = bench_time_paired(b, run_device_gemm, run_openblas, &r, &ours_t, &host_t, &ours.speedup);
         ours.paired_with = "openblas";
-        ours.median_ms = ours_t.median_ms, ours.min_ms = ours_t.min_ms, ours.runs = ours_t.runs;
-        host.median_ms = host_t.median_ms, host.min_ms = host_t.min_ms, host.runs = host_t.runs;
+        bench_row_set_time(&ours, &ours_t);
+        bench_row_set_time(&host, &host_t);
         if (st == BC_OK) st = bench_add_row(b, &ours);
     }
 #else

@@ -60,29 +60,14 @@ static Status run_step(Device *device, StepRun *r) {
     return st;
 }
 
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, by_value);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static double min_of(const double *x, int n) {
-    double m = x[0];
-    for (int i = 1; i < n; i++) m = x[i] < m ? x[i] : m;
-    return m;
-}
-
 static Status add_step_row(Bench *b, const char *label, const char *name, const char *shape, double *ms,
                            int steps, double step_ms, double images_per_s) {
-    BenchRow row = {.section = "step", .rate_kind = RATE_NONE, .runs = steps, .host = step_ms < 0};
+    BenchRow row = {.section = "step", .rate_kind = RATE_NONE, .host = step_ms < 0};
     snprintf(row.name, sizeof row.name, "%s %s", label, name);
     snprintf(row.shape, sizeof row.shape, "%s", shape);
-    row.min_ms = min_of(ms, steps);
-    row.median_ms = median_of(ms, steps);
+    BenchTime t;
+    bench_summarize(ms, steps, &t);
+    bench_row_set_time(&row, &t);
     if (images_per_s > 0) {
         row.images_per_s = images_per_s;
         snprintf(row.impl, sizeof row.impl, "%.1f images/s", images_per_s);
@@ -151,13 +136,17 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
         rows = NULL;
     }
     if (st == BC_OK && !b->check_only) {
-        double step_ms = median_of(wall, steps);
+        BenchTime wall_t;
+        bench_summarize(wall, steps, &wall_t);
+        double step_ms = wall_t.median_ms;
         bench_section_header(b, "step", "one BYOL step (both views augmented, SGD/LARS, EMA); kernel time by kind");
         double *column = malloc((size_t)steps * sizeof *column);
         if (!column) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
         for (int k = 0; st == BC_OK && k <= KIND_COUNT; k++) {
             for (int s = 0; s < steps; s++) column[s] = by_kind[(size_t)s * (KIND_COUNT + 1) + k];
-            if (min_of(column, steps) == 0 && median_of(column, steps) == 0) continue;
+            BenchTime kind_t;
+            bench_summarize(column, steps, &kind_t);
+            if (kind_t.min_ms == 0 && kind_t.median_ms == 0) continue;
             st = add_step_row(b, label, k < KIND_COUNT ? kinds[k].kind : "other", shape, column, steps, step_ms, 0);
         }
         for (int s = 0; st == BC_OK && s < steps; s++) column[s] = wall[s] - kernels[s];

@@ -38,16 +38,11 @@ static Status call_on_host(Device *device, BenchOp op, void *context, double *ms
     return st;
 }
 
-/* The median of n sorted values. */
-static double sorted_median(const double *x, int n) {
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static void summarize(double *ms, int n, BenchTime *out) {
+void bench_summarize(double *ms, int n, BenchTime *out) {
     qsort(ms, (size_t)n, sizeof *ms, by_value);
     out->runs = n;
     out->min_ms = ms[0];
-    out->median_ms = sorted_median(ms, n);
+    out->median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
 }
 
 /* One op to time and how (device events or host clock). */
@@ -84,10 +79,11 @@ static Status time_rounds(Bench *b, const TimedOp *ops, int n_ops, BenchTime *ou
         if (st == BC_OK) done++;
     }
     if (st == BC_OK) {
-        for (int i = 0; i < n_ops; i++) summarize(ms + (size_t)i * runs, done, &out[i]);
+        for (int i = 0; i < n_ops; i++) bench_summarize(ms + (size_t)i * runs, done, &out[i]);
         if (ratio && n_ops == 2) {
-            qsort(ratios, (size_t)done, sizeof *ratios, by_value);
-            *ratio = (BenchRatio){sorted_median(ratios, done), ratios[0], ratios[done - 1]};
+            BenchTime r;
+            bench_summarize(ratios, done, &r); /* sorts them: the largest is last */
+            *ratio = (BenchRatio){r.median_ms, r.min_ms, ratios[done - 1]};
         }
     }
     free(ms);
@@ -117,12 +113,16 @@ Status bench_time_paired(Bench *b, BenchOp device_op, BenchOp host_op, void *con
     return st;
 }
 
+void bench_row_set_time(BenchRow *row, const BenchTime *t) {
+    row->median_ms = t->median_ms;
+    row->min_ms = t->min_ms;
+    row->runs = t->runs;
+}
+
 Status bench_measure(Bench *b, BenchRow row, BenchOp op, void *context) {
     BenchTime t = {0};
     Status st = row.host ? bench_time_host(b, op, context, &t) : bench_time_device(b, op, context, &t);
     if (st != BC_OK) return error_wrap(st, "%s %s (%s): ", row.name, row.shape, row.impl);
-    row.median_ms = t.median_ms;
-    row.min_ms = t.min_ms;
-    row.runs = t.runs;
+    bench_row_set_time(&row, &t);
     return bench_add_row(b, &row);
 }
