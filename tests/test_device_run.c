@@ -83,7 +83,7 @@ static void test_bad_profile_values_are_refused(void **state) {
         const char *key;
         int value;
     } bad[] = {{"GEMM_TILE_M", 0}, {"GEMM_TILE_N", 5}, {"GEMM_TILE_N", 1}, {"WGRAD_CO", 4},
-               {"WG_1D", 0}, {"GEMM_PATH", 2}, {"BN_PLANE_ITEMS", -1}};
+               {"WG_1D", 0}, {"GEMM_PATH", 2}, {"BN_PLANE_ITEMS", -1}, {"CONV_LANES", 12}, {"CONV_LANES", 4}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int before = device_profile_get(dev, bad[i].key, -7);
         assert_int_equal(device_profile_set(dev, bad[i].key, bad[i].value), BC_ERR_USAGE);
