@@ -82,7 +82,7 @@ static void test_clblast_gemm_matches_reference(void **state) {
 static void test_other_tile_sizes_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int tile_m = device_profile_get(dev, "GEMM_TILE_M", 8), tile_n = device_profile_get(dev, "GEMM_TILE_N", 16);
+    int tile_m = device_profile_get(dev, "GEMM_TILE_M"), tile_n = device_profile_get(dev, "GEMM_TILE_N");
     const int tiles[][2] = {{4, 8}, {3, 4}};
     for (int t = 0; t < 2; t++) {
         TEST_CHECK(device_profile_set(dev, "GEMM_TILE_M", tiles[t][0]));
@@ -98,7 +98,7 @@ static void test_other_tile_sizes_match_reference(void **state) {
 static void test_packed_a_gemm_matches_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int pack_a = device_profile_get(dev, "GEMM_PACK_A", 0), tile_m = device_profile_get(dev, "GEMM_TILE_M", 8);
+    int pack_a = device_profile_get(dev, "GEMM_PACK_A"), tile_m = device_profile_get(dev, "GEMM_TILE_M");
     TEST_CHECK(device_profile_set(dev, "GEMM_PACK_A", 1));
     check_path(GEMM_PATH_OURS);
     /* 5 x 16-wide panels take the one-panel kernel, 8 and 9 the two-panel one (and n of
@@ -115,7 +115,7 @@ static void test_packed_a_gemm_matches_reference(void **state) {
 /* Sets profile `key` to `value`, returning the value it had. */
 static int swap_profile_key(const char *key, int value) {
     Device *dev = test_device();
-    int old = device_profile_get(dev, key, 0);
+    int old = device_profile_get(dev, key);
     TEST_CHECK(device_profile_set(dev, key, value));
     return old;
 }

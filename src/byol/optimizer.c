@@ -33,7 +33,7 @@ Status lars_compute_trust_ratios(Arena *arena, const OptimizerConfig *config) {
     Kernel *k;
     if ((st = kernel_get(device, "optim", "lars_trust_ratios", &k)) != BC_OK) return st;
     /* Must equal the kernel's reqd_work_group_size, which is the BC_WG_1D define. */
-    size_t local = (size_t)device_profile_get(device, "WG_1D", 64);
+    size_t local = (size_t)device_profile_get(device, "WG_1D");
     size_t global = (size_t)arena_entry_count(arena) * local;
     return KERNEL_LAUNCH(device, k, 1, &global, &local, ARG_BUF(arena_entry_scratch_buffer(arena)),
                          ARG_VIEW_OF(arena_buffer(arena, ARENA_PARAMS), 0),

@@ -38,11 +38,11 @@ static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
                          s->kernel_h, s->kernel_w, s->h, s->w);
     p->ksize = s->c_in * s->kernel_h * s->kernel_w;
     p->pixels = p->out_h * p->out_w;
-    p->ours = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) != GEMM_PATH_CLBLAST;
+    p->ours = device_profile_get(device, "GEMM_PATH") != GEMM_PATH_CLBLAST;
     p->lanes = p->ours ? gemm_tile_n(device) : 1;
-    p->vector = device_profile_get(device, "CONV_VECTOR", 0) != 0;
+    p->vector = device_profile_get(device, "CONV_VECTOR") != 0;
     /* Bounded by CONV_SCRATCH_KB of patches (+ one panel of padding). */
-    size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB", 65536) << 10;
+    size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB") << 10;
     size_t per_image = (size_t)p->ksize * (size_t)p->pixels * sizeof(float);
     size_t chunk = budget / (per_image ? per_image : 1);
     p->chunk = chunk < 1 ? 1 : chunk > (size_t)s->n ? (s->n > 0 ? s->n : 1) : (int)chunk;

@@ -19,14 +19,13 @@ enum { DIRECT_FLAT_MAX_W = 8 };
 /* Scratch slots (conv2d's own uses of them end before this op). */
 enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
-/* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take: a
- * work-item streams the whole tile per output row, so it should stay in L1. Measured on
+/* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take,
+ * profile key CONV_DIRECT_MAX_TILE_KB (36 KB everywhere, profile_keys.def): a work-item streams the whole tile per output row, so it should stay in L1. Measured on
  * PoCL (ResNet-18 at 32x32, batch 8, ms, direct vs im2col + GEMM): 128x16x16 forward 4.3 vs
  * 4.0, 256x8x8 9.7 vs 6.4, 512x4x4 24.8 vs 6.4, and the whole step 3333 vs 2672 ms; the
  * small ResNet's layers (c_in <= 64) all favour the direct kernels. 1x1 convolutions have
  * no patch expansion to save: with them direct, a ResNet-50 step (32x32, batch 16) took
  * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
-enum { DIRECT_MAX_WEIGHT_TILE_KB = 36 }; /* profile key CONV_DIRECT_MAX_TILE_KB */
 /* The stride-2 channel-lane kernels stream 9 taps x 32 channels (forward) or 9 x 16
  * (input gradient) of weights per channel they sum over, from L2: up to 96 KB of them (the
  * small ResNet's 64- and 128-channel layers) they beat im2col + GEMM; ResNet-18's 128- and
@@ -54,7 +53,7 @@ typedef struct {
  * 1410 ms blocked against 1529 / 1339 / 1601; w16 a tie (558 / 429 vs 571 / 431).
  * Other kernel sizes: 16 x 1. */
 static DirectTile direct_tile(const Device *device, int k, bool flat) {
-    if (k == 3 && device_profile_get(device, "CONV_DIRECT_BLOCKED", 0))
+    if (k == 3 && device_profile_get(device, "CONV_DIRECT_BLOCKED"))
         return flat ? (DirectTile){6, 4} : (DirectTile){8, 3};
     return (DirectTile){DIRECT_TM, 1};
 }
@@ -67,7 +66,7 @@ typedef struct {
 
 /* Channels per vector of the channel-lane kernels: CONV_LANES, 16 (AVX-512) or 8 (AVX2,
  * whose 16 registers cannot hold 14 accumulators of 16 floats). */
-static int channel_lanes(const Device *device) { return device_profile_get(device, "CONV_LANES", 16); }
+static int channel_lanes(const Device *device) { return device_profile_get(device, "CONV_LANES"); }
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out);
 
@@ -76,15 +75,14 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
  * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. Stride
  * 2 only on the channel-lane kernels. */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
-    if (!device_profile_get(device, "CONV_DIRECT", 0)) return false;
+    if (!device_profile_get(device, "CONV_DIRECT")) return false;
     ChannelTile unused;
     if (s->stride != 1) return choose_channel_tile(device, s, 0.0, &unused);
     DirectTile tile = direct_tile(device, s->kernel_h, conv2d_out_w(s) <= DIRECT_FLAT_MAX_W);
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
                         (size_t)tile.tm * sizeof(float);
     return s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
-           tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB",
-                                                     DIRECT_MAX_WEIGHT_TILE_KB) << 10);
+           tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB") << 10);
 }
 
 static void direct_kernel_name(char *name, size_t cap, int k, bool flat, int lanes, DirectTile tile) {
@@ -124,7 +122,7 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
     int w = channel_lanes(device);
     if (s->kernel_h != 3 || s->kernel_w != 3 || s->c_in < 16 || s->stride > 2 ||
         (s->stride == 2 && !s2_weights_fit(s->c_in, 2 * w)) ||
-        !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
+        !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES"))
         return false;
     /* Ties go to the first. */
     static const ChannelTile wide[] = {{16, 2, 7}, {16, 1, 14}}, narrow[] = {{8, 1, 14}, {8, 2, 7}};
@@ -219,7 +217,7 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
 enum { DIRECT_S2_GRAD_PIXELS = 14 };
 
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
-    return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
+    return device_profile_get(device, "CONV_DIRECT") && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES") &&
            s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16 &&
            s2_weights_fit(s->c_out, channel_lanes(device));
 }
