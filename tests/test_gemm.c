@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "byolcl/ops.h"
+#include "ops/scratch.h"
 #include "ref/gemm_ref.h"
 #include "ref/gradcheck.h"
 #include "test_util.h"
@@ -175,6 +176,28 @@ static void test_profile_path_dispatch(void **state) {
     buffer_release(ba), buffer_release(bb), buffer_release(bc);
 }
 
+/* src/ops/scratch.h's nesting rule is checked: inside an op holding GEMM's slots, our gemm
+ * (which packs B^T into one of them) is refused with the slot named; outside, it runs. */
+static void test_scratch_nesting_rule_is_checked(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 2, 0, 0, 1, 3}, want[4] = {5, 11, 14, 23};
+    Buffer *ba = test_upload(a, 6), *bb = test_upload(b, 6), *bc = test_alloc_device(4);
+    unsigned gemm_slots = SCRATCH_BIT(SCRATCH_GEMM_PACKED_B) | SCRATCH_BIT(SCRATCH_GEMM_PACKED_A) |
+                          SCRATCH_BIT(SCRATCH_GEMM_PARTIAL);
+    Status st;
+    SCRATCH_HOLDING(gemm_slots, st = gemm_with_path(dev, GEMM_PATH_OURS, false, true, 2, 2, 3, 1.0f, view_of(ba), 3,
+                                                    view_of(bb), 3, 0.0f, view_of(bc), 2));
+    assert_int_equal(st, BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "scratch slot"));
+    TEST_CHECK(gemm_with_path(dev, GEMM_PATH_OURS, false, true, 2, 2, 3, 1.0f, view_of(ba), 3, view_of(bb), 3,
+                              0.0f, view_of(bc), 2));
+    float *got = test_download(bc, 4);
+    test_assert_close(got, want, 4, 1e-6, 1e-6, "gemm A * B^T");
+    free(got);
+    buffer_release(ba), buffer_release(bb), buffer_release(bc);
+}
+
 static void test_bad_arguments_are_errors(void **state) {
     (void)state;
     Device *dev = test_device();
@@ -195,6 +218,7 @@ int main(void) {
         cmocka_unit_test(test_split_k_and_swapped_gemm_match_reference),
         cmocka_unit_test(test_local_b_gemm_matches_reference),
         cmocka_unit_test(test_profile_path_dispatch),
+        cmocka_unit_test(test_scratch_nesting_rule_is_checked),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);

@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "byolcl/ops.h"
+#include "ops/scratch.h"
 
 /* How many values one work-item reduces in the first stage. Small enough that channels
  * with many values still spread over many work-items, large enough that the per-channel
@@ -65,7 +66,7 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial;
-    st = device_scratch(device, 0, (size_t)s->c * parts * 3 * sizeof(float), &partial);
+    st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 3 * sizeof(float), &partial);
     if (st != BC_OK) return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_normalize;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";
@@ -132,8 +133,8 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
     if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial, *sums;
-    if ((st = device_scratch(device, 0, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
-        (st = device_scratch(device, 1, (size_t)s->c * 2 * sizeof(float), &sums)) != BC_OK)
+    if ((st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
+        (st = scratch_get(device, SCRATCH_BN_SUMS, (size_t)s->c * 2 * sizeof(float), &sums)) != BC_OK)
         return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_input;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";

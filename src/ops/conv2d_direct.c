@@ -10,14 +10,13 @@
 
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_pad.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
 /* The output-channel tile and the flat kernels' lanes of cl/conv2d_direct.cl. */
 enum { DIRECT_TM = 16, DIRECT_FLAT_V = 16 };
 /* Output rows up to this wide use the flat kernels. */
 enum { DIRECT_FLAT_MAX_W = 8 };
-/* Scratch slots (conv2d's own uses of them end before this op). */
-enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
 /* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take,
  * profile key CONV_DIRECT_MAX_TILE_KB (36 KB everywhere, profile_keys.def): a work-item streams the whole tile per output row, so it should stay in L1. Measured on
@@ -103,8 +102,8 @@ static Status prepare_operands(Device *device, View in, View weight, const Conv2
     size_t packed_count = (size_t)s->c_in * taps * ceil_div(s->c_out, tm) * tm;
     size_t padded_count = (size_t)s->n * s->c_in * layout->plane_stride;
     Kernel *kernel;
-    Status st = device_scratch(device, SLOT_PACKED, packed_count * sizeof(float), packed);
-    if (st == BC_OK) st = device_scratch(device, SLOT_PADDED, padded_count * sizeof(float), padded);
+    Status st = scratch_get(device, SCRATCH_DIRECT_PACKED, packed_count * sizeof(float), packed);
+    if (st == BC_OK) st = scratch_get(device, SCRATCH_DIRECT_PADDED, padded_count * sizeof(float), padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
     if (st == BC_OK)
         st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(*packed, 0), ARG_VIEW(weight),

@@ -2,13 +2,12 @@
  * then one reduction over the chunks into d_weight. */
 #include "ops/conv2d_pad.h"
 #include "ops/conv2d_wgrad.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
 /* Images per chunk (profile key WGRAD_CHUNK_KB): the input and output-gradient planes of
  * one chunk (which all of its work-items walk) should stay within a core's L2. */
 enum { WGRAD_WG = 64 };
-/* Scratch slots (conv2d's own uses of them end before this op). */
-enum { SLOT_PARTIAL = 0, SLOT_INPUT = 1, SLOT_GRAD = 2 };
 
 /* Measured on PoCL (2-core AVX-512, batch 256, GFLOP/s direct vs im2col + GEMM): 16x28x28
  * 28.8 vs 19.1, 32x14x14 43.5 vs 17.6, but 64x7x7 25.6 vs 54.0 (a 49-pixel plane fills
@@ -39,11 +38,11 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     int count = s->c_out * s->c_in * 9;
     Buffer *partial, *x_padded, *g_padded;
     Kernel *k_partial, *k_reduce;
-    Status st = device_scratch(device, SLOT_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
+    Status st = scratch_get(device, SCRATCH_WGRAD_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
     if (st == BC_OK)
-        st = device_scratch(device, SLOT_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
+        st = scratch_get(device, SCRATCH_WGRAD_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
     if (st == BC_OK)
-        st = device_scratch(device, SLOT_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
+        st = scratch_get(device, SCRATCH_WGRAD_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_3x3", &k_partial);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &k_reduce);
     PaddedPlanes x_layout = {x_rows, row_stride, x_stride, 1, 1}, g_layout = {g_rows, row_stride, g_stride, 0, 0};

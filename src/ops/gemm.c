@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "ops/gemm_tiles.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
 int gemm_tile_m(const Device *device) { return device_profile_get(device, "GEMM_TILE_M"); }
@@ -32,12 +33,12 @@ static void tile_work_group(const Device *device, size_t local[3]) {
     local[1] = (size_t)device_profile_get(device, "GEMM_WG_M");
 }
 
-/* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot GEMM_PACKED_A_SLOT. */
+/* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot SCRATCH_GEMM_PACKED_A. */
 static Status pack_a(Device *device, const GemmLayout *a, int m, int k, Buffer **packed) {
     int tile_m = gemm_tile_m(device);
     size_t items = (size_t)ceil_div(m, tile_m) * (size_t)k;
     Kernel *kernel;
-    Status st = device_scratch(device, GEMM_PACKED_A_SLOT, items * (size_t)tile_m * sizeof(float), packed);
+    Status st = scratch_get(device, SCRATCH_GEMM_PACKED_A, items * (size_t)tile_m * sizeof(float), packed);
     if (st == BC_OK) st = kernel_get(device, "gemm", "gemm_pack_a", &kernel);
     if (st != BC_OK) return st;
     return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(*packed, 0), ARG_VIEW(a->data),
@@ -159,7 +160,7 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     if (depth >= k) return launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
     Buffer *partial;
     int chunks = ceil_div(k, depth);
-    st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * m * n * sizeof(float), &partial);
+    st = scratch_get(device, SCRATCH_GEMM_PARTIAL, (size_t)chunks * m * n * sizeof(float), &partial);
     GemmLayout partials = gemm_layout_plain(view_of(partial), n);
     if (st == BC_OK) st = launch_tiles(device, &t, m, n, k, b, &partials, 1.0f, 0.0f, depth, m * n);
     if (st == BC_OK) st = sum_chunks(device, partial, chunks, m, n, alpha, beta, c);
@@ -232,12 +233,15 @@ static Status multiply_along(Device *device, const GemmRoute *route, int k, floa
     if (route->local_b) return gemm_local_b(device, route->np, route->local_bytes, m, n, k, alpha, a, b, beta, c);
     Buffer *packed = NULL;
     if (k > 0) {
-        Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
-                                   gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
+        Status st = scratch_get(device, SCRATCH_GEMM_PACKED_B,
+                                gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
         if (st == BC_OK) st = gemm_pack_b_into(device, view_of(packed), b, trans_b, k, n);
         if (st != BC_OK) return st;
     }
-    return gemm_tiles(device, m, n, k, alpha, a, packed ? view_of(packed) : c->data, beta, c);
+    Status st;
+    SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_GEMM_PACKED_B),
+                    st = gemm_tiles(device, m, n, k, alpha, a, packed ? view_of(packed) : c->data, beta, c));
+    return st;
 }
 
 static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n, int k,
@@ -288,7 +292,7 @@ static Status clblast_split_k(Device *device, bool trans_a, bool trans_b, int m,
     size_t a_stride = trans_a ? (size_t)depth * (size_t)lda : (size_t)depth;
     size_t b_stride = trans_b ? (size_t)depth : (size_t)depth * (size_t)ldb;
     Buffer *partial;
-    Status st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * mn * sizeof(float), &partial);
+    Status st = scratch_get(device, SCRATCH_GEMM_PARTIAL, (size_t)chunks * mn * sizeof(float), &partial);
     /* beta = 0 over the scratch, whose old contents may hold anything (0 * NaN is NaN). */
     if (st == BC_OK) st = buffer_fill_zero(device, partial, 0, (size_t)chunks * mn * sizeof(float));
     if (st == BC_OK)
