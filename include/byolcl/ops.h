@@ -31,8 +31,8 @@ typedef struct {
     int n, c_in, h, w;
     int c_out, kernel_h, kernel_w, stride, pad;
 } Conv2dShape;
-int conv2d_out_h(const Conv2dShape *s);
-int conv2d_out_w(const Conv2dShape *s);
+static inline int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
+static inline int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
 /* out (n, c_out, out_h, out_w) = conv(in (n, c_in, h, w), weight) */
 Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s);
 /* d_in = (or += when accumulate) conv^T(d_out, weight) */

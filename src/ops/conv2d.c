@@ -12,9 +12,6 @@
 #include "ops/gemm_tiles.h"
 #include "ops/scratch.h"
 
-int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
-int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
-
 typedef struct {
     int ksize, out_h, out_w, pixels; /* pixels = out_h * out_w */
     int chunk;                       /* images per GEMM */
