@@ -137,8 +137,9 @@ static inline View view_of(Buffer *buffer) { return (View){buffer, 0}; }
 static inline View view_at(View v, size_t elements) { return (View){v.buffer, v.offset + elements}; }
 
 /* Scratch memory owned by the device, grown on demand: im2col columns, reduction partials.
- * Slots are independent (an op that needs two temporaries uses slots 0 and 1). Contents
- * are undefined on entry; the in-order queue makes reuse by the next op safe. */
+ * Slots are independent; which op uses which, and how ops that call each other keep apart,
+ * is src/ops/scratch.h's table. Contents are undefined on entry; the in-order queue makes
+ * reuse by the next op safe. */
 enum { DEVICE_SCRATCH_SLOTS = 6 };
 Status device_scratch(Device *device, int slot, size_t bytes, Buffer **out);
 
