@@ -2,11 +2,6 @@
  * per image, so contrast can take the image mean), then a separable Gaussian blur whose
  * second pass also solarizes and normalizes. Parameters: see augment.h (AUGMENT_P_*). */
 
-/* Work-group size of augment_color (the device profile's AUGMENT_WG; a power of two). */
-#ifndef BC_AUGMENT_WG
-#define BC_AUGMENT_WG 64
-#endif
-
 /* Mirrors the AUGMENT_P_* layout in include/byolcl/augment.h. */
 #define P_CROP_X 0
 #define P_CROP_Y 1

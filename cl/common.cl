@@ -1,11 +1,9 @@
-/* common.cl — prepended to every program: shared helpers and defaults for the profile's
- * defines (BC_*), so a kernel file also compiles on its own. */
+/* common.cl — prepended to every program: shared helpers. Every profile key arrives as a
+ * define BC_<KEY> (src/device/profile_keys.def declares them and their defaults); among them
+ * BC_GEMM_TILE_N, the lanes of the CPU kernels' vectors (the GEMM's panel width, which
+ * conv2d shares). */
 #ifndef BC_WG_1D
-#define BC_WG_1D 64
-#endif
-/* Lanes of the CPU kernels' vectors (the GEMM's panel width, which conv2d shares). */
-#ifndef BC_GEMM_TILE_N
-#define BC_GEMM_TILE_N 16
+#error "the BC_* defines come from the device profile (src/device/profile_keys.def)"
 #endif
 
 /* BC_CAT(vload, 16) -> vload16, with macro arguments expanded first: vector types and
@@ -18,9 +16,6 @@
  * with BC_STORE_UNALIGNED (CPU profile; clang's vector types) it goes through a vector type
  * of 4-byte alignment and becomes one. A float3 pointer would write 16 bytes, so 3 lanes
  * always use vstore3. */
-#ifndef BC_STORE_UNALIGNED
-#define BC_STORE_UNALIGNED 0
-#endif
 #if BC_STORE_UNALIGNED && defined(__clang__)
 #define BC_STORE_U(N)                                                                        \
     typedef float float##N##_u __attribute__((ext_vector_type(N), aligned(4)));              \

@@ -12,11 +12,8 @@
 #define floatWL BC_CAT(float, WL)
 #define vloadWL BC_CAT(vload, WL)
 
-/* Output channels per work-item: 2 x 9 vector accumulators still fit AVX-512's 32
- * registers next to the loads. */
-#ifndef BC_WGRAD_CO
-#define BC_WGRAD_CO 2
-#endif
+/* Output channels per work-item (profile key WGRAD_CO): 2 x 9 vector accumulators still
+ * fit AVX-512's 32 registers next to the loads. */
 #define WCO BC_WGRAD_CO
 
 /* partial[(chunk * c_out + co) * c_in * 9 + ci * 9 + ky * 3 + kx] = sum over the images

@@ -8,10 +8,6 @@
  * "Grouped" matrices let conv2d use NCHW tensors in place: element (i, j) of a grouped
  * matrix sits at (j / group) * group_stride + i * ld + j % group (j runs over images x
  * pixels, group = pixels per image). A plain matrix is one group. */
-#ifndef BC_GEMM_TILE_M
-#define BC_GEMM_TILE_M 8
-#endif
-
 #define TM BC_GEMM_TILE_M
 #define TN BC_GEMM_TILE_N
 #define floatTN BC_CAT(float, TN)

@@ -27,7 +27,7 @@ static View view_in(Buffer *b, size_t offset) { return view_at(view_of(b), offse
 /* Both kernel families run on every device: the profile key picks one. */
 enum { PATH_COUNT = 2 };
 static void use_planes(int planes) { TEST_CHECK(device_profile_set(test_device(), "BN_PLANES", planes)); }
-static int default_planes(void) { return device_profile_get(test_device(), "BN_PLANES", 0); }
+static int default_planes(void) { return device_profile_get(test_device(), "BN_PLANES"); }
 
 /* Host copies and device buffers of one training case; every device array sits at its own
  * non-zero offset so a kernel that ignores the offset is caught. */
@@ -174,8 +174,8 @@ static void test_training_matches_reference_on_odd_shapes(void **state) {
 static void test_many_chunks_and_large_offset_keep_precision(void **state) {
     (void)state;
     Device *dev = test_device();
-    int saved_chunk = device_profile_get(dev, "BN_CHUNK", 1024);
-    int saved_items = device_profile_get(dev, "BN_PLANE_ITEMS", 64);
+    int saved_chunk = device_profile_get(dev, "BN_CHUNK");
+    int saved_items = device_profile_get(dev, "BN_PLANE_ITEMS");
     int saved_planes = default_planes();
     TEST_CHECK(device_profile_set(dev, "BN_CHUNK", 5));
     const struct {

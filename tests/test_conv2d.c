@@ -138,10 +138,10 @@ static void test_conv2d_matches_reference(void **state) {
     size_t count = test_small() ? sizeof small_cases / sizeof *small_cases
                                 : sizeof full_cases / sizeof *full_cases;
     Device *dev = test_device();
-    int path = device_profile_get(dev, "GEMM_PATH", 0);
-    int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB", 65536);
-    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
-    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
+    int path = device_profile_get(dev, "GEMM_PATH");
+    int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB");
+    int vector = device_profile_get(dev, "CONV_VECTOR");
+    int direct = device_profile_get(dev, "CONV_DIRECT");
     for (int mode = 0; mode < MODE_COUNT; mode++) {
         /* oclgrind is slow: the chunked and the generic panel modes add no kernel there. */
         if (test_small() && (mode == MODE_OURS_CHUNKED || mode == MODE_GENERIC_VECTOR)) continue;
@@ -165,7 +165,7 @@ static void test_conv2d_split_k_weight_gradients_match_reference(void **state) {
                           "GEMM_PATH", "CONV_SCRATCH_KB", "CONV_VECTOR", "CONV_DIRECT"};
     const int values[] = {4, 1, 2, 0};
     int saved[8];
-    for (int i = 0; i < 8; i++) saved[i] = device_profile_get(dev, keys[i], 0);
+    for (int i = 0; i < 8; i++) saved[i] = device_profile_get(dev, keys[i]);
     for (int i = 0; i < 4; i++) TEST_CHECK(device_profile_set(dev, keys[i], values[i]));
     set_mode(MODE_OURS_VECTOR);
     /* Pixels of the batch (the depth) exceed ksize and c_out, so every case splits. */
@@ -184,14 +184,14 @@ static void test_conv2d_split_k_weight_gradients_match_reference(void **state) {
 static void test_conv2d_direct_sweep_matches_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
-    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
+    int vector = device_profile_get(dev, "CONV_VECTOR");
+    int direct = device_profile_get(dev, "CONV_DIRECT");
     static const int sizes[][2] = {{1, 1}, {2, 5}, {7, 7}, {28, 28}, {9, 20}};
     static const int small_sizes[][2] = {{1, 1}, {2, 5}, {7, 9}, {2, 20}}; /* 20 wide: 8-lane rows */
     static const int kernels[] = {1, 3, 5, 2, 4};
     static const int ns[] = {1, 3}, c_ins[] = {1, 3, 5}, c_outs[] = {1, 7, 17};
     int size_count = test_small() ? 4 : 5, kernel_count = test_small() ? 2 : 5;
-    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED", 0);
+    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED");
     int index = 0;
     /* mode 0: im2col; 1 and 2: direct with 3x3 kernels on 16-channel x 1-vector tiles and on
      * the blocked ones (CONV_DIRECT_BLOCKED: 8 channels x 3 rows, 6 x 4 vectors). */
@@ -230,10 +230,10 @@ static void test_conv2d_direct_sweep_matches_reference(void **state) {
 static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int vector = device_profile_get(dev, "CONV_VECTOR", 0);
-    int direct = device_profile_get(dev, "CONV_DIRECT", 0);
-    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED", 0);
-    int lanes = device_profile_get(dev, "CONV_DIRECT_CHANNEL_LANES", 0);
+    int vector = device_profile_get(dev, "CONV_VECTOR");
+    int direct = device_profile_get(dev, "CONV_DIRECT");
+    int blocked = device_profile_get(dev, "CONV_DIRECT_BLOCKED");
+    int lanes = device_profile_get(dev, "CONV_DIRECT_CHANNEL_LANES");
     set_mode(MODE_DIRECT);
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_BLOCKED", 1));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT_CHANNEL_LANES", 1));
@@ -242,7 +242,7 @@ static void test_conv2d_direct_channel_lanes_match_reference(void **state) {
         {3, 20, 5, 21, 40, 3, 3, 1, 1}, {2, 17, 9, 12, 16, 3, 3, 1, 1}, {2, 16, 13, 14, 32, 3, 3, 2, 1},
         {1, 17, 9, 27, 40, 3, 3, 2, 1},  {3, 16, 8, 8, 16, 3, 3, 2, 0},   {2, 5, 15, 16, 16, 3, 3, 2, 1},
     };
-    int saved_width = device_profile_get(dev, "CONV_LANES", 16);
+    int saved_width = device_profile_get(dev, "CONV_LANES");
     static const int widths[] = {16, 8}; /* AVX-512 and AVX2 tiles, whichever the device is */
     for (int wi = 0; wi < 2; wi++) {
         TEST_CHECK(device_profile_set(dev, "CONV_LANES", widths[wi]));

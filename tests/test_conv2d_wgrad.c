@@ -47,7 +47,7 @@ static void check_shape(const Conv2dShape *s, uint64_t seed) {
 static void test_direct_weight_gradient_matches_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0);
+    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT");
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
     /* n, c_in, h, w, c_out, kh, kw, stride, pad */
     /* The direct kernel takes planes of at least 128 pixels and at least 8 input channels;
@@ -75,7 +75,7 @@ static void test_direct_weight_gradient_matches_reference(void **state) {
 static void test_other_lane_widths_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0), tile_n = device_profile_get(dev, "GEMM_TILE_N", 16);
+    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT"), tile_n = device_profile_get(dev, "GEMM_TILE_N");
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
     static const int widths[] = {8, 3};
     static const Conv2dShape shapes[] = {{2, 8, 13, 13, 3, 3, 3, 1, 1}, {1, 8, 8, 16, 2, 3, 3, 1, 1}};
@@ -91,7 +91,7 @@ static void test_other_lane_widths_match_reference(void **state) {
 static void test_channels_per_item_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT", 0), co = device_profile_get(dev, "WGRAD_CO", 2);
+    int saved = device_profile_get(dev, "CONV_WGRAD_DIRECT"), co = device_profile_get(dev, "WGRAD_CO");
     TEST_CHECK(device_profile_set(dev, "CONV_WGRAD_DIRECT", 1));
     static const Conv2dShape shapes[] = {{2, 8, 13, 13, 5, 3, 3, 1, 1}, {1, 9, 12, 11, 7, 3, 3, 1, 1}};
     for (int per_item = 1; per_item <= 3; per_item += test_small() ? 2 : 1) {

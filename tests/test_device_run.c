@@ -73,8 +73,9 @@ static void test_bad_ranges_and_names_are_errors(void **state) {
     buffer_release(a);
 }
 
-/* A profile value the kernels cannot take is refused with the key named, whether set through
- * the API (an error) or through BYOLCL_PROFILE (a warning; the default stands). */
+/* A profile value the kernels cannot take, or a key that does not exist, is refused with the
+ * key named, whether set through the API (an error) or through BYOLCL_PROFILE (a warning;
+ * the default stands). */
 static void test_bad_profile_values_are_refused(void **state) {
     (void)state;
     if (test_small()) skip(); /* host-side checks only: nothing for oclgrind to see */
@@ -85,22 +86,25 @@ static void test_bad_profile_values_are_refused(void **state) {
     } bad[] = {{"GEMM_TILE_M", 0}, {"GEMM_TILE_N", 5}, {"GEMM_TILE_N", 1}, {"WGRAD_CO", 4},
                {"WG_1D", 0}, {"GEMM_PATH", 2}, {"BN_PLANE_ITEMS", -1}, {"CONV_LANES", 12}, {"CONV_LANES", 4}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        int before = device_profile_get(dev, bad[i].key, -7);
+        int before = device_profile_get(dev, bad[i].key);
         assert_int_equal(device_profile_set(dev, bad[i].key, bad[i].value), BC_ERR_USAGE);
         assert_non_null(strstr(error_last(), bad[i].key));
-        assert_int_equal(device_profile_get(dev, bad[i].key, -7), before);
+        assert_int_equal(device_profile_get(dev, bad[i].key), before);
     }
-    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", device_profile_get(dev, "GEMM_TILE_N", 16)));
+    TEST_CHECK(device_profile_set(dev, "GEMM_TILE_N", device_profile_get(dev, "GEMM_TILE_N")));
+    /* Only the keys profile_keys.def declares exist. */
+    assert_int_equal(device_profile_set(dev, "NO_SUCH_KEY", 1), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "NO_SUCH_KEY"));
     /* This device kind's defaults, which the refused values below must leave in place. */
-    int tile_m = device_profile_get(dev, "GEMM_TILE_M", -7), tile_n = device_profile_get(dev, "GEMM_TILE_N", -7);
+    int tile_m = device_profile_get(dev, "GEMM_TILE_M"), tile_n = device_profile_get(dev, "GEMM_TILE_N");
 
     test_device_release();
-    setenv("BYOLCL_PROFILE", "GEMM_TILE_M=0,WG_1D=32,GEMM_TILE_N=7", 1);
+    setenv("BYOLCL_PROFILE", "GEMM_TILE_M=0,NO_SUCH_KEY=3,WG_1D=32,GEMM_TILE_N=7", 1);
     dev = test_device();
     unsetenv("BYOLCL_PROFILE");
-    assert_int_equal(device_profile_get(dev, "GEMM_TILE_M", -7), tile_m);
-    assert_int_equal(device_profile_get(dev, "GEMM_TILE_N", -7), tile_n);
-    assert_int_equal(device_profile_get(dev, "WG_1D", -7), 32);
+    assert_int_equal(device_profile_get(dev, "GEMM_TILE_M"), tile_m);
+    assert_int_equal(device_profile_get(dev, "GEMM_TILE_N"), tile_n);
+    assert_int_equal(device_profile_get(dev, "WG_1D"), 32);
     test_device_release();
 }
 

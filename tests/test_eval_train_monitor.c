@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/train.h"
@@ -31,6 +32,7 @@ static void run(const char *out, int64_t eval_every, MetricsRecord **records, in
     r.data_path = data, r.out_dir = dir, r.device = getenv("BYOLCL_TEST_DEVICE");
     r.arch = "small", r.width = 4, r.batch = 8, r.proj_hidden = 16, r.proj_out = 8;
     r.steps = 5, r.seed = 2, r.log_every = 1, r.quiet = true, r.eval_every = eval_every;
+    r.monitor = &knn_train_monitor;
     TEST_CHECK(train_run(&r));
     char path[600];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
@@ -70,7 +72,7 @@ static void test_eval_every_needs_labels(void **state) {
     snprintf(data, sizeof data, "%s", fixture_root);
     r.data_path = data, r.out_dir = fixture_path("run"), r.device = getenv("BYOLCL_TEST_DEVICE");
     r.arch = "small", r.width = 4, r.batch = 8, r.proj_hidden = 16, r.proj_out = 8;
-    r.steps = 2, r.quiet = true, r.eval_every = 1;
+    r.steps = 2, r.quiet = true, r.eval_every = 1, r.monitor = &knn_train_monitor;
     Status st = train_run(&r);
     assert_int_not_equal(st, BC_OK);
     assert_non_null(strstr(error_last(), "--eval-every"));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "byolcl/ops.h"
+#include "ops/scratch.h"
 #include "ref/gemm_ref.h"
 #include "ref/gradcheck.h"
 #include "test_util.h"
@@ -82,7 +83,7 @@ static void test_clblast_gemm_matches_reference(void **state) {
 static void test_other_tile_sizes_match_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int tile_m = device_profile_get(dev, "GEMM_TILE_M", 8), tile_n = device_profile_get(dev, "GEMM_TILE_N", 16);
+    int tile_m = device_profile_get(dev, "GEMM_TILE_M"), tile_n = device_profile_get(dev, "GEMM_TILE_N");
     const int tiles[][2] = {{4, 8}, {3, 4}};
     for (int t = 0; t < 2; t++) {
         TEST_CHECK(device_profile_set(dev, "GEMM_TILE_M", tiles[t][0]));
@@ -98,7 +99,7 @@ static void test_other_tile_sizes_match_reference(void **state) {
 static void test_packed_a_gemm_matches_reference(void **state) {
     (void)state;
     Device *dev = test_device();
-    int pack_a = device_profile_get(dev, "GEMM_PACK_A", 0), tile_m = device_profile_get(dev, "GEMM_TILE_M", 8);
+    int pack_a = device_profile_get(dev, "GEMM_PACK_A"), tile_m = device_profile_get(dev, "GEMM_TILE_M");
     TEST_CHECK(device_profile_set(dev, "GEMM_PACK_A", 1));
     check_path(GEMM_PATH_OURS);
     /* 5 x 16-wide panels take the one-panel kernel, 8 and 9 the two-panel one (and n of
@@ -115,7 +116,7 @@ static void test_packed_a_gemm_matches_reference(void **state) {
 /* Sets profile `key` to `value`, returning the value it had. */
 static int swap_profile_key(const char *key, int value) {
     Device *dev = test_device();
-    int old = device_profile_get(dev, key, 0);
+    int old = device_profile_get(dev, key);
     TEST_CHECK(device_profile_set(dev, key, value));
     return old;
 }
@@ -175,6 +176,28 @@ static void test_profile_path_dispatch(void **state) {
     buffer_release(ba), buffer_release(bb), buffer_release(bc);
 }
 
+/* src/ops/scratch.h's nesting rule is checked: inside an op holding GEMM's slots, our gemm
+ * (which packs B^T into one of them) is refused with the slot named; outside, it runs. */
+static void test_scratch_nesting_rule_is_checked(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 2, 0, 0, 1, 3}, want[4] = {5, 11, 14, 23};
+    Buffer *ba = test_upload(a, 6), *bb = test_upload(b, 6), *bc = test_alloc_device(4);
+    unsigned gemm_slots = SCRATCH_BIT(SCRATCH_GEMM_PACKED_B) | SCRATCH_BIT(SCRATCH_GEMM_PACKED_A) |
+                          SCRATCH_BIT(SCRATCH_GEMM_PARTIAL);
+    Status st;
+    SCRATCH_HOLDING(gemm_slots, st = gemm_with_path(dev, GEMM_PATH_OURS, false, true, 2, 2, 3, 1.0f, view_of(ba), 3,
+                                                    view_of(bb), 3, 0.0f, view_of(bc), 2));
+    assert_int_equal(st, BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "scratch slot"));
+    TEST_CHECK(gemm_with_path(dev, GEMM_PATH_OURS, false, true, 2, 2, 3, 1.0f, view_of(ba), 3, view_of(bb), 3,
+                              0.0f, view_of(bc), 2));
+    float *got = test_download(bc, 4);
+    test_assert_close(got, want, 4, 1e-6, 1e-6, "gemm A * B^T");
+    free(got);
+    buffer_release(ba), buffer_release(bb), buffer_release(bc);
+}
+
 static void test_bad_arguments_are_errors(void **state) {
     (void)state;
     Device *dev = test_device();
@@ -195,6 +218,7 @@ int main(void) {
         cmocka_unit_test(test_split_k_and_swapped_gemm_match_reference),
         cmocka_unit_test(test_local_b_gemm_matches_reference),
         cmocka_unit_test(test_profile_path_dispatch),
+        cmocka_unit_test(test_scratch_nesting_rule_is_checked),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);

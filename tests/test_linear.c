@@ -67,7 +67,7 @@ static void check_case(Sizes z, bool with_bias, bool with_d_in, uint64_t seed) {
     char what[160];
     int len = snprintf(what, sizeof what, "batch=%d in=%d out=%d bias=%d d_in=%d path=%d: ",
                        z.batch, z.in_f, z.out_f, with_bias, with_d_in,
-                       device_profile_get(dev, "GEMM_PATH", 0));
+                       device_profile_get(dev, "GEMM_PATH"));
     snprintf(what + len, sizeof what - len, "out");
     expect(b_out, off, r_out, n_out, 1e-5 * (z.in_f + 2), what);
     snprintf(what + len, sizeof what - len, "d_in (untouched when not wanted)");
@@ -89,7 +89,7 @@ static void test_linear_matches_reference(void **state) {
     const Sizes *sizes = test_small() ? small_sizes : full_sizes;
     size_t count = test_small() ? sizeof small_sizes / sizeof *small_sizes
                                 : sizeof full_sizes / sizeof *full_sizes;
-    int path = device_profile_get(dev, "GEMM_PATH", 0);
+    int path = device_profile_get(dev, "GEMM_PATH");
     for (int p = 0; p < 2; p++) {
         TEST_CHECK(device_profile_set(dev, "GEMM_PATH", p ? GEMM_PATH_CLBLAST : GEMM_PATH_OURS));
         for (size_t i = 0; i < count; i++)

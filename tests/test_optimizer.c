@@ -1,6 +1,6 @@
 /* test_optimizer.c — SGD, LARS (with the bias/BN exclusions and zero-norm guards), the
- * target EMA with the running-statistics copy, and the non-finite counter, each against
- * values computed here in plain C (double).
+ * target EMA with the running-statistics copy, and the non-finite counter, over parameter
+ * arenas, against tests/ref/optim_ref.c (double).
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "byolcl/arena.h"
 #include "byolcl/ema.h"
 #include "byolcl/optimizer.h"
+#include "ref/optim_ref.h"
 #include "test_util.h"
 
 /* Odd entry sizes (1, 3, 17, 300), every kind, an all-zero weight entry for the guard. */
@@ -60,44 +61,41 @@ static void assert_close_double(const float *got, const double *want, size_t n, 
     free(w);
 }
 
-/* ---- references, written straight from PyTorch's SGD and optax.lars ---- */
-static void ref_sgd(const Arena *a, double *w, double *v, const float *g, double wd, double lr,
-                    double momentum) {
+/* ---- references: tests/ref/optim_ref.c over the arena's table as arena.c builds it ---- */
+static int entry_flags(const ArenaEntry *e) {
+    return e->kind == PARAM_WEIGHT ? ARENA_FLAG_DECAY | ARENA_FLAG_ADAPT : 0;
+}
+
+/* The trainable entries' rows (offset, count, flags); returns how many. */
+static int trainable_rows(const Arena *a, int *rows) {
+    int count = 0;
     for (int i = 0; i < arena_entry_count(a); i++) {
         const ArenaEntry *e = arena_entry(a, i);
         if (e->kind == PARAM_BN_STAT) continue;
-        double decay = e->kind == PARAM_WEIGHT ? wd : 0.0;
-        for (size_t j = e->offset; j < e->offset + e->count; j++) {
-            v[j] = momentum * v[j] + (g[j] + decay * w[j]);
-            w[j] -= lr * v[j];
-        }
+        int *row = rows + ARENA_TABLE_COLUMNS * count++;
+        row[0] = (int)e->offset, row[1] = (int)e->count, row[2] = entry_flags(e);
     }
+    return count;
+}
+
+static void ref_sgd(const Arena *a, double *w, double *v, const float *g, double wd, double lr,
+                    double momentum) {
+    int rows[16 * ARENA_TABLE_COLUMNS];
+    assert_true(arena_entry_count(a) <= 16);
+    sgd_ref(w, v, g, rows, trainable_rows(a, rows), wd, lr, momentum);
 }
 
 static double ref_trust_ratio(const ArenaEntry *e, const double *w, const float *g, double wd,
                               double eta) {
-    if (e->kind != PARAM_WEIGHT) return 1.0;
-    double sw = 0, su = 0;
-    for (size_t j = e->offset; j < e->offset + e->count; j++) {
-        double u = g[j] + wd * w[j];
-        sw += w[j] * w[j];
-        su += u * u;
-    }
-    return sw == 0 || su == 0 ? 1.0 : eta * sqrt(sw) / sqrt(su);
+    int row[ARENA_TABLE_COLUMNS] = {(int)e->offset, (int)e->count, entry_flags(e)};
+    return lars_trust_ratio_ref(w, g, row, wd, eta);
 }
 
 static void ref_lars(const Arena *a, double *w, double *t, const float *g, double wd,
                      double eta, double lr, double momentum) {
-    for (int i = 0; i < arena_entry_count(a); i++) {
-        const ArenaEntry *e = arena_entry(a, i);
-        if (e->kind == PARAM_BN_STAT) continue;
-        double decay = e->kind == PARAM_WEIGHT ? wd : 0.0;
-        double trust = ref_trust_ratio(e, w, g, wd, eta);
-        for (size_t j = e->offset; j < e->offset + e->count; j++) {
-            t[j] = -lr * ((g[j] + decay * w[j]) * trust) + momentum * t[j];
-            w[j] += t[j];
-        }
-    }
+    int rows[16 * ARENA_TABLE_COLUMNS];
+    assert_true(arena_entry_count(a) <= 16);
+    lars_ref(w, t, g, rows, trainable_rows(a, rows), wd, eta, lr, momentum);
 }
 
 typedef struct {
@@ -331,7 +329,8 @@ static void test_target_ema_and_running_stats_copy(void **state) {
     TEST_CHECK(target_update(target, online, tau));
     float *got = download(target, ARENA_PARAMS), *gs = download(target, ARENA_STATE);
     double *want = malloc(n * sizeof *want);
-    for (size_t i = 0; i < n; i++) want[i] = tau * xi[i] + (1 - tau) * su.w[i];
+    for (size_t i = 0; i < n; i++) want[i] = xi[i];
+    ema_ref(want, su.w, n, tau);
     assert_close_double(got, want, n, 1e-7, 1e-6, "ema");
     assert_memory_equal(gs, su.s, ns * sizeof(float)); /* running stats copied, not averaged */
     /* the online network is not touched */

@@ -94,9 +94,10 @@ typedef struct {
 DeviceStats device_stats(const Device *device);
 
 /* ---- per-device tuning profile: named integers that become -D BC_<NAME>=value ---- */
-/* Known keys so far: GEMM_PATH (0 = our kernels, 1 = CLBlast), WG_1D (1-D work-group size).
- * Later modules add keys; unknown keys in a profile file are passed through as defines. */
-int device_profile_get(const Device *device, const char *key, int fallback);
+/* The keys, their defaults and ranges: src/device/profile_keys.def (docs/tuning.md). A key
+ * not declared there is a programming error: device_profile_get aborts naming it;
+ * device_profile_set refuses it, like a value outside the key's range. */
+int device_profile_get(const Device *device, const char *key);
 Status device_profile_set(Device *device, const char *key, int value);
 /* The file a tuned profile for this device is read from / written to. */
 const char *device_profile_path(const Device *device);
@@ -136,8 +137,9 @@ static inline View view_of(Buffer *buffer) { return (View){buffer, 0}; }
 static inline View view_at(View v, size_t elements) { return (View){v.buffer, v.offset + elements}; }
 
 /* Scratch memory owned by the device, grown on demand: im2col columns, reduction partials.
- * Slots are independent (an op that needs two temporaries uses slots 0 and 1). Contents
- * are undefined on entry; the in-order queue makes reuse by the next op safe. */
+ * Slots are independent; which op uses which, and how ops that call each other keep apart,
+ * is src/ops/scratch.h's table. Contents are undefined on entry; the in-order queue makes
+ * reuse by the next op safe. */
 enum { DEVICE_SCRATCH_SLOTS = 6 };
 Status device_scratch(Device *device, int slot, size_t bytes, Buffer **out);
 

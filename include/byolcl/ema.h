@@ -6,10 +6,7 @@
 #define BYOLCL_EMA_H
 
 #include "byolcl/arena.h"
-
-/* target[i] = tau*target[i] + (1 - tau)*online[i] for i < n; tau and 1 - tau are formed in
- * double and rounded separately, so tau = 1 leaves the target exactly unchanged. */
-Status ema_update(Device *device, View target, View online, size_t n, double tau);
+#include "byolcl/ops.h" /* ema_update, the kernel */
 
 /* Target = online (parameters and running statistics): the start of training. */
 Status target_copy_from_online(Arena *target, const Arena *online);

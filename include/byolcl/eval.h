@@ -136,6 +136,8 @@ Status knn_monitor_create(Device *device, const TrainConfig *config, const Netwo
                           KnnMonitor **out);
 Status knn_monitor_measure(KnnMonitor *monitor, double *accuracy);
 void knn_monitor_destroy(KnnMonitor *monitor);
+/* The three above as train.h's monitor, for TrainRequest.monitor. */
+extern const TrainMonitor knn_train_monitor;
 
 /* ---- 2-D projection ------------------------------------------------------------------- */
 

@@ -31,8 +31,8 @@ typedef struct {
     int n, c_in, h, w;
     int c_out, kernel_h, kernel_w, stride, pad;
 } Conv2dShape;
-int conv2d_out_h(const Conv2dShape *s);
-int conv2d_out_w(const Conv2dShape *s);
+static inline int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
+static inline int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
 /* out (n, c_out, out_h, out_w) = conv(in (n, c_in, h, w), weight) */
 Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s);
 /* d_in = (or += when accumulate) conv^T(d_out, weight) */
@@ -124,5 +124,34 @@ Status softmax_cross_entropy_forward(Device *device, View loss, View probs, View
 /* d_logits = (probs - onehot(labels)) / batch */
 Status softmax_cross_entropy_backward(Device *device, View d_logits, View probs, View labels,
                                       int batch, int classes);
+
+/* ---- optimizer updates (cl/optim.cl): flat kernels over a table of parameter entries ----
+ * Semantics (PyTorch's SGD, optax.lars) in optimizer.h; which parameters and which
+ * schedule are the trainer's. */
+typedef struct {
+    const Buffer *table;     /* `entries` rows of ints (offset, count, flags), arena.h's layout */
+    int entries;
+    const Buffer *chunk_map; /* the entry (row) owning each `chunk` floats of w */
+    int chunk;
+} ParamTable;
+/* trust[e] (a float per entry) = eta * ||w_e|| / ||g_e + wd*w_e|| for entries flagged ADAPT
+ * (decay only where flagged DECAY), 1 for the others and where either norm is 0. */
+Status lars_trust_ratios(Device *device, Buffer *trust, View w, View g, const ParamTable *table,
+                         float weight_decay, float trust_coefficient);
+/* u = (g + wd*w [DECAY]) * trust [ADAPT]; trace = -lr*u + momentum*trace; w += trace. */
+Status lars_apply(Device *device, View w, View g, View trace, const ParamTable *table,
+                  const Buffer *trust, size_t n, float weight_decay, float learning_rate, float momentum);
+/* velocity = momentum*velocity + (g + wd*w [DECAY]); w -= lr*velocity. */
+Status sgd_apply(Device *device, View w, View g, View velocity, const ParamTable *table, size_t n,
+                 float weight_decay, float learning_rate, float momentum);
+/* target[i] = tau*target[i] + (1 - tau)*online[i] for i < n; tau and 1 - tau are formed in
+ * double and rounded separately, so tau = 1 leaves the target exactly unchanged. */
+Status ema_update(Device *device, View target, View online, size_t n, double tau);
+/* count[0] (an int in a device buffer) = number of NaN/Inf among x[0..n). Asynchronous:
+ * read count back only where the host must decide (e.g. every N steps). */
+Status count_nonfinite(Device *device, Buffer *count, View x, size_t n);
+/* out[0..count) = value (a kernel, not clEnqueueFillBuffer: oclgrind then knows the memory
+ * is initialized, see arena.c). */
+Status fill_floats(Device *device, View out, size_t count, float value);
 
 #endif

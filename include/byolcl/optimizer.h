@@ -18,6 +18,7 @@
 #define BYOLCL_OPTIMIZER_H
 
 #include "byolcl/arena.h"
+#include "byolcl/ops.h" /* the kernels, and count_nonfinite */
 
 typedef enum { OPTIMIZER_SGD = 0, OPTIMIZER_LARS } OptimizerKind;
 
@@ -40,9 +41,5 @@ Status optimizer_step(Arena *arena, const OptimizerConfig *config, float learnin
 /* Fills the arena's per-entry scratch with LARS trust ratios (the first half of a LARS
  * step, exposed so tests can check the segmented reduction on its own). */
 Status lars_compute_trust_ratios(Arena *arena, const OptimizerConfig *config);
-
-/* count[0] (an int in a device buffer) = number of NaN/Inf among x[0..n). Asynchronous:
- * read count back only where the host must decide (e.g. every N steps). */
-Status count_nonfinite(Device *device, Buffer *count, View x, size_t n);
 
 #endif

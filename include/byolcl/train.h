@@ -31,6 +31,17 @@ typedef struct {
     double checkpoint_minutes;
 } TrainConfig;
 
+/* Measures the encoder as it trains, for --eval-every (the command line passes eval.h's
+ * knn_train_monitor), so training knows nothing of evaluation. create gets the online
+ * network and its arena, borrowed (the encoder is their prefix); measure must leave the
+ * training state as it found it. */
+typedef struct {
+    Status (*create)(Device *device, const TrainConfig *config, const Network *network, Arena *arena,
+                     void **state);
+    Status (*measure)(void *state, double *accuracy);
+    void (*destroy)(void *state); /* NULL state is fine */
+} TrainMonitor;
+
 /* Which values the user set on the command line (-1 / 0 / NaN mean "choose for me"). */
 typedef struct {
     const char *device;  /* selector */
@@ -43,7 +54,8 @@ typedef struct {
     const char *data_path, *out_dir, *resume;
     bool quiet;
     int64_t stop_after; /* > 0: checkpoint and stop after this many steps of this invocation */
-    int64_t eval_every; /* > 0: kNN accuracy (labeled data) every this many steps, in the metrics */
+    int64_t eval_every; /* > 0: the monitor's accuracy every this many steps, in the metrics */
+    const TrainMonitor *monitor; /* needed when eval_every > 0 */
     int log_every;
     int64_t checkpoint_every;
     double checkpoint_minutes;

@@ -5,9 +5,9 @@
 #include "byolcl/augment.h"
 
 /* The colour pass uses one work-group per image; its local array is sized by the same
- * profile value (cl/augment.cl's default is 64 too). A power of two suits every device. */
+ * profile value, AUGMENT_WG. A power of two suits every device. */
 static size_t color_group_size(Device *device) {
-    size_t want = (size_t)device_profile_get(device, "AUGMENT_WG", 64);
+    size_t want = (size_t)device_profile_get(device, "AUGMENT_WG");
     size_t cap = device_info(device)->max_work_group_size;
     size_t size = 1;
     while (size * 2 <= want && size * 2 <= cap) size *= 2;

@@ -1,16 +1,7 @@
-/* ema.c — the target network follows the online one: EMA of the parameters, copy of the
- * BatchNorm running statistics (see ema.h and the prefix layout in arena.h). */
+/* ema.c — the target network follows the online one: EMA of the parameters (the kernel is
+ * ops' ema_update), copy of the BatchNorm running statistics (see ema.h and the prefix
+ * layout in arena.h). */
 #include "byolcl/ema.h"
-
-Status ema_update(Device *device, View target, View online, size_t n, double tau) {
-    if (n == 0) return BC_OK;
-    if (!(tau >= 0.0 && tau <= 1.0)) return error_set(BC_ERR_USAGE, "ema_update: tau %g outside [0, 1]", tau);
-    Kernel *k;
-    Status st = kernel_get(device, "optim", "ema_update", &k);
-    if (st != BC_OK) return st;
-    return KERNEL_LAUNCH_1D(device, k, n, ARG_VIEW(target), ARG_VIEW(online), ARG_I(n),
-                            ARG_F((float)tau), ARG_F((float)(1.0 - tau)));
-}
 
 static Status check_pair(const Arena *target, const Arena *online, const char *what) {
     if (!arena_device(target) || arena_device(target) != arena_device(online))

@@ -1,5 +1,5 @@
-/* optimizer.c — SGD and LARS updates over a parameter arena (semantics in optimizer.h),
- * launched as flat kernels from cl/optim.cl. */
+/* optimizer.c — SGD and LARS updates over a parameter arena (semantics in optimizer.h):
+ * which parts and tables of the arena; the kernels are ops' (src/ops/optim.c). */
 #include <strings.h>
 
 #include "byolcl/optimizer.h"
@@ -26,20 +26,19 @@ static Status check_trained(const Arena *arena, const char *what) {
     return BC_OK;
 }
 
+/* The arena's optimizer tables as the kernels read them. */
+static ParamTable param_table(const Arena *arena) {
+    return (ParamTable){arena_table_buffer(arena), arena_entry_count(arena), arena_chunk_map_buffer(arena),
+                        ARENA_ALIGN};
+}
+
 Status lars_compute_trust_ratios(Arena *arena, const OptimizerConfig *config) {
     Status st = check_trained(arena, "lars");
-    if (st != BC_OK || arena_entry_count(arena) == 0) return st;
-    Device *device = arena_device(arena);
-    Kernel *k;
-    if ((st = kernel_get(device, "optim", "lars_trust_ratios", &k)) != BC_OK) return st;
-    /* Must equal the kernel's reqd_work_group_size, which is the BC_WG_1D define. */
-    size_t local = (size_t)device_profile_get(device, "WG_1D", 64);
-    size_t global = (size_t)arena_entry_count(arena) * local;
-    return KERNEL_LAUNCH(device, k, 1, &global, &local, ARG_BUF(arena_entry_scratch_buffer(arena)),
-                         ARG_VIEW_OF(arena_buffer(arena, ARENA_PARAMS), 0),
-                         ARG_VIEW_OF(arena_buffer(arena, ARENA_GRADS), 0),
-                         ARG_BUF(arena_table_buffer(arena)), ARG_I(arena_entry_count(arena)),
-                         ARG_F(config->weight_decay), ARG_F(config->trust_coefficient));
+    if (st != BC_OK) return st;
+    ParamTable table = param_table(arena);
+    return lars_trust_ratios(arena_device(arena), arena_entry_scratch_buffer(arena),
+                             view_of(arena_buffer(arena, ARENA_PARAMS)), view_of(arena_buffer(arena, ARENA_GRADS)),
+                             &table, config->weight_decay, config->trust_coefficient);
 }
 
 Status optimizer_step(Arena *arena, const OptimizerConfig *config, float learning_rate) {
@@ -47,33 +46,12 @@ Status optimizer_step(Arena *arena, const OptimizerConfig *config, float learnin
     size_t n = arena_floats(arena, ARENA_PARAMS);
     if (st != BC_OK || n == 0) return st;
     Device *device = arena_device(arena);
-    Buffer *w = arena_buffer(arena, ARENA_PARAMS), *g = arena_buffer(arena, ARENA_GRADS),
-           *m = arena_buffer(arena, ARENA_MOMENTUM);
-    Kernel *k;
-    if (config->kind == OPTIMIZER_SGD) {
-        if ((st = kernel_get(device, "optim", "sgd_apply", &k)) != BC_OK) return st;
-        return KERNEL_LAUNCH_1D(device, k, n, ARG_VIEW_OF(w, 0), ARG_VIEW_OF(g, 0),
-                                ARG_VIEW_OF(m, 0), ARG_BUF(arena_chunk_map_buffer(arena)),
-                                ARG_I(ARENA_ALIGN), ARG_BUF(arena_table_buffer(arena)), ARG_I(n),
-                                ARG_F(config->weight_decay), ARG_F(learning_rate),
-                                ARG_F(config->momentum));
-    }
+    View w = view_of(arena_buffer(arena, ARENA_PARAMS)), g = view_of(arena_buffer(arena, ARENA_GRADS)),
+         m = view_of(arena_buffer(arena, ARENA_MOMENTUM));
+    ParamTable table = param_table(arena);
+    if (config->kind == OPTIMIZER_SGD)
+        return sgd_apply(device, w, g, m, &table, n, config->weight_decay, learning_rate, config->momentum);
     if ((st = lars_compute_trust_ratios(arena, config)) != BC_OK) return st;
-    if ((st = kernel_get(device, "optim", "lars_apply", &k)) != BC_OK) return st;
-    return KERNEL_LAUNCH_1D(device, k, n, ARG_VIEW_OF(w, 0), ARG_VIEW_OF(g, 0), ARG_VIEW_OF(m, 0),
-                            ARG_BUF(arena_chunk_map_buffer(arena)), ARG_I(ARENA_ALIGN),
-                            ARG_BUF(arena_table_buffer(arena)),
-                            ARG_BUF(arena_entry_scratch_buffer(arena)), ARG_I(n),
-                            ARG_F(config->weight_decay), ARG_F(learning_rate),
-                            ARG_F(config->momentum));
-}
-
-Status count_nonfinite(Device *device, Buffer *count, View x, size_t n) {
-    if (buffer_bytes(count) < sizeof(int))
-        return error_set(BC_ERR_USAGE, "count_nonfinite: the count buffer is smaller than an int");
-    Status st = buffer_fill_zero(device, count, 0, sizeof(int));
-    Kernel *k;
-    if (st == BC_OK) st = kernel_get(device, "optim", "count_nonfinite", &k);
-    if (st != BC_OK || n == 0) return st;
-    return KERNEL_LAUNCH_1D(device, k, n, ARG_BUF(count), ARG_VIEW(x), ARG_I(n));
+    return lars_apply(device, w, g, m, &table, arena_entry_scratch_buffer(arena), n, config->weight_decay,
+                      learning_rate, config->momentum);
 }

@@ -4,14 +4,9 @@
 #define BYOLCL_BYOL_TRAIN_INTERNAL_H
 
 #include "byol/byol_model.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/data.h"
 #include "byolcl/train.h"
-
-/* Where a run stands: what a checkpoint must carry besides the model. */
-typedef struct {
-    int64_t steps_done; /* global steps completed */
-    double wall_s;      /* training time so far (for the summary) */
-} TrainProgress;
 
 /* Fills `config` from the request, the dataset and the device (the "choose for me" rules
  * live here). steps_per_epoch must already be known. */
@@ -21,18 +16,10 @@ Status train_config_resolve(const TrainRequest *request, const DatasetInfo *data
 Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch, TrainConfig *config);
 void train_config_print(const TrainConfig *config, FILE *out);
 
-#define CHECKPOINT_FILE_NAME "checkpoint.ckpt"
-/* A checkpoint named by the user: the file itself, or DIR/checkpoint.ckpt for a run folder. */
-void train_checkpoint_path(const char *file_or_run_dir, char *out, size_t cap);
+/* The training checkpoint's public readers (train_checkpoint_path, _read_config,
+ * _load_encoder) are in byolcl/checkpoint.h. */
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);
-/* Reads only the configuration (to build the model before loading the rest). */
-Status train_checkpoint_read_config(const char *path, TrainConfig *config, TrainProgress *progress,
-                                    char *device_name, size_t device_name_cap);
 Status train_checkpoint_load_state(const char *path, ByolModel *model);
-/* Loads only the online encoder (the prefix of the online arena) into `encoder`, an
- * allocated arena built by network_build(encoder, &config->encoder, NULL, NULL), after
- * checking that the checkpoint's layout is the one `config` describes (for evaluation). */
-Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder);
 
 #endif

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "byol/train_internal.h"
-#include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/schedule.h"
@@ -30,7 +29,8 @@ typedef struct {
     Batch held[4];  /* uploaded asynchronously, released once the device is past them */
     int held_count;
     MetricsLog metrics;
-    KnnMonitor *monitor; /* --eval-every: kNN accuracy at intervals */
+    const TrainMonitor *monitor; /* --eval-every: an accuracy at intervals */
+    void *monitor_state;
     TrainConfig config;
     TrainProgress progress;
     char checkpoint_path[4200];
@@ -43,7 +43,7 @@ static void release_held(Run *run) {
 
 static void run_close(Run *run) {
     metrics_close(&run->metrics);
-    knn_monitor_destroy(run->monitor);
+    if (run->monitor) run->monitor->destroy(run->monitor_state);
     if (run->loader) {
         device_finish(run->device);
         release_held(run);
@@ -145,9 +145,13 @@ static Status open_everything(Run *run, const TrainRequest *request) {
         if ((st = loader_seek(run->loader, (uint64_t)(done / spe), (uint64_t)(done % spe)))) return st;
     }
     size_t image_bytes = (size_t)run->config.batch * (size_t)data->height * (size_t)data->width * (size_t)data->channels;
-    if (request->eval_every > 0 &&
-        (st = knn_monitor_create(run->device, &run->config, run->model.online_net, run->model.online, &run->monitor)))
-        return st;
+    if (request->eval_every > 0) {
+        if (!request->monitor) return error_set(BC_ERR_USAGE, "train: eval_every without a monitor");
+        run->monitor = request->monitor;
+        st = run->monitor->create(run->device, &run->config, run->model.online_net, run->model.online,
+                                  &run->monitor_state);
+        if (st != BC_OK) return st;
+    }
     return buffer_create(run->device, image_bytes, &run->images);
 }
 
@@ -208,7 +212,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
                                 .images_per_s = (double)images_since_log / (t - last_log),
                                 .wall_s = run->progress.wall_s, .knn_accuracy = NAN};
         images_since_log = 0;
-        if (eval_now && (st = knn_monitor_measure(run->monitor, &record.knn_accuracy))) return st;
+        if (eval_now && (st = run->monitor->measure(run->monitor_state, &record.knn_accuracy))) return st;
         last_log = clock_seconds(); /* evaluation time does not count against images/s */
         if ((st = metrics_write(&run->metrics, &record))) return st;
         metrics_show(&run->metrics, &record);

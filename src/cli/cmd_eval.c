@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "cli/cli_flags.h"

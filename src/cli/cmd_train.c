@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/train.h"
 #include "cli/cli_flags.h"
@@ -67,7 +68,7 @@ Status command_train(int argc, char **argv) {
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;
     if (eval_every < 0) return error_set(BC_ERR_USAGE, "--eval-every must be >= 0 (got %d)", eval_every);
-    r.eval_every = eval_every;
+    r.eval_every = eval_every, r.monitor = &knn_train_monitor;
     if (r.quiet) log_set_level(LOG_WARN);
     return train_run(&r);
 }

@@ -2,6 +2,7 @@
  * planes. Labels are read at open; pixels with pread when an image is asked for. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,7 +61,7 @@ static Status read_labels(const CifarFiles *c, int f, int label_byte, int32_t *l
     return st;
 }
 
-Status cifar_open(Dataset *ds, bool cifar100, const char *const *files, int file_count,
+static Status cifar_open(Dataset *ds, bool cifar100, const char *const *files, int file_count,
                   const char *names_path, bool coarse_labels) {
     ds->info.format = cifar100 ? "cifar100" : "cifar10";
     if (file_count < 1 || file_count > 8)
@@ -108,3 +109,92 @@ Status cifar_open(Dataset *ds, bool cifar100, const char *const *files, int file
     }
     return names_path ? dataset_read_class_names(ds, names_path) : BC_OK;
 }
+
+/* ---- file naming: CIFAR-10 data_batch_N.bin / test_batch.bin with batches.meta.txt,
+ * CIFAR-100 train.bin / test.bin with *_label_names.txt ---- */
+
+static Status open_cifar10_folder(Dataset *ds, const char *folder, DatasetSplit split) {
+    char *files[5] = {0};
+    int n = 0;
+    Status st = BC_OK;
+    if (split == DATASET_TEST) {
+        files[n++] = dataset_join(folder, "test_batch.bin");
+    } else {
+        for (int i = 1; i <= 5; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "data_batch_%d.bin", i);
+            if (dataset_has_file(folder, name)) files[n++] = dataset_join(folder, name);
+        }
+        if (n == 0)
+            st = error_set(BC_ERR_NOT_FOUND, "%s: no CIFAR-10 training batches (data_batch_1.bin ...)", folder);
+    }
+    char *names = dataset_join(folder, "batches.meta.txt");
+    if (st == BC_OK) st = cifar_open(ds, false, (const char *const *)files, n, names, false);
+    for (int i = 0; i < n; i++) free(files[i]);
+    free(names);
+    return st;
+}
+
+static Status open_cifar100_folder(Dataset *ds, const char *folder, DatasetSplit split, bool coarse) {
+    char *file = dataset_join(folder, split == DATASET_TEST ? "test.bin" : "train.bin");
+    char *names = dataset_join(folder, coarse ? "coarse_label_names.txt" : "fine_label_names.txt");
+    const char *files[1] = {file};
+    Status st = cifar_open(ds, true, files, 1, names, coarse);
+    free(file);
+    free(names);
+    return st;
+}
+
+static bool cifar10_folder(const char *folder) {
+    return dataset_has_file(folder, "data_batch_1.bin") || dataset_has_file(folder, "test_batch.bin");
+}
+
+static Status open_cifar10_any_folder(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
+    (void)o;
+    return open_cifar10_folder(ds, folder, split);
+}
+
+static bool is_cifar10_file_name(const char *name) {
+    return strncmp(name, "data_batch_", 11) == 0 || strcmp(name, "test_batch.bin") == 0;
+}
+
+static Status open_cifar10_file(Dataset *ds, const char *path, const DatasetOptions *o) {
+    (void)o;
+    char *folder = dataset_strdup(path);
+    if (!folder) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    char *slash = strrchr(folder, '/');
+    if (slash) *slash = '\0'; else strcpy(folder, ".");
+    char *names = dataset_join(folder, "batches.meta.txt");
+    const char *files[1] = {path};
+    Status st = cifar_open(ds, false, files, 1, names, false);
+    free(folder);
+    free(names);
+    return st;
+}
+
+static bool cifar100_folder(const char *folder) {
+    return dataset_has_file(folder, "train.bin") || dataset_has_file(folder, "test.bin");
+}
+
+static Status open_cifar100_any_folder(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
+    return open_cifar100_folder(ds, folder, split, o->coarse_labels);
+}
+
+static bool is_cifar100_file_name(const char *name) {
+    return strcmp(name, "train.bin") == 0 || strcmp(name, "test.bin") == 0;
+}
+
+static Status open_cifar100_file(Dataset *ds, const char *path, const DatasetOptions *o) {
+    const char *files[1] = {path};
+    return cifar_open(ds, true, files, 1, NULL, o->coarse_labels);
+}
+
+static const SplitRename cifar10_test_beside[] = {{"data_batch_", "test_batch.bin", true}, {NULL}};
+static const SplitRename cifar100_test_beside[] = {{"train.bin", "test.bin", true}, {NULL}};
+
+const DatasetFormat cifar10_format = {"CIFAR-10", "cifar-10-batches-bin", false, cifar10_folder,
+                                      open_cifar10_any_folder, is_cifar10_file_name, open_cifar10_file,
+                                      "data_batch_N.bin/test_batch.bin", cifar10_test_beside};
+const DatasetFormat cifar100_format = {"CIFAR-100", "cifar-100-binary", false, cifar100_folder,
+                                       open_cifar100_any_folder, is_cifar100_file_name, open_cifar100_file,
+                                       "train.bin/test.bin", cifar100_test_beside};

@@ -1,6 +1,6 @@
-/* dataset.c — finds out which format a --data path holds, opens it with the matching
- * reader, and the format-independent queries (labels, class names, channel statistics). */
-#include <dirent.h>
+/* dataset.c — finds out which format a --data path holds by asking each format of the table
+ * below (their file names are theirs: idx.c, cifar.c, stl10.c, png_folder.c), opens it with
+ * that format, and the format-independent queries (labels, class names, channel statistics). */
 #include <math.h>
 #include <errno.h>
 #include <stdio.h>
@@ -93,7 +93,7 @@ Status dataset_read_class_names(Dataset *ds, const char *path) {
 
 /* ---- format detection ------------------------------------------------------------- */
 
-static bool has_file(const char *folder, const char *name) {
+bool dataset_has_file(const char *folder, const char *name) {
     char *p = dataset_join(folder, name);
     struct stat st;
     bool yes = p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
@@ -101,7 +101,7 @@ static bool has_file(const char *folder, const char *name) {
     return yes;
 }
 
-static bool has_folder(const char *folder, const char *name) {
+bool dataset_has_folder(const char *folder, const char *name) {
     char *p = dataset_join(folder, name);
     struct stat st;
     bool yes = p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
@@ -109,215 +109,72 @@ static bool has_folder(const char *folder, const char *name) {
     return yes;
 }
 
-static bool ends_with(const char *s, const char *suffix) {
+bool dataset_ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static bool is_idx_images_name(const char *name) {
-    return ends_with(name, "images-idx3-ubyte") || ends_with(name, "images-idx3-ubyte.gz");
-}
-
-static bool idx_name_matches_split(const char *name, DatasetSplit split) {
-    if (split == DATASET_TRAIN) return strstr(name, "train") != NULL;
-    return strstr(name, "t10k") != NULL || strstr(name, "test") != NULL;
-}
-
-/* The labels file next to an images file: "images-idx3" -> "labels-idx1", with or without
- * .gz; NULL when there is none (an unlabeled IDX set). */
-static char *idx_labels_path(const char *images_path) {
-    const char *at = strstr(images_path, "images-idx3-ubyte");
-    if (!at) return NULL;
-    size_t prefix = (size_t)(at - images_path);
-    const char *suffixes[] = {"labels-idx1-ubyte.gz", "labels-idx1-ubyte"};
-    bool gz = ends_with(images_path, ".gz");
-    for (int pass = 0; pass < 2; pass++) {
-        const char *suffix = suffixes[gz ? pass : 1 - pass];
-        char *p = malloc(prefix + strlen(suffix) + 1);
-        if (!p) return NULL;
-        memcpy(p, images_path, prefix);
-        strcpy(p + prefix, suffix);
-        struct stat st;
-        if (stat(p, &st) == 0) return p;
-        free(p);
-    }
-    return NULL;
-}
-
-static Status open_idx_file(Dataset *ds, const char *images_path) {
-    char *labels = idx_labels_path(images_path);
-    Status st = idx_open(ds, images_path, labels);
-    free(labels);
-    return st;
-}
-
-static Status open_idx_folder(Dataset *ds, const char *folder, DatasetSplit split) {
-    DIR *d = opendir(folder);
-    if (!d) return error_set(BC_ERR_IO, "%s: cannot list folder: %s", folder, strerror(errno));
-    char *best = NULL;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (!is_idx_images_name(e->d_name) || !idx_name_matches_split(e->d_name, split)) continue;
-        /* Prefer the sorted-first name so the choice does not depend on readdir order. */
-        if (!best || strcmp(e->d_name, best) < 0) {
-            free(best);
-            best = dataset_strdup(e->d_name);
-        }
-    }
-    closedir(d);
-    if (!best)
-        return error_set(BC_ERR_NOT_FOUND, "%s: holds IDX files but no %s images file "
-                         "(*%s*-images-idx3-ubyte[.gz])", folder, dataset_split_name(split),
-                         split == DATASET_TRAIN ? "train" : "t10k or test");
-    char *path = dataset_join(folder, best);
-    free(best);
-    if (!path) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    Status st = open_idx_file(ds, path);
-    free(path);
-    return st;
-}
-
-static bool folder_has_idx(const char *folder) {
-    DIR *d = opendir(folder);
-    if (!d) return false;
-    bool found = false;
-    for (struct dirent *e; !found && (e = readdir(d));) found = is_idx_images_name(e->d_name);
-    closedir(d);
-    return found;
-}
-
-static Status open_cifar10_folder(Dataset *ds, const char *folder, DatasetSplit split) {
-    char *files[5] = {0};
-    int n = 0;
-    Status st = BC_OK;
-    if (split == DATASET_TEST) {
-        files[n++] = dataset_join(folder, "test_batch.bin");
-    } else {
-        for (int i = 1; i <= 5; i++) {
-            char name[32];
-            snprintf(name, sizeof name, "data_batch_%d.bin", i);
-            if (has_file(folder, name)) files[n++] = dataset_join(folder, name);
-        }
-        if (n == 0)
-            st = error_set(BC_ERR_NOT_FOUND, "%s: no CIFAR-10 training batches (data_batch_1.bin ...)", folder);
-    }
-    char *names = dataset_join(folder, "batches.meta.txt");
-    if (st == BC_OK) st = cifar_open(ds, false, (const char *const *)files, n, names, false);
-    for (int i = 0; i < n; i++) free(files[i]);
-    free(names);
-    return st;
-}
-
-static Status open_cifar100_folder(Dataset *ds, const char *folder, DatasetSplit split, bool coarse) {
-    char *file = dataset_join(folder, split == DATASET_TEST ? "test.bin" : "train.bin");
-    char *names = dataset_join(folder, coarse ? "coarse_label_names.txt" : "fine_label_names.txt");
-    const char *files[1] = {file};
-    Status st = cifar_open(ds, true, files, 1, names, coarse);
-    free(file);
-    free(names);
-    return st;
-}
-
-static Status open_stl10_folder(Dataset *ds, const char *folder, DatasetSplit split) {
-    const char *stem = split == DATASET_TRAIN ? "train" : split == DATASET_TEST ? "test" : "unlabeled";
-    char xname[32], yname[32];
-    snprintf(xname, sizeof xname, "%s_X.bin", stem);
-    snprintf(yname, sizeof yname, "%s_y.bin", stem);
-    char *x = dataset_join(folder, xname), *y = dataset_join(folder, yname);
-    char *names = dataset_join(folder, "class_names.txt");
-    bool labeled = split != DATASET_UNLABELED && has_file(folder, yname);
-    Status st = stl10_open(ds, x, labeled ? y : NULL, names);
-    free(x);
-    free(y);
-    free(names);
-    return st;
-}
+/* The formats, in the order a folder is tried (the PNG folder, which takes any folder, last). */
+static const DatasetFormat *const formats[] = {&stl10_format, &idx_format, &cifar10_format, &cifar100_format,
+                                               &png_folder_format};
+enum { FORMAT_COUNT = sizeof formats / sizeof formats[0] };
 
 static Status open_folder(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
     /* The archives unpack into these; accept their parent too. */
-    const char *nested[] = {"cifar-10-batches-bin", "cifar-100-binary", "stl10_binary"};
-    for (int i = 0; i < 3; i++)
-        if (has_folder(folder, nested[i])) {
-            char *inner = dataset_join(folder, nested[i]);
+    for (int i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i]->archive_folder && dataset_has_folder(folder, formats[i]->archive_folder)) {
+            char *inner = dataset_join(folder, formats[i]->archive_folder);
             Status st = inner ? open_folder(ds, inner, split, o) : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
             free(inner);
             return st;
         }
-    bool stl = has_file(folder, "train_X.bin") || has_file(folder, "test_X.bin") ||
-               has_file(folder, "unlabeled_X.bin");
-    if (split == DATASET_UNLABELED && !stl)
-        return error_set(BC_ERR_NOT_FOUND, "%s: only STL-10 has an unlabeled split", folder);
-    if (stl) return open_stl10_folder(ds, folder, split);
-    if (folder_has_idx(folder)) return open_idx_folder(ds, folder, split);
-    if (has_file(folder, "data_batch_1.bin") || has_file(folder, "test_batch.bin"))
-        return open_cifar10_folder(ds, folder, split);
-    if (has_file(folder, "train.bin") || has_file(folder, "test.bin"))
-        return open_cifar100_folder(ds, folder, split, o->coarse_labels);
-    if (has_folder(folder, "train") && has_folder(folder, "test")) {
-        char *inner = dataset_join(folder, dataset_split_name(split));
-        Status st = inner ? png_folder_open(ds, inner, o) : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-        free(inner);
-        return st;
+    for (int i = 0; i < FORMAT_COUNT; i++) {
+        const DatasetFormat *f = formats[i];
+        if (!f->probe_folder(folder)) continue;
+        if (split == DATASET_UNLABELED && !f->has_unlabeled_split) {
+            const char *with = "no format";
+            for (int j = 0; j < FORMAT_COUNT; j++)
+                if (formats[j]->has_unlabeled_split) with = formats[j]->name;
+            return error_set(BC_ERR_NOT_FOUND, "%s: only %s has an unlabeled split", folder, with);
+        }
+        return f->open_folder(ds, folder, split, o);
     }
-    if (split == DATASET_TEST)
-        return error_set(BC_ERR_NOT_FOUND, "%s: has no test split (a PNG folder needs train/ and test/ "
-                         "subfolders for one)", folder);
-    return png_folder_open(ds, folder, o);
+    return error_set(BC_ERR_NOT_FOUND, "%s: no dataset format claims this folder", folder);
+}
+
+static const DatasetFormat *format_of_file(const char *path) {
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (int i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i]->probe_file && formats[i]->probe_file(name)) return formats[i];
+    return NULL;
 }
 
 static Status open_file(Dataset *ds, const char *path, const DatasetOptions *o) {
-    const char *name = strrchr(path, '/');
-    name = name ? name + 1 : path;
-    if (strstr(name, "idx3-ubyte")) return open_idx_file(ds, path);
-    if (strncmp(name, "data_batch_", 11) == 0 || strcmp(name, "test_batch.bin") == 0) {
-        char *folder = dataset_strdup(path);
-        if (!folder) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-        char *slash = strrchr(folder, '/');
-        if (slash) *slash = '\0'; else strcpy(folder, ".");
-        char *names = dataset_join(folder, "batches.meta.txt");
-        const char *files[1] = {path};
-        Status st = cifar_open(ds, false, files, 1, names, false);
-        free(folder);
-        free(names);
-        return st;
-    }
-    if (strcmp(name, "train.bin") == 0 || strcmp(name, "test.bin") == 0) {
-        const char *files[1] = {path};
-        return cifar_open(ds, true, files, 1, NULL, o->coarse_labels);
-    }
-    if (ends_with(name, "_X.bin")) {
-        char *labels = dataset_strdup(path);
-        if (!labels) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-        labels[strlen(labels) - 5] = 'y';
-        struct stat st;
-        Status s = stl10_open(ds, path, stat(labels, &st) == 0 ? labels : NULL, NULL);
-        free(labels);
-        return s;
-    }
-    return error_set(BC_ERR_FORMAT, "%s: not a dataset file byolcl knows (IDX *-images-idx3-ubyte[.gz], "
-                     "CIFAR data_batch_N.bin/test_batch.bin/train.bin/test.bin, STL-10 *_X.bin), "
-                     "and not a folder of PNGs", path);
+    const DatasetFormat *f = format_of_file(path);
+    if (f) return f->open_file(ds, path, o);
+    char known[512] = "";
+    for (int i = 0; i < FORMAT_COUNT; i++)
+        if (formats[i]->file_names)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s %s", known[0] ? ", " : "",
+                     formats[i]->name, formats[i]->file_names);
+    return error_set(BC_ERR_FORMAT, "%s: not a dataset file byolcl knows (%s), and not a folder of PNGs", path,
+                     known);
 }
 
 /* A file names one split. The test split of a training file is the file of the same
- * format beside it (train -> t10k or test for IDX, data_batch_N -> test_batch for CIFAR-10,
- * train -> test for CIFAR-100 and STL-10): opening the given file instead would evaluate
- * on training images. Returns the first candidate that exists (*exists true), else the
+ * format beside it, renamed by the format's test_beside rules: opening the given file
+ * instead would evaluate on training images. Returns the first candidate that exists (*exists true), else the
  * first candidate (for the error), else NULL (no error set) when the name names no
  * training split. */
 static char *test_file_beside(const char *path, bool *exists) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
-    struct { const char *from, *to; bool whole_prefix; } rules[] = {
-        {"train", "t10k", false}, {"train", "test", false},        /* IDX: *train*-images-idx3-ubyte */
-        {"data_batch_", "test_batch.bin", true},                   /* CIFAR-10 */
-        {"train.bin", "test.bin", true},                           /* CIFAR-100 */
-        {"train_X.bin", "test_X.bin", true}, {"unlabeled_X.bin", "test_X.bin", true}, /* STL-10 */
-    };
-    bool idx = strstr(name, "idx3-ubyte") != NULL;
+    const DatasetFormat *f = format_of_file(path);
+    const SplitRename *rules = f ? f->test_beside : NULL;
     char *first_guess = NULL;
     *exists = false;
-    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
-        if (idx != (r < 2)) continue;
+    for (size_t r = 0; rules && rules[r].from; r++) {
         const char *at = strstr(name, rules[r].from);
         if (!at || (rules[r].whole_prefix && at != name)) continue;
         size_t head = (size_t)(at - path), tail_at = head + strlen(rules[r].from);

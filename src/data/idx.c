@@ -1,9 +1,11 @@
 /* idx.c — the IDX format of MNIST, Fashion-MNIST and EMNIST (unsigned-byte images
  * n x h x w with an optional n-label file), gzip-compressed or raw, held in memory. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "data/dataset_internal.h"
@@ -196,7 +198,7 @@ static void idx_close(void *impl) {
 
 static const DatasetReader idx_reader = {idx_read_image, idx_close};
 
-Status idx_open(Dataset *ds, const char *images_path, const char *labels_path) {
+static Status idx_open(Dataset *ds, const char *images_path, const char *labels_path) {
     ds->info.format = "idx";
     if (!(ds->path = dataset_strdup(images_path))) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     IdxImages *img = calloc(1, sizeof *img);
@@ -207,3 +209,93 @@ Status idx_open(Dataset *ds, const char *images_path, const char *labels_path) {
     if (st == BC_OK && labels_path) st = load_labels(ds, labels_path);
     return st;
 }
+
+/* ---- file naming: *train*-images-idx3-ubyte[.gz] beside *-labels-idx1-ubyte[.gz] ---- */
+
+static bool is_idx_images_name(const char *name) {
+    return dataset_ends_with(name, "images-idx3-ubyte") || dataset_ends_with(name, "images-idx3-ubyte.gz");
+}
+
+static bool idx_name_matches_split(const char *name, DatasetSplit split) {
+    if (split == DATASET_TRAIN) return strstr(name, "train") != NULL;
+    return strstr(name, "t10k") != NULL || strstr(name, "test") != NULL;
+}
+
+/* The labels file next to an images file: "images-idx3" -> "labels-idx1", with or without
+ * .gz; NULL when there is none (an unlabeled IDX set). */
+static char *idx_labels_path(const char *images_path) {
+    const char *at = strstr(images_path, "images-idx3-ubyte");
+    if (!at) return NULL;
+    size_t prefix = (size_t)(at - images_path);
+    const char *suffixes[] = {"labels-idx1-ubyte.gz", "labels-idx1-ubyte"};
+    bool gz = dataset_ends_with(images_path, ".gz");
+    for (int pass = 0; pass < 2; pass++) {
+        const char *suffix = suffixes[gz ? pass : 1 - pass];
+        char *p = malloc(prefix + strlen(suffix) + 1);
+        if (!p) return NULL;
+        memcpy(p, images_path, prefix);
+        strcpy(p + prefix, suffix);
+        struct stat st;
+        if (stat(p, &st) == 0) return p;
+        free(p);
+    }
+    return NULL;
+}
+
+static Status open_idx_file(Dataset *ds, const char *images_path) {
+    char *labels = idx_labels_path(images_path);
+    Status st = idx_open(ds, images_path, labels);
+    free(labels);
+    return st;
+}
+
+static Status open_idx_folder(Dataset *ds, const char *folder, DatasetSplit split) {
+    DIR *d = opendir(folder);
+    if (!d) return error_set(BC_ERR_IO, "%s: cannot list folder: %s", folder, strerror(errno));
+    char *best = NULL;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!is_idx_images_name(e->d_name) || !idx_name_matches_split(e->d_name, split)) continue;
+        /* Prefer the sorted-first name so the choice does not depend on readdir order. */
+        if (!best || strcmp(e->d_name, best) < 0) {
+            free(best);
+            best = dataset_strdup(e->d_name);
+        }
+    }
+    closedir(d);
+    if (!best)
+        return error_set(BC_ERR_NOT_FOUND, "%s: holds IDX files but no %s images file "
+                         "(*%s*-images-idx3-ubyte[.gz])", folder, dataset_split_name(split),
+                         split == DATASET_TRAIN ? "train" : "t10k or test");
+    char *path = dataset_join(folder, best);
+    free(best);
+    if (!path) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    Status st = open_idx_file(ds, path);
+    free(path);
+    return st;
+}
+
+static bool folder_has_idx(const char *folder) {
+    DIR *d = opendir(folder);
+    if (!d) return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) found = is_idx_images_name(e->d_name);
+    closedir(d);
+    return found;
+}
+
+static Status open_idx_any_file(Dataset *ds, const char *path, const DatasetOptions *o) {
+    (void)o;
+    return open_idx_file(ds, path);
+}
+
+static Status open_idx_any_folder(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
+    (void)o;
+    return open_idx_folder(ds, folder, split);
+}
+
+static bool is_idx_file_name(const char *name) { return strstr(name, "idx3-ubyte") != NULL; }
+
+static const SplitRename idx_test_beside[] = {{"train", "t10k", false}, {"train", "test", false}, {NULL}};
+
+const DatasetFormat idx_format = {"IDX", NULL, false, folder_has_idx, open_idx_any_folder, is_idx_file_name,
+                                  open_idx_any_file, "*-images-idx3-ubyte[.gz]", idx_test_beside};

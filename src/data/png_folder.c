@@ -215,7 +215,7 @@ static Status scan_folder(Dataset *ds, PngScan *scan, const char *folder) {
     return st;
 }
 
-Status png_folder_open(Dataset *ds, const char *folder, const DatasetOptions *opts) {
+static Status png_folder_open(Dataset *ds, const char *folder, const DatasetOptions *opts) {
     ds->info.format = "png";
     if (!(ds->path = dataset_strdup(folder))) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     PngScan scan = {.strict = opts->strict};
@@ -246,3 +246,25 @@ Status png_folder_open(Dataset *ds, const char *folder, const DatasetOptions *op
     ds->info.height = h, ds->info.width = w;
     return BC_OK;
 }
+
+/* ---- as a format: any folder; train/ and test/ subfolders are the two splits ---- */
+
+static bool any_folder(const char *folder) {
+    (void)folder;
+    return true;
+}
+
+static Status open_png_split(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
+    if (dataset_has_folder(folder, "train") && dataset_has_folder(folder, "test")) {
+        char *inner = dataset_join(folder, dataset_split_name(split));
+        Status st = inner ? png_folder_open(ds, inner, o) : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+        free(inner);
+        return st;
+    }
+    if (split == DATASET_TEST)
+        return error_set(BC_ERR_NOT_FOUND, "%s: has no test split (a PNG folder needs train/ and test/ "
+                         "subfolders for one)", folder);
+    return png_folder_open(ds, folder, o);
+}
+
+const DatasetFormat png_folder_format = {"PNG folder", NULL, false, any_folder, open_png_split, NULL, NULL, NULL, NULL};

@@ -3,6 +3,7 @@
  * Pixels are read with pread at read time: unlabeled_X.bin alone is 2.7 GB. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,7 +68,7 @@ static Status read_labels(Dataset *ds, const char *path) {
     return s;
 }
 
-Status stl10_open(Dataset *ds, const char *images_path, const char *labels_path, const char *names_path) {
+static Status stl10_open(Dataset *ds, const char *images_path, const char *labels_path, const char *names_path) {
     ds->info.format = "stl10";
     if (!(ds->path = dataset_strdup(images_path))) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     StlFile *s = calloc(1, sizeof *s);
@@ -93,3 +94,49 @@ Status stl10_open(Dataset *ds, const char *images_path, const char *labels_path,
     if (status == BC_OK && names_path) status = dataset_read_class_names(ds, names_path);
     return status;
 }
+
+/* ---- file naming: {train,test,unlabeled}_X.bin, labels in *_y.bin, class_names.txt ---- */
+
+static Status open_stl10_folder(Dataset *ds, const char *folder, DatasetSplit split) {
+    const char *stem = split == DATASET_TRAIN ? "train" : split == DATASET_TEST ? "test" : "unlabeled";
+    char xname[32], yname[32];
+    snprintf(xname, sizeof xname, "%s_X.bin", stem);
+    snprintf(yname, sizeof yname, "%s_y.bin", stem);
+    char *x = dataset_join(folder, xname), *y = dataset_join(folder, yname);
+    char *names = dataset_join(folder, "class_names.txt");
+    bool labeled = split != DATASET_UNLABELED && dataset_has_file(folder, yname);
+    Status st = stl10_open(ds, x, labeled ? y : NULL, names);
+    free(x);
+    free(y);
+    free(names);
+    return st;
+}
+
+static bool stl10_folder(const char *folder) {
+    return dataset_has_file(folder, "train_X.bin") || dataset_has_file(folder, "test_X.bin") ||
+           dataset_has_file(folder, "unlabeled_X.bin");
+}
+
+static Status open_stl10_any_folder(Dataset *ds, const char *folder, DatasetSplit split, const DatasetOptions *o) {
+    (void)o;
+    return open_stl10_folder(ds, folder, split);
+}
+
+static bool is_stl10_file_name(const char *name) { return dataset_ends_with(name, "_X.bin"); }
+
+static Status open_stl10_file(Dataset *ds, const char *path, const DatasetOptions *o) {
+    (void)o;
+    char *labels = dataset_strdup(path);
+    if (!labels) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    labels[strlen(labels) - 5] = 'y';
+    struct stat st;
+    Status s = stl10_open(ds, path, stat(labels, &st) == 0 ? labels : NULL, NULL);
+    free(labels);
+    return s;
+}
+
+static const SplitRename stl10_test_beside[] = {
+    {"train_X.bin", "test_X.bin", true}, {"unlabeled_X.bin", "test_X.bin", true}, {NULL}};
+
+const DatasetFormat stl10_format = {"STL-10", "stl10_binary", true, stl10_folder, open_stl10_any_folder,
+                                    is_stl10_file_name, open_stl10_file, "*_X.bin", stl10_test_beside};

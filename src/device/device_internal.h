@@ -8,16 +8,16 @@
 #include "byolcl/device.h"
 #include "device/cl_check.h"
 
-#define PROFILE_MAX_ENTRIES 64
+/* The profile keys' indices, in profile_keys.def's order. */
+enum {
+#define PROFILE_KEY(name, avx512, avx2, gpu, min, max, rule, doc) PROFILE_KEY_##name,
+#include "device/profile_keys.def"
+#undef PROFILE_KEY
+    PROFILE_KEY_COUNT
+};
 
 typedef struct {
-    char key[48];
-    int value;
-} ProfileEntry;
-
-typedef struct {
-    ProfileEntry entries[PROFILE_MAX_ENTRIES];
-    int count;
+    int values[PROFILE_KEY_COUNT]; /* indexed by PROFILE_KEY_<name> */
     char path[4096]; /* where the tuned profile of this device lives */
 } DeviceProfile;
 

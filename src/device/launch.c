@@ -74,7 +74,7 @@ Status kernel_launch(Device *device, Kernel *kernel, unsigned dims, const size_t
 
 Status kernel_launch_1d(Device *device, Kernel *kernel, size_t n, const KernelArg *args,
                         int arg_count) {
-    size_t local = (size_t)device_profile_get(device, "WG_1D", 64);
+    size_t local = (size_t)device_profile_get(device, "WG_1D");
     if (kernel->max_work_group && local > kernel->max_work_group) local = kernel->max_work_group;
     size_t global = n;
     return kernel_launch(device, kernel, 1, &global, &local, args, arg_count);

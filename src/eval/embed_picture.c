@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "eval/plot.h"
 

@@ -2,7 +2,7 @@
  * frozen encoder-only arena, or the same architecture initialized from the run's seed. */
 #include <string.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "byolcl/init.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "util/clock.h"
 

@@ -56,3 +56,16 @@ Status knn_monitor_measure(KnnMonitor *m, double *accuracy) {
     feature_set_free(&test);
     return st;
 }
+
+static Status create_as_train_monitor(Device *device, const TrainConfig *config, const Network *network,
+                                      Arena *arena, void **state) {
+    KnnMonitor *m = NULL;
+    Status st = knn_monitor_create(device, config, network, arena, &m);
+    *state = m;
+    return st;
+}
+static Status measure_as_train_monitor(void *state, double *accuracy) { return knn_monitor_measure(state, accuracy); }
+static void destroy_as_train_monitor(void *state) { knn_monitor_destroy(state); }
+
+const TrainMonitor knn_train_monitor = {create_as_train_monitor, measure_as_train_monitor,
+                                        destroy_as_train_monitor};

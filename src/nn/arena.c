@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "byolcl/arena.h"
+#include "byolcl/ops.h"
 
 struct Arena {
     ArenaEntry *entries;
@@ -25,11 +26,7 @@ static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) / ARENA_ALIGN * 
  * momentum (+= accumulation, the first optimizer step) would be reported under the
  * oclgrind tests. On real devices both are one memory-bound pass. */
 static Status zero_floats(Device *device, Buffer *buffer) {
-    Kernel *fill;
-    Status st = kernel_get(device, "basic", "fill_float", &fill);
-    if (st != BC_OK) return st;
-    size_t n = buffer_bytes(buffer) / sizeof(float);
-    return KERNEL_LAUNCH_1D(device, fill, n, ARG_VIEW_OF(buffer, 0), ARG_I(n), ARG_F(0.0f));
+    return fill_floats(device, view_of(buffer), buffer_bytes(buffer) / sizeof(float), 0.0f);
 }
 
 Status arena_create(Arena **out) {

@@ -5,15 +5,14 @@
 #include <limits.h>
 
 #include "byolcl/ops.h"
+#include "ops/scratch.h"
 
 /* How many values one work-item reduces in the first stage. Small enough that channels
  * with many values still spread over many work-items, large enough that the per-channel
- * second stage stays short. A device profile may tune it (BN_CHUNK). */
-enum { BN_CHUNK_DEFAULT = 1024, BN_MAX_PARTS = 4096 };
-
-/* The plane kernels' reductions: about this many runs of images, enough to keep every
- * core busy with a few to spare for balance; a profile may tune it (BN_PLANE_ITEMS). */
-enum { BN_PLANE_ITEMS_DEFAULT = 64 };
+ * second stage stays short: profile key BN_CHUNK. The plane kernels' reductions: about
+ * BN_PLANE_ITEMS runs of images, enough to keep every core busy with a few to spare for
+ * balance. Both defaults: profile_keys.def. */
+enum { BN_MAX_PARTS = 4096 };
 
 static Status check_shape(const BatchNormShape *s, const char *op) {
     if (s->n < 1 || s->c < 1 || s->spatial < 1)
@@ -28,8 +27,7 @@ static Status check_shape(const BatchNormShape *s, const char *op) {
 /* Splits each channel's n*spatial values into `parts` chunks of `chunk` values. */
 static void plan_chunks(Device *device, const BatchNormShape *s, int *parts, int *chunk) {
     int count = s->n * s->spatial;
-    int target = device_profile_get(device, "BN_CHUNK", BN_CHUNK_DEFAULT);
-    if (target < 1) target = BN_CHUNK_DEFAULT;
+    int target = device_profile_get(device, "BN_CHUNK"); /* >= 1: the key's range */
     int p = (count + target - 1) / target;
     if (p > BN_MAX_PARTS) p = BN_MAX_PARTS;
     *chunk = (count + p - 1) / p;
@@ -38,13 +36,12 @@ static void plan_chunks(Device *device, const BatchNormShape *s, int *parts, int
 
 /* The plane kernels pay off only when a plane holds more than one value. */
 static bool use_planes(Device *device, const BatchNormShape *s) {
-    return s->spatial > 1 && device_profile_get(device, "BN_PLANES", 0) != 0;
+    return s->spatial > 1 && device_profile_get(device, "BN_PLANES") != 0;
 }
 
 /* Splits the n images into `parts` runs of `per_part` images. */
 static void plan_plane_runs(Device *device, const BatchNormShape *s, int *parts, int *per_part) {
-    int p = device_profile_get(device, "BN_PLANE_ITEMS", BN_PLANE_ITEMS_DEFAULT);
-    if (p < 1) p = BN_PLANE_ITEMS_DEFAULT;
+    int p = device_profile_get(device, "BN_PLANE_ITEMS");
     if (p > s->n) p = s->n;
     if (p > BN_MAX_PARTS) p = BN_MAX_PARTS;
     *per_part = (s->n + p - 1) / p;
@@ -69,7 +66,7 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial;
-    st = device_scratch(device, 0, (size_t)s->c * parts * 3 * sizeof(float), &partial);
+    st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 3 * sizeof(float), &partial);
     if (st != BC_OK) return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_normalize;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";
@@ -136,8 +133,8 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
     if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial, *sums;
-    if ((st = device_scratch(device, 0, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
-        (st = device_scratch(device, 1, (size_t)s->c * 2 * sizeof(float), &sums)) != BC_OK)
+    if ((st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
+        (st = scratch_get(device, SCRATCH_BN_SUMS, (size_t)s->c * 2 * sizeof(float), &sums)) != BC_OK)
         return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_input;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";

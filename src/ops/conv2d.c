@@ -10,12 +10,7 @@
 #include "ops/conv2d_paths.h"
 #include "ops/conv2d_wgrad.h"
 #include "ops/gemm_tiles.h"
-
-/* Scratch slots: patches / columns, and the packed output gradient of backward_data. */
-enum { SLOT_COLUMNS = 0, SLOT_PACKED_GRAD = 1, SLOT_FLIPPED_WEIGHT = 2 };
-
-int conv2d_out_h(const Conv2dShape *s) { return (s->h + 2 * s->pad - s->kernel_h) / s->stride + 1; }
-int conv2d_out_w(const Conv2dShape *s) { return (s->w + 2 * s->pad - s->kernel_w) / s->stride + 1; }
+#include "ops/scratch.h"
 
 typedef struct {
     int ksize, out_h, out_w, pixels; /* pixels = out_h * out_w */
@@ -38,11 +33,11 @@ static Status plan(Device *device, const Conv2dShape *s, ConvPlan *p) {
                          s->kernel_h, s->kernel_w, s->h, s->w);
     p->ksize = s->c_in * s->kernel_h * s->kernel_w;
     p->pixels = p->out_h * p->out_w;
-    p->ours = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) != GEMM_PATH_CLBLAST;
+    p->ours = device_profile_get(device, "GEMM_PATH") != GEMM_PATH_CLBLAST;
     p->lanes = p->ours ? gemm_tile_n(device) : 1;
-    p->vector = device_profile_get(device, "CONV_VECTOR", 0) != 0;
+    p->vector = device_profile_get(device, "CONV_VECTOR") != 0;
     /* Bounded by CONV_SCRATCH_KB of patches (+ one panel of padding). */
-    size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB", 65536) << 10;
+    size_t budget = (size_t)device_profile_get(device, "CONV_SCRATCH_KB") << 10;
     size_t per_image = (size_t)p->ksize * (size_t)p->pixels * sizeof(float);
     size_t chunk = budget / (per_image ? per_image : 1);
     p->chunk = chunk < 1 ? 1 : chunk > (size_t)s->n ? (s->n > 0 ? s->n : 1) : (int)chunk;
@@ -98,21 +93,23 @@ static Status forward_into(Device *device, View out, View in, View weight, const
         View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);
         View out_c = view_at(out, (size_t)img0 * s->c_out * p.pixels);
         Buffer *cols;
-        st = device_scratch(device, SLOT_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
+        st = scratch_get(device, SCRATCH_CONV_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
         if (st == BC_OK) st = run_im2col(device, cols, in_c, s, &p, images, true);
         if (st != BC_OK) break;
         if (p.ours) {
             GemmLayout a = gemm_layout_plain(weight, p.ksize);
             GemmLayout c = nchw_as_matrix(out_c, s->c_out, p.pixels);
-            st = gemm_tiles(device, s->c_out, images * p.pixels, p.ksize, 1.0f, &a, view_of(cols),
-                            beta, &c);
+            SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS),
+                            st = gemm_tiles(device, s->c_out, images * p.pixels, p.ksize, 1.0f, &a,
+                                            view_of(cols), beta, &c));
             continue;
         }
         /* Plain patches^T (pixels x ksize) per image. */
         for (int i = 0; st == BC_OK && i < images; i++)
-            st = gemm(device, false, true, s->c_out, p.pixels, p.ksize, 1.0f, weight, p.ksize,
-                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, beta,
-                      view_at(out_c, (size_t)i * s->c_out * p.pixels), p.pixels);
+            SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS),
+                            st = gemm(device, false, true, s->c_out, p.pixels, p.ksize, 1.0f, weight, p.ksize,
+                                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, beta,
+                                      view_at(out_c, (size_t)i * s->c_out * p.pixels), p.pixels));
     }
     return st;
 }
@@ -174,13 +171,14 @@ static Status backward_data_by_flipped_kernel(Device *device, View d_in, View d_
     size_t count = (size_t)s->c_out * (size_t)p->ksize;
     Buffer *flipped;
     Kernel *kernel;
-    Status st = device_scratch(device, SLOT_FLIPPED_WEIGHT, count * sizeof(float), &flipped);
+    Status st = scratch_get(device, SCRATCH_CONV_FLIPPED_WEIGHT, count * sizeof(float), &flipped);
     if (st == BC_OK) st = kernel_get(device, "conv2d", "conv2d_flip_weights", &kernel);
     if (st == BC_OK)
         st = KERNEL_LAUNCH_1D(device, kernel, count, ARG_VIEW_OF(flipped, 0), ARG_VIEW(weight),
                               ARG_I(s->c_out), ARG_I(s->c_in), ARG_I(s->kernel_h), ARG_I(s->kernel_w));
     if (st == BC_OK)
-        st = forward_into(device, d_in, d_out, view_of(flipped), &t, accumulate ? 1.0f : 0.0f);
+        SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_FLIPPED_WEIGHT),
+                        st = forward_into(device, d_in, d_out, view_of(flipped), &t, accumulate ? 1.0f : 0.0f));
     return st;
 }
 
@@ -202,23 +200,26 @@ Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
         View d_out_c = view_at(d_out, (size_t)img0 * s->c_out * p.pixels);
         /* Columns (ksize x npos, plain) = weight^T * d_out. */
         Buffer *cols;
-        st = device_scratch(device, SLOT_COLUMNS, (size_t)p.ksize * npos * sizeof(float), &cols);
+        st = scratch_get(device, SCRATCH_CONV_COLUMNS, (size_t)p.ksize * npos * sizeof(float), &cols);
         if (st != BC_OK) break;
         if (p.ours) {
             Buffer *packed;
             GemmLayout b = nchw_as_matrix(d_out_c, s->c_out, p.pixels);
-            st = device_scratch(device, SLOT_PACKED_GRAD,
-                                gemm_packed_b_count(device, s->c_out, npos) * sizeof(float), &packed);
+            st = scratch_get(device, SCRATCH_CONV_PACKED_GRAD,
+                             gemm_packed_b_count(device, s->c_out, npos) * sizeof(float), &packed);
             if (st == BC_OK) st = gemm_pack_b_into(device, view_of(packed), &b, false, s->c_out, npos);
             GemmLayout a = {weight, 1, p.ksize, 1 << 30, 0}; /* weight^T */
             GemmLayout c = gemm_layout_plain(view_of(cols), npos);
             if (st == BC_OK)
-                st = gemm_tiles(device, p.ksize, npos, s->c_out, 1.0f, &a, view_of(packed), 0.0f, &c);
+                SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS) | SCRATCH_BIT(SCRATCH_CONV_PACKED_GRAD),
+                                st = gemm_tiles(device, p.ksize, npos, s->c_out, 1.0f, &a, view_of(packed),
+                                                0.0f, &c));
         } else {
             for (int i = 0; st == BC_OK && i < images; i++)
-                st = gemm(device, true, false, p.ksize, p.pixels, s->c_out, 1.0f, weight, p.ksize,
-                          view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels, 0.0f,
-                          view_at(view_of(cols), (size_t)i * p.pixels), npos);
+                SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS),
+                                st = gemm(device, true, false, p.ksize, p.pixels, s->c_out, 1.0f, weight,
+                                          p.ksize, view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels,
+                                          0.0f, view_at(view_of(cols), (size_t)i * p.pixels), npos));
         }
         if (st == BC_OK)
             st = run_col2im(device, view_at(d_in, (size_t)img0 * s->c_in * s->h * s->w), cols, npos,
@@ -240,7 +241,7 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
         View in_c = view_at(in, (size_t)img0 * s->c_in * s->h * s->w);
         View d_out_c = view_at(d_out, (size_t)img0 * s->c_out * p.pixels);
         Buffer *cols;
-        st = device_scratch(device, SLOT_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
+        st = scratch_get(device, SCRATCH_CONV_COLUMNS, patch_floats(&p, images) * sizeof(float), &cols);
         if (st != BC_OK) break;
         if (p.ours) {
             /* d_weight (c_out x ksize) += d_out (c_out x npos, NCHW in place) * patches^T,
@@ -249,16 +250,18 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
             GemmLayout a = nchw_as_matrix(d_out_c, s->c_out, p.pixels);
             GemmLayout c = gemm_layout_plain(d_weight, p.ksize);
             if (st == BC_OK)
-                st = gemm_tiles(device, s->c_out, p.ksize, images * p.pixels, 1.0f, &a,
-                                view_of(cols), 1.0f, &c);
+                SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS),
+                                st = gemm_tiles(device, s->c_out, p.ksize, images * p.pixels, 1.0f, &a,
+                                                view_of(cols), 1.0f, &c));
             continue;
         }
         st = run_im2col(device, cols, in_c, s, &p, images, true); /* plain patches^T */
         for (int i = 0; st == BC_OK && i < images; i++)
-            st = gemm(device, false, false, s->c_out, p.ksize, p.pixels, 1.0f,
-                      view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels,
-                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 1.0f,
-                      d_weight, p.ksize);
+            SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_CONV_COLUMNS),
+                            st = gemm(device, false, false, s->c_out, p.ksize, p.pixels, 1.0f,
+                                      view_at(d_out_c, (size_t)i * s->c_out * p.pixels), p.pixels,
+                                      view_at(view_of(cols), (size_t)i * p.pixels * p.ksize), p.ksize, 1.0f,
+                                      d_weight, p.ksize));
     }
     return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
 }

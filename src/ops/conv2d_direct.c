@@ -10,23 +10,21 @@
 
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_pad.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
 /* The output-channel tile and the flat kernels' lanes of cl/conv2d_direct.cl. */
 enum { DIRECT_TM = 16, DIRECT_FLAT_V = 16 };
 /* Output rows up to this wide use the flat kernels. */
 enum { DIRECT_FLAT_MAX_W = 8 };
-/* Scratch slots (conv2d's own uses of them end before this op). */
-enum { SLOT_PADDED = 0, SLOT_PACKED = 2 };
 
-/* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take: a
- * work-item streams the whole tile per output row, so it should stay in L1. Measured on
+/* Largest packed weight tile (c_in x taps x DIRECT_TM floats) the direct kernels take,
+ * profile key CONV_DIRECT_MAX_TILE_KB (36 KB everywhere, profile_keys.def): a work-item streams the whole tile per output row, so it should stay in L1. Measured on
  * PoCL (ResNet-18 at 32x32, batch 8, ms, direct vs im2col + GEMM): 128x16x16 forward 4.3 vs
  * 4.0, 256x8x8 9.7 vs 6.4, 512x4x4 24.8 vs 6.4, and the whole step 3333 vs 2672 ms; the
  * small ResNet's layers (c_in <= 64) all favour the direct kernels. 1x1 convolutions have
  * no patch expansion to save: with them direct, a ResNet-50 step (32x32, batch 16) took
  * 3883 ms against 3477 with im2col + GEMM, so they stay there. */
-enum { DIRECT_MAX_WEIGHT_TILE_KB = 36 }; /* profile key CONV_DIRECT_MAX_TILE_KB */
 /* The stride-2 channel-lane kernels stream 9 taps x 32 channels (forward) or 9 x 16
  * (input gradient) of weights per channel they sum over, from L2: up to 96 KB of them (the
  * small ResNet's 64- and 128-channel layers) they beat im2col + GEMM; ResNet-18's 128- and
@@ -54,7 +52,7 @@ typedef struct {
  * 1410 ms blocked against 1529 / 1339 / 1601; w16 a tie (558 / 429 vs 571 / 431).
  * Other kernel sizes: 16 x 1. */
 static DirectTile direct_tile(const Device *device, int k, bool flat) {
-    if (k == 3 && device_profile_get(device, "CONV_DIRECT_BLOCKED", 0))
+    if (k == 3 && device_profile_get(device, "CONV_DIRECT_BLOCKED"))
         return flat ? (DirectTile){6, 4} : (DirectTile){8, 3};
     return (DirectTile){DIRECT_TM, 1};
 }
@@ -67,7 +65,7 @@ typedef struct {
 
 /* Channels per vector of the channel-lane kernels: CONV_LANES, 16 (AVX-512) or 8 (AVX2,
  * whose 16 registers cannot hold 14 accumulators of 16 floats). */
-static int channel_lanes(const Device *device) { return device_profile_get(device, "CONV_LANES", 16); }
+static int channel_lanes(const Device *device) { return device_profile_get(device, "CONV_LANES"); }
 static bool choose_channel_tile(const Device *device, const Conv2dShape *s, double blocked_use,
                                 ChannelTile *out);
 
@@ -76,15 +74,14 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
  * matrix (9x the input for a 3x3 kernel) — as long as the weight tile stays small. Stride
  * 2 only on the channel-lane kernels. */
 bool conv2d_direct_applies(const Device *device, const Conv2dShape *s) {
-    if (!device_profile_get(device, "CONV_DIRECT", 0)) return false;
+    if (!device_profile_get(device, "CONV_DIRECT")) return false;
     ChannelTile unused;
     if (s->stride != 1) return choose_channel_tile(device, s, 0.0, &unused);
     DirectTile tile = direct_tile(device, s->kernel_h, conv2d_out_w(s) <= DIRECT_FLAT_MAX_W);
     size_t tile_bytes = (size_t)s->c_in * (size_t)s->kernel_h * (size_t)s->kernel_w *
                         (size_t)tile.tm * sizeof(float);
     return s->kernel_h == s->kernel_w && s->kernel_h > 1 &&
-           tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB",
-                                                     DIRECT_MAX_WEIGHT_TILE_KB) << 10);
+           tile_bytes <= ((size_t)device_profile_get(device, "CONV_DIRECT_MAX_TILE_KB") << 10);
 }
 
 static void direct_kernel_name(char *name, size_t cap, int k, bool flat, int lanes, DirectTile tile) {
@@ -105,8 +102,8 @@ static Status prepare_operands(Device *device, View in, View weight, const Conv2
     size_t packed_count = (size_t)s->c_in * taps * ceil_div(s->c_out, tm) * tm;
     size_t padded_count = (size_t)s->n * s->c_in * layout->plane_stride;
     Kernel *kernel;
-    Status st = device_scratch(device, SLOT_PACKED, packed_count * sizeof(float), packed);
-    if (st == BC_OK) st = device_scratch(device, SLOT_PADDED, padded_count * sizeof(float), padded);
+    Status st = scratch_get(device, SCRATCH_DIRECT_PACKED, packed_count * sizeof(float), packed);
+    if (st == BC_OK) st = scratch_get(device, SCRATCH_DIRECT_PADDED, padded_count * sizeof(float), padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_direct", "conv2d_direct_weights", &kernel);
     if (st == BC_OK)
         st = KERNEL_LAUNCH_1D(device, kernel, packed_count, ARG_VIEW_OF(*packed, 0), ARG_VIEW(weight),
@@ -124,7 +121,7 @@ static bool choose_channel_tile(const Device *device, const Conv2dShape *s, doub
     int w = channel_lanes(device);
     if (s->kernel_h != 3 || s->kernel_w != 3 || s->c_in < 16 || s->stride > 2 ||
         (s->stride == 2 && !s2_weights_fit(s->c_in, 2 * w)) ||
-        !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0))
+        !device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES"))
         return false;
     /* Ties go to the first. */
     static const ChannelTile wide[] = {{16, 2, 7}, {16, 1, 14}}, narrow[] = {{8, 1, 14}, {8, 2, 7}};
@@ -219,7 +216,7 @@ Status conv2d_direct_into(Device *device, View out, View in, View weight, const 
 enum { DIRECT_S2_GRAD_PIXELS = 14 };
 
 bool conv2d_direct_backward_s2_applies(const Device *device, const Conv2dShape *s) {
-    return device_profile_get(device, "CONV_DIRECT", 0) && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES", 0) &&
+    return device_profile_get(device, "CONV_DIRECT") && device_profile_get(device, "CONV_DIRECT_CHANNEL_LANES") &&
            s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 2 && s->pad == 1 && s->c_out >= 16 &&
            s2_weights_fit(s->c_out, channel_lanes(device));
 }

@@ -2,26 +2,25 @@
  * then one reduction over the chunks into d_weight. */
 #include "ops/conv2d_pad.h"
 #include "ops/conv2d_wgrad.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
-/* Images per chunk: the input and output-gradient planes of one chunk (which all of its
- * work-items walk) should stay within a core's L2. */
-enum { WGRAD_CHUNK_KB = 512, WGRAD_WG = 64 };
-/* Scratch slots (conv2d's own uses of them end before this op). */
-enum { SLOT_PARTIAL = 0, SLOT_INPUT = 1, SLOT_GRAD = 2 };
+/* Images per chunk (profile key WGRAD_CHUNK_KB): the input and output-gradient planes of
+ * one chunk (which all of its work-items walk) should stay within a core's L2. */
+enum { WGRAD_WG = 64 };
 
 /* Measured on PoCL (2-core AVX-512, batch 256, GFLOP/s direct vs im2col + GEMM): 16x28x28
  * 28.8 vs 19.1, 32x14x14 43.5 vs 17.6, but 64x7x7 25.6 vs 54.0 (a 49-pixel plane fills
  * four 16-lane vectors and the padded copies cost more than they save) and the 1-channel
  * stem 3.6 vs 10.9 (too few work-items for the copies): those keep im2col + GEMM. */
 bool conv2d_wgrad_direct_applies(const Device *device, const Conv2dShape *s) {
-    return device_profile_get(device, "CONV_WGRAD_DIRECT", 0) && s->kernel_h == 3 &&
+    return device_profile_get(device, "CONV_WGRAD_DIRECT") && s->kernel_h == 3 &&
            s->kernel_w == 3 && s->stride == 1 && s->pad == 1 && s->n > 0 &&
            s->h * s->w >= 128 && s->c_in >= 8;
 }
 
 Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, const Conv2dShape *s) {
-    int lanes = device_profile_get(device, "GEMM_TILE_N", 16);
+    int lanes = device_profile_get(device, "GEMM_TILE_N");
     /* Rows of w + 2 floats. Gradient planes: h rows of pixels and two zero columns each,
      * rounded up to whole rows covering `vectors` vectors. Input planes: a zero border row
      * and column, and enough zero rows below for the last vector's taps two rows down. */
@@ -31,7 +30,7 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     int x_rows = ceil_div(vectors * lanes + 2 * row_stride + 2, row_stride);
     int g_stride = g_rows * row_stride, x_stride = x_rows * row_stride;
     size_t per_image = (size_t)(s->c_in * x_stride + s->c_out * g_stride) * sizeof(float);
-    size_t chunk_bytes = (size_t)device_profile_get(device, "WGRAD_CHUNK_KB", WGRAD_CHUNK_KB) << 10;
+    size_t chunk_bytes = (size_t)device_profile_get(device, "WGRAD_CHUNK_KB") << 10;
     int per_chunk = (int)(chunk_bytes / per_image);
     if (per_chunk < 1) per_chunk = 1;
     if (per_chunk > s->n) per_chunk = s->n;
@@ -39,18 +38,18 @@ Status conv2d_wgrad_direct(Device *device, View d_weight, View d_out, View in, c
     int count = s->c_out * s->c_in * 9;
     Buffer *partial, *x_padded, *g_padded;
     Kernel *k_partial, *k_reduce;
-    Status st = device_scratch(device, SLOT_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
+    Status st = scratch_get(device, SCRATCH_WGRAD_PARTIAL, (size_t)chunks * count * sizeof(float), &partial);
     if (st == BC_OK)
-        st = device_scratch(device, SLOT_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
+        st = scratch_get(device, SCRATCH_WGRAD_INPUT, (size_t)s->n * s->c_in * x_stride * sizeof(float), &x_padded);
     if (st == BC_OK)
-        st = device_scratch(device, SLOT_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
+        st = scratch_get(device, SCRATCH_WGRAD_GRAD, (size_t)s->n * s->c_out * g_stride * sizeof(float), &g_padded);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_3x3", &k_partial);
     if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &k_reduce);
     PaddedPlanes x_layout = {x_rows, row_stride, x_stride, 1, 1}, g_layout = {g_rows, row_stride, g_stride, 0, 0};
     if (st == BC_OK) st = conv2d_pad_planes(device, x_padded, in, s->n * s->c_in, s->h, s->w, &x_layout);
     if (st == BC_OK) st = conv2d_pad_planes(device, g_padded, d_out, s->n * s->c_out, s->h, s->w, &g_layout);
     if (st != BC_OK) return st;
-    int per_item = device_profile_get(device, "WGRAD_CO", 2); /* 1-3 (profile.c): 4 spill */
+    int per_item = device_profile_get(device, "WGRAD_CO"); /* 1-3 (profile_keys.def): 4 spill */
     size_t items = (size_t)ceil_div(s->c_out, per_item) * (size_t)s->c_in;
     size_t local[2] = {items < WGRAD_WG ? items : WGRAD_WG, 1};
     size_t global[2] = {(items + local[0] - 1) / local[0] * local[0], (size_t)chunks};

@@ -1,5 +1,5 @@
 /* elementwise.c — ReLU and residual add (also fused), forward and backward: host side of
- * cl/elementwise.cl. */
+ * cl/elementwise.cl; and a fill (cl/basic.cl). */
 #include <limits.h>
 
 #include "byolcl/ops.h"
@@ -45,4 +45,13 @@ Status residual_add_relu_forward(Device *device, View out, View a, View b, size_
 Status residual_add_relu_backward(Device *device, View d_x, View d_out, View out, size_t count) {
     return launch_flat(device, "residual_add_relu_backward", count,
                        (KernelArg[]){ARG_VIEW(d_x), ARG_VIEW(d_out), ARG_VIEW(out)}, 3);
+}
+
+Status fill_floats(Device *device, View out, size_t count, float value) {
+    if (count > INT_MAX)
+        return error_set(BC_ERR_USAGE, "fill_floats: %zu elements exceed the int range of the kernels", count);
+    Kernel *k;
+    Status st = kernel_get(device, "basic", "fill_float", &k);
+    if (st != BC_OK) return st;
+    return KERNEL_LAUNCH_1D(device, k, count, ARG_VIEW(out), ARG_I(count), ARG_F(value));
 }

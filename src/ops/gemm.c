@@ -4,10 +4,11 @@
 #include <stdio.h>
 
 #include "ops/gemm_tiles.h"
+#include "ops/scratch.h"
 #include "util/int_math.h"
 
-int gemm_tile_m(const Device *device) { return device_profile_get(device, "GEMM_TILE_M", 8); }
-int gemm_tile_n(const Device *device) { return device_profile_get(device, "GEMM_TILE_N", 16); }
+int gemm_tile_m(const Device *device) { return device_profile_get(device, "GEMM_TILE_M"); }
+int gemm_tile_n(const Device *device) { return device_profile_get(device, "GEMM_TILE_N"); }
 
 size_t gemm_packed_b_count(const Device *device, int k, int n) {
     int tile_n = gemm_tile_n(device);
@@ -28,16 +29,16 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
 
 /* Work-group of the tile kernels: GEMM_WG_N panels (or panel groups) x GEMM_WG_M row tiles. */
 static void tile_work_group(const Device *device, size_t local[3]) {
-    local[0] = (size_t)device_profile_get(device, "GEMM_WG_N", 1);
-    local[1] = (size_t)device_profile_get(device, "GEMM_WG_M", 2);
+    local[0] = (size_t)device_profile_get(device, "GEMM_WG_N");
+    local[1] = (size_t)device_profile_get(device, "GEMM_WG_M");
 }
 
-/* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot GEMM_PACKED_A_SLOT. */
+/* op(A) packed into row tiles (cl/gemm.cl gemm_pack_a) in scratch slot SCRATCH_GEMM_PACKED_A. */
 static Status pack_a(Device *device, const GemmLayout *a, int m, int k, Buffer **packed) {
     int tile_m = gemm_tile_m(device);
     size_t items = (size_t)ceil_div(m, tile_m) * (size_t)k;
     Kernel *kernel;
-    Status st = device_scratch(device, GEMM_PACKED_A_SLOT, items * (size_t)tile_m * sizeof(float), packed);
+    Status st = scratch_get(device, SCRATCH_GEMM_PACKED_A, items * (size_t)tile_m * sizeof(float), packed);
     if (st == BC_OK) st = kernel_get(device, "gemm", "gemm_pack_a", &kernel);
     if (st != BC_OK) return st;
     return KERNEL_LAUNCH_1D(device, kernel, items, ARG_VIEW_OF(*packed, 0), ARG_VIEW(a->data),
@@ -57,8 +58,8 @@ static int panels_per_item(int panels, int most) {
  * m x n partial product to write and read back: cheap next to its depth x m x n FMAs only
  * while the output is small, hence the ratio. */
 static int split_chunk_depth(const Device *device, int m, int n, int k) {
-    int depth = device_profile_get(device, "GEMM_SPLIT_K", 0);
-    int ratio = device_profile_get(device, "GEMM_SPLIT_RATIO", 4);
+    int depth = device_profile_get(device, "GEMM_SPLIT_K");
+    int ratio = device_profile_get(device, "GEMM_SPLIT_RATIO");
     size_t partial_floats = (size_t)m * (size_t)n * (size_t)ceil_div(k, depth > 0 ? depth : 1);
     if (depth <= 0 || k < 2 * depth || k < ratio * (m > n ? m : n) || partial_floats > INT_MAX) return k;
     return depth;
@@ -100,7 +101,7 @@ static Status packed_a_kernel(Device *device, const GemmLayout *a, int m, int k,
 /* The in-place kernels: GEMM_TILE_NP panels per work-item at most. */
 static void in_place_a_kernel(const Device *device, const GemmLayout *a, int panels,
                               TileKernel *out) {
-    out->panels_per_item = panels_per_item(panels, device_profile_get(device, "GEMM_TILE_NP", 1));
+    out->panels_per_item = panels_per_item(panels, device_profile_get(device, "GEMM_TILE_NP"));
     out->name = out->panels_per_item == 2 ? "gemm_tile2" : "gemm_tile1";
     out->a[0] = ARG_VIEW(a->data);
     out->a[1] = ARG_I(a->ld);
@@ -134,8 +135,8 @@ static Status launch_tiles(Device *device, const TileKernel *t, int m, int n, in
 
 /* Whether the tile kernels read a packed A for a B of `panels` panels (GEMM_PACK_A). */
 static bool packs_a(const Device *device, int panels) {
-    return device_profile_get(device, "GEMM_PACK_A", 0) &&
-           panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS", 9);
+    return device_profile_get(device, "GEMM_PACK_A") &&
+           panels >= device_profile_get(device, "GEMM_PACK_A_MIN_PANELS");
 }
 
 Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLayout *a,
@@ -159,7 +160,7 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     if (depth >= k) return launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
     Buffer *partial;
     int chunks = ceil_div(k, depth);
-    st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * m * n * sizeof(float), &partial);
+    st = scratch_get(device, SCRATCH_GEMM_PARTIAL, (size_t)chunks * m * n * sizeof(float), &partial);
     GemmLayout partials = gemm_layout_plain(view_of(partial), n);
     if (st == BC_OK) st = launch_tiles(device, &t, m, n, k, b, &partials, 1.0f, 0.0f, depth, m * n);
     if (st == BC_OK) st = sum_chunks(device, partial, chunks, m, n, alpha, beta, c);
@@ -175,16 +176,16 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
  * (m144-1152 input gradients ran 0.5-0.8x as fast this way). The panels per work-item (1
  * or 2) go to *np, the local bytes to *bytes. */
 static bool local_b_applies(const Device *device, bool trans_b, int m, int n, int k, int *np, size_t *bytes) {
-    if (trans_b || k <= 0 || !device_profile_get(device, "GEMM_LOCAL_B", 0)) return false;
-    if (m > device_profile_get(device, "GEMM_LOCAL_B_MAX_M", 128)) return false;
+    if (trans_b || k <= 0 || !device_profile_get(device, "GEMM_LOCAL_B")) return false;
+    if (m > device_profile_get(device, "GEMM_LOCAL_B_MAX_M")) return false;
     if (split_chunk_depth(device, m, n, k) < k) return false;
     int tile_n = gemm_tile_n(device), panels = ceil_div(n, tile_n);
     *np = panels_per_item(panels, 2);
     *bytes = (size_t)*np * (size_t)tile_n * (size_t)k * sizeof(float);
-    size_t limit = (size_t)device_profile_get(device, "GEMM_LOCAL_B_KB", 256) * 1024;
+    size_t limit = (size_t)device_profile_get(device, "GEMM_LOCAL_B_KB") * 1024;
     size_t local_mem = device_info(device)->local_mem_bytes;
     if (local_mem && local_mem < limit) limit = local_mem;
-    return *bytes <= limit && ceil_div(panels, *np) >= device_profile_get(device, "GEMM_LOCAL_B_MIN_ITEMS", 16);
+    return *bytes <= limit && ceil_div(panels, *np) >= device_profile_get(device, "GEMM_LOCAL_B_MIN_ITEMS");
 }
 
 static Status gemm_local_b(Device *device, int np, size_t bytes, int m, int n, int k, float alpha,
@@ -217,7 +218,7 @@ static GemmRoute gemm_route(const Device *device, bool trans_a, bool trans_b, in
      * large B^T saves writing and reading back all of B, which the in-place kernels then
      * stream once (weight gradients: B = patches, k = pixels of the batch). */
     GemmRoute r = {.m = m, .n = n};
-    r.swapped = !trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP", 0);
+    r.swapped = !trans_a && trans_b && m < n && device_profile_get(device, "GEMM_NT_SWAP");
     if (r.swapped) r.m = n, r.n = m;
     /* Swapped, op(B) is A^T, read transposed as B was (the swap needs trans_b). */
     r.local_b = local_b_applies(device, trans_b, r.m, r.n, k, &r.np, &r.local_bytes);
@@ -232,12 +233,15 @@ static Status multiply_along(Device *device, const GemmRoute *route, int k, floa
     if (route->local_b) return gemm_local_b(device, route->np, route->local_bytes, m, n, k, alpha, a, b, beta, c);
     Buffer *packed = NULL;
     if (k > 0) {
-        Status st = device_scratch(device, GEMM_SCRATCH_SLOT,
-                                   gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
+        Status st = scratch_get(device, SCRATCH_GEMM_PACKED_B,
+                                gemm_packed_b_count(device, k, n) * sizeof(float), &packed);
         if (st == BC_OK) st = gemm_pack_b_into(device, view_of(packed), b, trans_b, k, n);
         if (st != BC_OK) return st;
     }
-    return gemm_tiles(device, m, n, k, alpha, a, packed ? view_of(packed) : c->data, beta, c);
+    Status st;
+    SCRATCH_HOLDING(SCRATCH_BIT(SCRATCH_GEMM_PACKED_B),
+                    st = gemm_tiles(device, m, n, k, alpha, a, packed ? view_of(packed) : c->data, beta, c));
+    return st;
 }
 
 static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n, int k,
@@ -288,7 +292,7 @@ static Status clblast_split_k(Device *device, bool trans_a, bool trans_b, int m,
     size_t a_stride = trans_a ? (size_t)depth * (size_t)lda : (size_t)depth;
     size_t b_stride = trans_b ? (size_t)depth : (size_t)depth * (size_t)ldb;
     Buffer *partial;
-    Status st = device_scratch(device, GEMM_PARTIAL_SLOT, (size_t)chunks * mn * sizeof(float), &partial);
+    Status st = scratch_get(device, SCRATCH_GEMM_PARTIAL, (size_t)chunks * mn * sizeof(float), &partial);
     /* beta = 0 over the scratch, whose old contents may hold anything (0 * NaN is NaN). */
     if (st == BC_OK) st = buffer_fill_zero(device, partial, 0, (size_t)chunks * mn * sizeof(float));
     if (st == BC_OK)
@@ -330,7 +334,7 @@ Status gemm_with_path(Device *device, GemmPath path, bool trans_a, bool trans_b,
 
 Status gemm(Device *device, bool trans_a, bool trans_b, int m, int n, int k, float alpha, View a,
             int lda, View b, int ldb, float beta, View c, int ldc) {
-    GemmPath path = device_profile_get(device, "GEMM_PATH", GEMM_PATH_OURS) == GEMM_PATH_CLBLAST
+    GemmPath path = device_profile_get(device, "GEMM_PATH") == GEMM_PATH_CLBLAST
                         ? GEMM_PATH_CLBLAST
                         : GEMM_PATH_OURS;
     return gemm_with_path(device, path, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,

@@ -6,10 +6,6 @@
 
 #include "byolcl/ops.h"
 
-/* Scratch slots our gemm() packs B and A into and keeps split-k partial products in; ops that
- * call gemm() use the other slots. */
-enum { GEMM_SCRATCH_SLOT = 3, GEMM_PACKED_A_SLOT = 4, GEMM_PARTIAL_SLOT = 5 };
-
 /* Element (i, j) at (j / group) * group_stride + i * ld + (j % group) * step. A plain
  * row-major matrix is {v, ld, 1, BIG, 0}; its transpose swaps the roles of ld and step. */
 typedef struct {

@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include "byolcl/ops.h"
+#include "ops/scratch.h"
 
 static Status check_rows(int batch, int dim, const char *op) {
     if (batch < 1 || dim < 1)
@@ -13,7 +14,7 @@ static Status check_rows(int batch, int dim, const char *op) {
     return BC_OK;
 }
 
-/* Averages the per-row terms in scratch slot 0 into the loss view. */
+/* Averages the per-row terms (scratch SCRATCH_LOSS_TERMS) into the loss view. */
 static Status write_mean_of_rows(Device *device, View loss, Buffer *terms, int batch) {
     Kernel *k;
     Status st = kernel_get(device, "loss", "mean_of_rows", &k);
@@ -34,7 +35,7 @@ Status byol_loss_forward(Device *device, View loss, View p, View z, int batch, i
     Status st = check_rows(batch, dim, "byol_loss_forward");
     if (st != BC_OK) return st;
     Buffer *terms;
-    if ((st = device_scratch(device, 0, (size_t)batch * sizeof(float), &terms)) != BC_OK)
+    if ((st = scratch_get(device, SCRATCH_LOSS_TERMS, (size_t)batch * sizeof(float), &terms)) != BC_OK)
         return error_wrap(st, "byol_loss_forward: ");
     Kernel *k;
     if ((st = kernel_get(device, "loss", "byol_loss_rows", &k)) != BC_OK) return st;
@@ -59,7 +60,7 @@ Status softmax_cross_entropy_forward(Device *device, View loss, View probs, View
     Status st = check_rows(batch, classes, "softmax_cross_entropy_forward");
     if (st != BC_OK) return st;
     Buffer *terms;
-    if ((st = device_scratch(device, 0, (size_t)batch * sizeof(float), &terms)) != BC_OK)
+    if ((st = scratch_get(device, SCRATCH_LOSS_TERMS, (size_t)batch * sizeof(float), &terms)) != BC_OK)
         return error_wrap(st, "softmax_cross_entropy_forward: ");
     Kernel *k;
     if ((st = kernel_get(device, "loss", "softmax_cross_entropy_rows", &k)) != BC_OK) return st;

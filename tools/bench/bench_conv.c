@@ -152,7 +152,7 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
     if (st == BC_OK) st = buffer_create(b->device, out_count * sizeof(float), &r.out);
     if (st == BC_OK) st = buffer_create(b->device, in_count * sizeof(float), &r.d_in);
     if (st == BC_OK) st = buffer_create(b->device, w_count * sizeof(float), &r.d_weight);
-    GemmPath path = device_profile_get(b->device, "GEMM_PATH", GEMM_PATH_OURS) == GEMM_PATH_CLBLAST
+    GemmPath path = device_profile_get(b->device, "GEMM_PATH") == GEMM_PATH_CLBLAST
                         ? GEMM_PATH_CLBLAST : GEMM_PATH_OURS;
     BenchRow row = {.section = "conv", .rate_kind = RATE_FLOPS,
                     .work = 2.0 * (double)out_count * s->c_in * s->kernel_h * s->kernel_w};

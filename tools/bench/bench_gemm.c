@@ -78,18 +78,18 @@ void gemm_implementation_name(Device *device, GemmPath path, char *out, size_t c
         snprintf(out, cap, "clblast");
         return;
     }
-    snprintf(out, cap, "ours %dx%d wg%dx%d%s", device_profile_get(device, "GEMM_TILE_M", 8),
-             device_profile_get(device, "GEMM_TILE_N", 16), device_profile_get(device, "GEMM_WG_M", 2),
-             device_profile_get(device, "GEMM_WG_N", 1),
-             device_profile_get(device, "GEMM_PACK_A", 0) ? " packed-A" : "");
+    snprintf(out, cap, "ours %dx%d wg%dx%d%s", device_profile_get(device, "GEMM_TILE_M"),
+             device_profile_get(device, "GEMM_TILE_N"), device_profile_get(device, "GEMM_WG_M"),
+             device_profile_get(device, "GEMM_WG_N"),
+             device_profile_get(device, "GEMM_PACK_A") ? " packed-A" : "");
 }
 
 /* Our row's implementation text: the tile and which of our kernels ran this shape. */
 static void ours_row_text(Device *device, const GemmCase *c, char *out, size_t cap) {
     char route[32];
     gemm_route_text(device, c->trans_a, c->trans_b, c->m, c->n, c->k, route, sizeof route);
-    snprintf(out, cap, "ours %dx%d %.31s", device_profile_get(device, "GEMM_TILE_M", 8),
-             device_profile_get(device, "GEMM_TILE_N", 16), route);
+    snprintf(out, cap, "ours %dx%d %.31s", device_profile_get(device, "GEMM_TILE_M"),
+             device_profile_get(device, "GEMM_TILE_N"), route);
 }
 
 /* Our path checked and timed, and CLBlast's; with OpenBLAS, ours and OpenBLAS are timed in

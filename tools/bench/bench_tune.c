@@ -206,11 +206,11 @@ Status bench_tune(Bench *b, bool wide) {
     TileChoice list[256];
     int count = candidates(wide, list, 256);
     if (b->quick && count > 3) count = 3;
-    TileChoice original = {device_profile_get(b->device, "GEMM_TILE_M", 8),
-                           device_profile_get(b->device, "GEMM_TILE_N", 16),
-                           device_profile_get(b->device, "GEMM_WG_M", 2),
-                           device_profile_get(b->device, "GEMM_WG_N", 1)};
-    int original_path = device_profile_get(b->device, "GEMM_PATH", GEMM_PATH_OURS);
+    TileChoice original = {device_profile_get(b->device, "GEMM_TILE_M"),
+                           device_profile_get(b->device, "GEMM_TILE_N"),
+                           device_profile_get(b->device, "GEMM_WG_M"),
+                           device_profile_get(b->device, "GEMM_WG_N")};
+    int original_path = device_profile_get(b->device, "GEMM_PATH");
     TileChoice best = original;
     double best_ms = INFINITY;
     for (int i = 0; st == BC_OK && i < count; i++) {
