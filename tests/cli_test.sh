@@ -36,6 +36,37 @@ expect 2 "--split"          -- "$byolcl" data --split nosuch
 expect 1 "resume: .*none.ckpt" -- "$byolcl" train --resume "$work/none.ckpt"
 expect 0 "usage"            -- "$byolcl" train --help
 
+# Every flag of every subcommand, read from its --help: a number out of range (or not
+# finite) and an empty string are refused with exit 2 and the flag's name in the message.
+for cmd in devices data augment train eval embed plot; do
+  "$byolcl" "$cmd" --help >"$work/help" 2>&1
+  while read -r flag meta _; do
+    case "$meta" in
+      N) for bad in -2000000000 2000000000 nan inf; do expect 2 "$flag" -- "$byolcl" "$cmd" "$flag" "$bad"; done ;;
+      VALUE) expect 2 "$flag" -- "$byolcl" "$cmd" "$flag=" ;;
+    esac
+  done < <(grep -E '^  --[a-z0-9-]+ (N|VALUE) ' "$work/help")
+  # Augmentation flags (train and augment): values outside their documented ranges.
+  grep -q -- '--aug-' "$work/help" || continue
+  for key in crop-area crop-aspect blur-sigma; do expect 2 "$key" -- "$byolcl" "$cmd" "--aug-$key" 0.5,1e6; done
+  for key in flip-prob jitter-prob grayscale-prob blur-prob solarize-prob solarize-threshold hue; do
+    expect 2 "$key" -- "$byolcl" "$cmd" "--aug-$key" 2
+  done
+  for key in brightness contrast saturation blur-kernel-fraction; do expect 2 "$key" -- "$byolcl" "$cmd" "--aug-$key" 1e6; done
+  for key in size mean std; do expect 2 "$key" -- "$byolcl" "$cmd" "--aug-$key" 100000; done
+  for key in flip-prob size mean; do expect 2 "$key" -- "$byolcl" "$cmd" "--aug-$key" inf; done
+done
+# The values the issue tracker found accepted, one by one.
+for bad in "--warmup-epochs -1" "--warmup-epochs 1e12" "--width 0" "--width -7" "--batch -5" "--steps -1" \
+  "--image-size 1" "--image-size 3" "--proj-out -5" "--proj-hidden 0" "--checkpoint-every -3" \
+  "--stop-after -2" "--log-every -1" "--lr inf"; do
+  # shellcheck disable=SC2086
+  expect 2 "${bad%% *}" -- "$byolcl" train $bad --out "$work/never"
+done
+expect 2 "--data: the value is empty" -- "$byolcl" train --data "" --out "$work/never"
+expect 2 "--size must lie in" -- "$byolcl" data --size 100000
+[ -e "$work/never" ] && { echo "FAIL: a refused train command created its --out folder"; failures=$((failures + 1)); }
+
 # Ctrl-C during training: exit 130, a checkpoint, and --resume finishes the run.
 if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   run="$work/run"

@@ -11,6 +11,10 @@
 #include "byolcl/nn.h"
 #include "byolcl/optimizer.h"
 
+/* The smallest training resolution: below it the encoder's stages see 1x1 maps and learn
+ * nothing useful (--image-size, and the data's own size when --image-size is not given). */
+#define TRAIN_MIN_IMAGE_SIZE 8
+
 /* Plain data (fixed-size strings, no pointers): stored whole in checkpoints. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */

@@ -20,9 +20,9 @@ Status command_augment(int argc, char **argv) {
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset (default: Fashion-MNIST)"},
         {"--split", FLAG_STRING, &split_text, "train, test or unlabeled"},
-        {"--count", FLAG_INT, &count, "rows: images to show"},
-        {"--views", FLAG_INT, &views, "augmented views per image"},
-        {"--seed", FLAG_INT, &seed, "seed of the image choice and the augmentations"},
+        {"--count", FLAG_INT, &count, "rows: images to show", 1, 64},
+        {"--views", FLAG_INT, &views, "augmented views per image", 1, 32},
+        {"--seed", FLAG_INT, &seed, "seed of the image choice and the augmentations", 0, CLI_COUNT_MAX},
         {"--out", FLAG_STRING, &out, "PNG file to write"},
         {"--device", FLAG_STRING, &device_selector, "OpenCL device selector"},
     };
@@ -36,8 +36,6 @@ Status command_augment(int argc, char **argv) {
         if (help) augment_config_print_help(stdout, &config);
         return st;
     }
-    if (count < 1 || count > 64) return error_set(BC_ERR_USAGE, "--count must be 1..64 (got %d)", count);
-    if (views < 1 || views > 32) return error_set(BC_ERR_USAGE, "--views must be 1..32 (got %d)", views);
     DatasetSplit split;
     if ((st = cli_parse_split(split_text, &split))) return st;
     Device *device;

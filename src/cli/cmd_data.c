@@ -66,14 +66,14 @@ Status command_data(int argc, char **argv) {
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &path, "dataset: folder or file (default: Fashion-MNIST at " DATASET_DEFAULT_PATH ")"},
         {"--split", FLAG_STRING, &split_text, "train, test, or unlabeled (STL-10)"},
-        {"--size", FLAG_INT, &size, "PNG folders: resize to N x N (0 = the first image's size)"},
-        {"--channels", FLAG_INT, &channels, "PNG folders: 1 or 3 (0 = 3 if any image has color)"},
+        {"--size", FLAG_INT, &size, "PNG folders: resize to N x N (default: the median size of the folder's images)", 1, DATASET_MAX_SIDE},
+        {"--channels", FLAG_INT, &channels, "PNG folders: 1 or 3 (default: 3 if any image has color)", 1, 3},
         {"--strict", FLAG_BOOL, &strict, "PNG folders: a bad file is an error (default: skip and count)"},
         {"--coarse", FLAG_BOOL, &coarse, "CIFAR-100: the 20 coarse classes"},
-        {"--stats-images", FLAG_INT, &stats_images, "images (evenly spaced) for mean/std; 0 = all, -1 = all for IDX/CIFAR, 10000 for STL-10/PNG"},
-        {"--bench", FLAG_INT, &bench, "also time the loader over N batches"},
-        {"--batch-size", FLAG_INT, &batch_size, "batch size for --bench"},
-        {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)"},
+        {"--stats-images", FLAG_INT, &stats_images, "images (evenly spaced) for mean/std; 0 = all (default: all for IDX/CIFAR, 10000 for STL-10/PNG)", 0, CLI_COUNT_MAX},
+        {"--bench", FLAG_INT, &bench, "also time the loader over N batches", 0, 1000000},
+        {"--batch-size", FLAG_INT, &batch_size, "batch size for --bench", 1, 65536},
+        {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)", 0, 1024},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
     Status st = cli_parse_or_help(argc, argv, flags, flag_count, "byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
@@ -82,9 +82,6 @@ Status command_data(int argc, char **argv) {
     DatasetSplit split = DATASET_TRAIN;
     st = cli_parse_split(split_text, &split);
     if (st != BC_OK) return st;
-    if (size < 0 || stats_images < -1 || bench < 0 || batch_size < 1 || workers < 0)
-        return error_set(BC_ERR_USAGE, "--size, --stats-images, --bench and --workers must not be "
-                         "negative, --batch-size at least 1");
     DatasetOptions opts = {.height = size, .width = size, .channels = channels, .strict = strict,
                            .coarse_labels = coarse};
     Dataset *ds;
