@@ -82,6 +82,14 @@ Status cli_parse_flags(int argc, char **argv, int first, const CliFlag *flags, i
     return BC_OK;
 }
 
+bool cli_flag_given(int argc, char **argv, int first, const char *name) {
+    size_t len = strlen(name);
+    for (int i = first; i < argc; i++)
+        if (argv[i] && strncmp(argv[i], name, len) == 0 && (argv[i][len] == '\0' || argv[i][len] == '='))
+            return true;
+    return false;
+}
+
 void cli_print_help(const char *usage, const char *summary, const CliFlag *flags, int count) {
     printf("usage: %s\n\n%s\n\nflags:\n", usage, summary);
     for (int i = 0; i < count; i++) {

@@ -28,6 +28,8 @@ typedef struct {
  * malformed or out-of-range values; sets *help_requested for -h/--help. */
 Status cli_parse_flags(int argc, char **argv, int first, const CliFlag *flags, int count,
                        bool *help_requested);
+/* Whether argv[first..argc) holds `name` as "--name" or "--name=value". */
+bool cli_flag_given(int argc, char **argv, int first, const char *name);
 void cli_print_help(const char *usage, const char *summary, const CliFlag *flags, int count);
 /* What every subcommand does first: parse argv[2..] against its table and, on -h/--help,
  * print the help and set *help_printed (the command then prints any extras and returns). */

@@ -65,6 +65,7 @@ Status command_eval(int argc, char **argv) {
         {"--no-baseline", FLAG_BOOL, &no_baseline, "skip the random-init encoder row"},
         {"--no-pixels", FLAG_BOOL, &no_pixels, "skip the raw-pixel row"},
         {"--json", FLAG_STRING, &json, "also write the results as JSON to this file"},
+        {"--strict", FLAG_BOOL, &r.strict, "PNG folders: a bad file is an error (default: skip and count)"},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress lines on stderr"},
     };
     const int count = sizeof flags / sizeof flags[0];

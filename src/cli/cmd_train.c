@@ -9,6 +9,27 @@
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
 
+/* A resumed run keeps its configuration: only how long and where it runs may change. */
+static Status refuse_changes_on_resume(int argc, char **argv, const CliFlag *flags, int count, bool augment_given) {
+    static const char *const may_change[] = {"--resume", "--device", "--quiet", "--out", "--steps", "--epochs",
+                                             "--stop-after", "--eval-every"};
+    char refused[1024] = "";
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        bool allowed = false;
+        for (size_t k = 0; k < sizeof may_change / sizeof may_change[0]; k++)
+            allowed |= strcmp(flags[i].name, may_change[k]) == 0;
+        if (!allowed && cli_flag_given(argc, argv, 2, flags[i].name) && used < sizeof refused)
+            used += (size_t)snprintf(refused + used, sizeof refused - used, "%s%s", used ? ", " : "", flags[i].name);
+    }
+    if (augment_given && used < sizeof refused)
+        used += (size_t)snprintf(refused + used, sizeof refused - used, "%s--aug-*", used ? ", " : "");
+    if (!used) return BC_OK;
+    return error_set(BC_ERR_USAGE, "--resume continues a run with the configuration in its checkpoint; %s would "
+                     "change it and cannot be combined with --resume (--steps/--epochs extend the run, --out "
+                     "copies it; start a new run for other settings)", refused);
+}
+
 Status command_train(int argc, char **argv) {
     TrainRequest r;
     train_request_defaults(&r);
@@ -20,11 +41,14 @@ Status command_train(int argc, char **argv) {
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 && (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0))
             argv[i] = bare_resume;
+    /* Augmentation flags would change a resumed run's configuration: refused below. */
+    bool augment_given = false;
+    for (int i = 2; i < argc; i++) augment_given |= strncmp(argv[i], "--aug", 5) == 0;
     Status st = augment_config_take_flags(&r.augment, &argc, argv);
     if (st != BC_OK) return st;
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
     int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
-    const char *data = NULL;
+    const char *data = NULL, *background = "white";
     bool help = false;
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset path (IDX, CIFAR, STL-10 or a PNG folder); default Fashion-MNIST"},
@@ -52,6 +76,8 @@ Status command_train(int argc, char **argv) {
         {"--checkpoint-minutes", FLAG_FLOAT, &checkpoint_minutes, "checkpoint at least this often (0 = not by time)", 0, 1e6},
         {"--stop-after", FLAG_INT, &stop_after, "checkpoint and stop after N steps of this invocation (for time-limited jobs; 0 = run to the end)", 0, CLI_COUNT_MAX},
         {"--eval-every", FLAG_INT, &eval_every, "kNN accuracy (k 200, 5000 train / 1000 test images) every N steps, logged as knn_accuracy; needs labels (0 = never)", 0, CLI_COUNT_MAX},
+        {"--strict", FLAG_BOOL, &r.strict, "PNG folders: a bad file is an error (default: skip and count)"},
+        {"--background", FLAG_STRING, &background, CLI_BACKGROUND_HELP},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress output"},
     };
     const int count = sizeof flags / sizeof flags[0];
@@ -64,6 +90,9 @@ Status command_train(int argc, char **argv) {
         return st;
     }
     if (r.resume == bare_value) r.resume = "";
+    if (r.resume && (st = refuse_changes_on_resume(argc, argv, flags, count, augment_given))) return st;
+    if ((st = cli_parse_background(background, r.background))) return st;
+    r.out_given = cli_flag_given(argc, argv, 2, "--out");
     r.data_path = data;
     r.lr = lr, r.wd = wd, r.lars_eta = lars_eta, r.warmup_epochs = warmup, r.tau_base = tau;
     r.epochs = epochs, r.steps = steps, r.seed = seed;
