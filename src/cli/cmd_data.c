@@ -91,6 +91,7 @@ Status command_data(int argc, char **argv) {
     Status st = cli_parse_or_help(argc, argv, flags, flag_count, "byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
                        "Shows what a dataset holds: format, images, size, classes, mean/std.", &help);
     if (st != BC_OK || help) return st;
+    if (channels == 2) return error_set(BC_ERR_USAGE, "--channels must be 1 or 3 (got 2)");
     DatasetSplit split = DATASET_TRAIN;
     st = cli_parse_split(split_text, &split);
     if (st != BC_OK) return st;
