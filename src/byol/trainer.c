@@ -139,7 +139,7 @@ static Status resume_with_new_length(TrainConfig *c, const TrainProgress *done, 
     if (r->steps <= 0 && r->epochs <= 0) return BC_OK;
     int64_t total = r->steps > 0 ? r->steps : r->epochs * c->steps_per_epoch;
     if (total < done->steps_done)
-        return error_set(BC_ERR_USAGE, "%s asks for %lld steps, but the run has already done %lld", 
+        return error_set(BC_ERR_USAGE, "%s asks for %lld steps, but the run has already done %lld",
                          r->steps > 0 ? "--steps" : "--epochs", (long long)total, (long long)done->steps_done);
     if (total != c->total_steps)
         printf("the run now ends at step %lld instead of %lld; the learning-rate and tau schedules "
