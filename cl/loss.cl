@@ -107,3 +107,15 @@ __kernel void mean_of_rows(VIEW(float, loss), __global const float *terms, int b
     }
     VIEW_PTR(loss)[0] = sum / (float)batch;
 }
+
+/* The non-finite guard: first_bad[0] keeps the first step whose loss terms (count of them)
+ * are not all finite; it starts at -1 and is sticky, so reading it back once in a while
+ * names the step that went wrong without a read-back per step. One work-item. */
+__kernel void loss_guard(VIEW(const float, loss), int count, VIEW(int, first_bad), int step) {
+    if (get_global_id(0) != 0 || VIEW_PTR(first_bad)[0] >= 0) return;
+    for (int i = 0; i < count; i++)
+        if (!isfinite(VIEW_PTR(loss)[i])) {
+            VIEW_PTR(first_bad)[0] = step;
+            return;
+        }
+}

@@ -106,7 +106,7 @@ FIXTURE void fixture_write_png(const char *path, int w, int h, int color_type, i
     if (color_type == PNG_COLOR_TYPE_PALETTE) {
         png_color palette[4] = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}, {10, 20, 30}};
         png_set_PLTE(png, info, palette, 4);
-        png_byte alpha[2] = {0, 128}; /* transparency: expands to alpha, which is dropped */
+        png_byte alpha[2] = {0, 128}; /* transparency: composited onto the background */
         png_set_tRNS(png, info, alpha, 2, NULL);
     }
     png_write_info(png, info);

@@ -7,6 +7,10 @@
 #include "data_fixtures.h"
 
 enum { W = 4, H = 3 };
+static const uint8_t white[3] = {255, 255, 255};
+
+/* v with opacity alpha over a background b, rounded as the decoder does. */
+static int over(int v, int alpha, int b) { return (v * alpha + b * (255 - alpha) + 127) / 255; }
 
 /* Expected RGB of pixel i for the test's images: r = 10 i, g = 10 i + 1, b = 10 i + 2. */
 static void write_all_types(const char *dir) {
@@ -49,6 +53,7 @@ static void test_every_color_type_to_rgb(void **state) {
     assert_false(info->has_labels);
     assert_int_equal(dataset_label(ds, 0), -1);
     const uint8_t palette[4][3] = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}, {10, 20, 30}};
+    const int palette_alpha[4] = {0, 128, 255, 255}; /* the fixture's tRNS */
     uint8_t img[W * H * 3];
     for (size_t f = 0; f < 9; f++) {
         TEST_CHECK(dataset_read_image(ds, f, img));
@@ -56,10 +61,12 @@ static void test_every_color_type_to_rgb(void **state) {
             for (int c = 0; c < 3; c++) {
                 int want;
                 switch (f) {
-                case 0: case 2: case 3: want = 10 * i; break;       /* gray replicated */
+                case 0: case 2: want = 10 * i; break;                /* gray replicated */
+                case 3: want = over(10 * i, 20 * i, 255); break;     /* gray + alpha over white */
+                case 5: want = over(10 * i + c, 255 - i, 255); break; /* RGBA over white */
                 case 1: want = i % 2 ? 255 : 0; break;               /* 1-bit expanded */
-                case 6: want = palette[i % 4][c]; break;
-                default: want = 10 * i + c; break;                   /* RGB, alpha dropped */
+                case 6: want = over(palette[i % 4][c], palette_alpha[i % 4], 255); break;
+                default: want = 10 * i + c; break;                   /* RGB */
                 }
                 if (img[3 * i + c] != want)
                     fail_msg("image %zu pixel %d channel %d: got %d, want %d", f, i, c, img[3 * i + c], want);
@@ -72,8 +79,8 @@ static void test_every_color_type_to_rgb(void **state) {
     assert_int_equal(dataset_info(ds)->channels, 1);
     TEST_CHECK(dataset_read_image(ds, 0, img));
     for (int i = 0; i < W * H; i++) assert_int_equal(img[i], 10 * i);
-    TEST_CHECK(dataset_read_image(ds, 6, img)); /* palette: entry 1 is pure red */
-    assert_in_range(img[1], 53, 55);
+    TEST_CHECK(dataset_read_image(ds, 6, img)); /* palette: entry 1 is pure red at half opacity */
+    assert_in_range(img[1], over(53, 128, 255), over(55, 128, 255));
     assert_in_range(img[2], 181, 183);
     dataset_close(ds);
 }
@@ -279,6 +286,59 @@ static void test_empty_and_missing_folders(void **state) {
     }
 }
 
+/* An icon: all its content in the alpha channel (black RGB everywhere). Composited onto
+ * the default white it shows; onto black it is constant. */
+static void test_alpha_is_composited_onto_the_background(void **state) {
+    (void)state;
+    fixture_mkdir(fixture_path("icons"));
+    uint8_t px[W * H * 4] = {0};
+    for (int i = 0; i < W * H; i++) px[4 * i + 3] = (uint8_t)(i % 2 ? 255 : 0);
+    fixture_write_png(fixture_path("icons/a.png"), W, H, 6, 8, px, false);
+    fixture_write_png(fixture_path("icons/b.png"), W, H, 6, 8, px, false);
+    uint8_t img[W * H * 3];
+    Dataset *ds = open_ok(fixture_path("icons"), DATASET_TRAIN, NULL);
+    TEST_CHECK(dataset_read_image(ds, 0, img));
+    for (int i = 0; i < W * H; i++) assert_int_equal(img[3 * i], i % 2 ? 0 : 255);
+    dataset_close(ds);
+    DatasetOptions teal = {.background_set = true, .background = {0, 128, 128}, .channels = 3};
+    ds = open_ok(fixture_path("icons"), DATASET_TRAIN, &teal);
+    TEST_CHECK(dataset_read_image(ds, 1, img));
+    for (int i = 0; i < W * H; i++) assert_int_equal(img[3 * i + 1], i % 2 ? 0 : 128);
+    dataset_close(ds);
+}
+
+/* A 1x1 image sorted first does not set the size: the median of all headers does. */
+static void test_default_size_is_the_median(void **state) {
+    (void)state;
+    fixture_mkdir(fixture_path("sizes"));
+    fixture_png_pattern(fixture_path("sizes/0_tiny.png"), 1, 1, 1, 1);
+    for (int k = 1; k <= 3; k++) fixture_png_pattern(fixture_path("sizes/%d.png", k), 12, 10, 1, k);
+    fixture_png_pattern(fixture_path("sizes/9_big.png"), 400, 300, 1, 9);
+    Dataset *ds = open_ok(fixture_path("sizes"), DATASET_TRAIN, NULL);
+    assert_int_equal(dataset_info(ds)->height, 10);
+    assert_int_equal(dataset_info(ds)->width, 12);
+    dataset_close(ds);
+}
+
+/* Links are followed once: a loop back to the top, a link to a folder already scanned and
+ * a link to a file already counted add nothing (on main: a loop multiplied the files). */
+static void test_symlink_loops_count_each_file_once(void **state) {
+    (void)state;
+    fixture_mkdir(fixture_path("loop"));
+    fixture_mkdir(fixture_path("loop/a"));
+    fixture_mkdir(fixture_path("loop/b"));
+    for (int k = 0; k < 4; k++) fixture_png_pattern(fixture_path("loop/a/%d.png", k), 5, 5, 1, k);
+    fixture_png_pattern(fixture_path("loop/b/x.png"), 5, 5, 1, 7);
+    assert_int_equal(symlink("..", fixture_path("loop/a/up")), 0);
+    assert_int_equal(symlink("0.png", fixture_path("loop/a/same.png")), 0);
+    assert_int_equal(symlink("../a", fixture_path("loop/b/dup")), 0);
+    Dataset *ds = open_ok(fixture_path("loop"), DATASET_TRAIN, NULL);
+    assert_int_equal(dataset_info(ds)->count, 5);
+    assert_int_equal(dataset_info(ds)->class_count, 2);
+    assert_int_equal(dataset_label(ds, 4), 1);
+    dataset_close(ds);
+}
+
 /* The fuzz seed corpus and any regression inputs found by fuzzing tests/fuzz/fuzz_png.c
  * (tests/fuzz/regressions_png/, when present) decode or fail cleanly. */
 static void decode_folder(const char *folder, bool required, int *decoded) {
@@ -297,7 +357,7 @@ static void decode_folder(const char *folder, bool required, int *decoded) {
             uint8_t *px = NULL;
             int w, h;
             error_clear();
-            Status st = png_decode(data, n, path, channels, &px, &w, &h);
+            Status st = png_decode(data, n, path, channels, white, &px, &w, &h);
             if (st == BC_OK) {
                 uint8_t out[7 * 5 * 3];
                 TEST_CHECK(image_resize_center_crop(px, h, w, channels, out, 7, 5));
@@ -332,6 +392,9 @@ int main(void) {
         cmocka_unit_test(test_bad_files_skipped_or_strict),
         cmocka_unit_test(test_empty_and_missing_folders),
         cmocka_unit_test(test_fuzz_corpus_and_regressions),
+        cmocka_unit_test(test_alpha_is_composited_onto_the_background),
+        cmocka_unit_test(test_default_size_is_the_median),
+        cmocka_unit_test(test_symlink_loops_count_each_file_once),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -204,6 +204,31 @@ static void test_bad_sizes_are_usage_errors(void **state) {
                      BC_ERR_USAGE);
 }
 
+/* A sequence of steps whose losses turn NaN, then infinite, then finite again: the guard
+ * keeps the first bad step, as the reference does; loss and flag sit at odd offsets. */
+static void test_loss_guard_keeps_the_first_bad_step(void **state) {
+    (void)state;
+    const float inf = INFINITY, nan = NAN;
+    const float losses[][3] = {{0.5f, 1.0f, 2.0f}, {3.0f, 1e30f, 0.0f}, {1.0f, nan, 1.0f},
+                               {inf, 1.0f, 1.0f}, {1.0f, 1.0f, 1.0f}};
+    for (int count = 1; count <= 3; count += 2) {
+        int none = -1, want = -1;
+        Buffer *flag = test_upload_ints_at(&none, 1, 5);
+        for (int s = 0; s < 5; s++) {
+            Buffer *loss = test_upload_at(losses[s], 3, 3);
+            TEST_CHECK(loss_guard_update(test_device(), view_at(view_of(loss), 3), count,
+                                         view_at(view_of(flag), 5), 10 + s));
+            want = loss_guard_ref(want, losses[s], count, 10 + s);
+            int got;
+            TEST_CHECK(buffer_read(test_device(), flag, 5 * sizeof(int), sizeof got, &got));
+            assert_int_equal(got, want);
+            buffer_release(loss);
+        }
+        assert_int_equal(want, count == 1 ? 13 : 12); /* the NaN is in the second term */
+        buffer_release(flag);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_l2_normalize_matches_reference),
@@ -212,6 +237,7 @@ int main(void) {
         cmocka_unit_test(test_softmax_cross_entropy_matches_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_sizes_are_usage_errors),
+        cmocka_unit_test(test_loss_guard_keeps_the_first_bad_step),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);
 }

@@ -7,11 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "byolcl/checkpoint.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/train.h"
+#include "byol/train_internal.h"
 #include "data_fixtures.h"
 #include "test_util.h"
 
@@ -190,6 +195,113 @@ static void test_loss_decreases_on_fashion_mnist(void **state) {
     free(rows);
 }
 
+static int64_t steps_in(const char *dir) {
+    Checkpoint *c = load(dir);
+    TrainProgress p;
+    TEST_CHECK(checkpoint_section_exact(c, "progress", &p, sizeof p));
+    checkpoint_free(c);
+    return p.steps_done;
+}
+
+/* The step a diverging run names is the same whether the loss is read back every step or
+ * never before the end: the guard checks every step on the device. With checkpoints every
+ * step and no logging, the message names the checkpoint kept and it holds finite numbers
+ * from before that step; with no checkpoint at all, it says nothing was saved. */
+static void test_divergence_names_the_real_step_and_what_was_saved(void **state) {
+    (void)state;
+    write_tiny_dataset();
+    char logged[512], quiet[512], none[512];
+    snprintf(logged, sizeof logged, "%s", fixture_path("div_logged"));
+    snprintf(quiet, sizeof quiet, "%s", fixture_path("div_quiet"));
+    snprintf(none, sizeof none, "%s", fixture_path("div_none"));
+    TrainRequest r = tiny_request(logged, 20);
+    r.optimizer = "sgd", r.lr = 1e25, r.warmup_epochs = 0;
+    assert_int_equal(train_run(&r), BC_ERR_NUMERIC);
+    char first[1024];
+    snprintf(first, sizeof first, "%s", error_last());
+    const char *at = strstr(first, "at step ");
+    assert_non_null(at);
+    int bad = atoi(at + 8);
+    assert_true(bad >= 1 && bad < 20);
+    print_message("diverged at step %d\n", bad);
+
+    r = tiny_request(quiet, 20);
+    r.optimizer = "sgd", r.lr = 1e25, r.warmup_epochs = 0, r.log_every = 1000, r.checkpoint_every = 1;
+    assert_int_equal(train_run(&r), BC_ERR_NUMERIC);
+    char want[64];
+    snprintf(want, sizeof want, "at step %d:", bad);
+    if (!strstr(error_last(), want)) fail_msg("want '%s' in: %s", want, error_last());
+    if (bad > 1) {
+        assert_non_null(strstr(error_last(), "was kept"));
+        /* Saved at the step before, which no logging step read: checkpoints follow their own cadence. */
+        assert_int_equal(steps_in(quiet), bad - 1);
+        Checkpoint *c = load(quiet);
+        const void *data;
+        size_t bytes;
+        TEST_CHECK(checkpoint_section(c, "online.params", &data, &bytes));
+        for (size_t i = 0; i < bytes / sizeof(float); i++) {
+            float v; /* sections are not aligned for floats */
+            memcpy(&v, (const char *)data + i * sizeof v, sizeof v);
+            assert_true(isfinite(v));
+        }
+        checkpoint_free(c);
+    }
+
+    r = tiny_request(none, 20);
+    r.optimizer = "sgd", r.lr = 1e25, r.warmup_epochs = 0, r.log_every = 1000;
+    assert_int_equal(train_run(&r), BC_ERR_NUMERIC);
+    assert_non_null(strstr(error_last(), "Nothing was saved"));
+    char path[600];
+    snprintf(path, sizeof path, "%s/checkpoint.ckpt", none);
+    assert_false(fs_exists(path));
+}
+
+/* A dead process's PID: a temporary file of it is stale. */
+static long dead_pid(void) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, NULL, 0);
+    return (long)pid;
+}
+
+/* One run per folder (the second is refused naming the holder), stale temporaries of dead
+ * runs removed, a resume that extends --steps, copies to a new --out, or has nothing to do. */
+static void test_run_folder_lock_temps_and_resume(void **state) {
+    (void)state;
+    write_tiny_dataset();
+    char dir[512], lock[600], stale[600], copy[512];
+    snprintf(dir, sizeof dir, "%s", fixture_path("folder"));
+    snprintf(copy, sizeof copy, "%s", fixture_path("folder_copy"));
+    fixture_mkdir(dir);
+    snprintf(lock, sizeof lock, "%s/lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0 && flock(fd, LOCK_EX) == 0);
+    assert_true(write(fd, "pid 1 on testhost since then\n", 29) == 29);
+    TrainRequest r = tiny_request(dir, 2);
+    assert_int_equal(train_run(&r), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "in use by another run (pid 1 on testhost"));
+    close(fd);
+    snprintf(stale, sizeof stale, "%s/checkpoint.ckpt.tmp.%ld.3", dir, dead_pid());
+    fixture_write(stale, "x", 1);
+    TEST_CHECK(train_run(&r));
+    assert_false(fs_exists(stale));
+    r = tiny_request(dir, 4);
+    r.resume = "";
+    TEST_CHECK(train_run(&r)); /* --steps 4 extends the 2-step run */
+    assert_int_equal(steps_in(dir), 4);
+    TEST_CHECK(train_run(&r)); /* nothing left to do: fine, and nothing changes */
+    assert_int_equal(steps_in(dir), 4);
+    r = tiny_request(copy, 6);
+    r.resume = dir, r.out_given = true;
+    TEST_CHECK(train_run(&r));
+    assert_int_equal(steps_in(copy), 6);
+    assert_int_equal(steps_in(dir), 4); /* the original is left as it was */
+    r.steps = 3; /* fewer than done */
+    r.resume = copy;
+    assert_int_equal(train_run(&r), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "--steps"));
+}
+
 #define TRAIN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
 int main(void) {
@@ -199,6 +311,8 @@ int main(void) {
         TRAIN_TEST(test_existing_and_corrupt_checkpoints_are_left_alone),
         TRAIN_TEST(test_divergence_stops_and_keeps_last_good_checkpoint),
         TRAIN_TEST(test_loss_decreases_on_fashion_mnist),
+        TRAIN_TEST(test_divergence_names_the_real_step_and_what_was_saved),
+        TRAIN_TEST(test_run_folder_lock_temps_and_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

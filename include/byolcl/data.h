@@ -45,13 +45,17 @@
 /* Where the default dataset lives (Debian package dataset-fashion-mnist). */
 #define DATASET_DEFAULT_PATH "/usr/share/datasets/fashion-mnist"
 #define DATASET_MAX_CHANNELS 4
+/* The largest side images may be resized to (--size, --image-size). */
+#define DATASET_MAX_SIDE 4096
 
 typedef enum { DATASET_TRAIN, DATASET_TEST, DATASET_UNLABELED } DatasetSplit;
 
 typedef struct {
-    int height, width;  /* png: the size images are resized to; 0 = the first image's */
+    int height, width;  /* png: the size images are resized to; 0 = the median of the images' */
     int channels;       /* png: 1 or 3; 0 = 3 when any image has color, else 1 */
     bool strict;        /* png: a bad file is an error instead of skip-and-count */
+    bool background_set; /* png: composite transparent pixels onto `background` (RGB), */
+    uint8_t background[3]; /* else onto white */
     bool coarse_labels; /* cifar100: the 20 coarse classes instead of the 100 fine ones */
 } DatasetOptions;
 

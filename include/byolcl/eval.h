@@ -163,6 +163,7 @@ typedef struct {
     bool random_baseline, raw_pixels;
     uint64_t subset_seed;
     bool quiet;              /* no progress lines on stderr */
+    bool strict;             /* PNG folders: a bad file is an error */
 } EvalRequest;
 
 void eval_request_defaults(EvalRequest *request);

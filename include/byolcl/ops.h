@@ -117,6 +117,9 @@ Status byol_loss_forward(Device *device, View loss, View p, View z, int batch, i
 /* d_p = scale * dL/dp (overwrites); z gets no gradient */
 Status byol_loss_backward(Device *device, View d_p, View p, View z, int batch, int dim,
                           float scale);
+/* first_bad (1 int, -1 = none yet) = step when it is -1 and any of the `count` floats at
+ * `loss` is NaN or infinite; sticky afterwards. Checks every step without a read-back. */
+Status loss_guard_update(Device *device, View loss, int count, View first_bad, int step);
 /* loss (1 float) = mean cross-entropy of softmax(logits) against labels (ints);
  * probs (batch, classes) saved for backward. */
 Status softmax_cross_entropy_forward(Device *device, View loss, View probs, View logits,

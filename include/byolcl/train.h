@@ -8,8 +8,13 @@
 #include <stdint.h>
 
 #include "byolcl/augment.h"
+#include "byolcl/data.h"
 #include "byolcl/nn.h"
 #include "byolcl/optimizer.h"
+
+/* The smallest training resolution: below it the encoder's stages see 1x1 maps and learn
+ * nothing useful (--image-size, and the data's own size when --image-size is not given). */
+#define TRAIN_MIN_IMAGE_SIZE 8
 
 /* Plain data (fixed-size strings, no pointers): stored whole in checkpoints. */
 typedef struct {
@@ -29,6 +34,7 @@ typedef struct {
     int log_every;           /* steps between loss read-backs (progress and metrics) */
     int64_t checkpoint_every; /* steps; 0 = only by time, at the end and on a signal */
     double checkpoint_minutes;
+    uint8_t background[3];   /* RGB that transparent PNG pixels are composited onto */
 } TrainConfig;
 
 /* Measures the encoder as it trains, for --eval-every (the command line passes eval.h's
@@ -61,12 +67,19 @@ typedef struct {
     double checkpoint_minutes;
     AugmentConfig augment;
     bool augment_size_set;
+    bool out_given;        /* --out was on the command line (with --resume: copy the run there) */
+    bool strict;           /* PNG folders: a bad file is an error */
+    uint8_t background[3]; /* PNG folders: RGB under transparent pixels (default white) */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);
 /* Runs (or resumes) training. Prints the device on the first line, the resolved
  * configuration, progress, and a summary with the checkpoint's path. */
 Status train_run(const TrainRequest *request);
+
+/* How the run's data is opened (the PNG background it was trained with), for training,
+ * resuming and evaluating alike. */
+DatasetOptions train_config_data_options(const TrainConfig *config, bool strict);
 
 /* Writes the configuration as JSON (DIR/config.json, and for the summary). */
 Status train_config_write_json(const TrainConfig *config, const char *device_name, const char *path);

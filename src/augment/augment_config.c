@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "byolcl/augment.h"
+#include "byolcl/data.h"
 
 void augment_config_default(AugmentConfig *config) {
     /* BYOL (Grill et al. 2020), appendix B: T and T' differ only in blur and solarization. */
@@ -82,10 +83,10 @@ static Status check_view(const AugmentViewConfig *v, const char *prefix) {
         const char *rule = "";
         switch (key->kind) {
         case KEY_PROB: ok = x[0] >= 0 && x[0] <= 1, rule = "a probability in [0, 1]"; break;
-        case KEY_STRENGTH: ok = x[0] >= 0, rule = ">= 0"; break;
+        case KEY_STRENGTH: ok = x[0] >= 0 && x[0] <= 10, rule = "in [0, 10]"; break;
         case KEY_HUE: ok = x[0] >= 0 && x[0] <= 0.5f, rule = "in [0, 0.5]"; break;
         case KEY_THRESHOLD: ok = x[0] >= 0 && x[0] <= 1, rule = "in [0, 1]"; break;
-        case KEY_RANGE: ok = x[0] > 0 && x[0] <= x[1], rule = "MIN,MAX with 0 < MIN <= MAX"; break;
+        case KEY_RANGE: ok = x[0] > 0 && x[0] <= x[1] && x[1] <= 1000, rule = "MIN,MAX with 0 < MIN <= MAX <= 1000"; break;
         }
         if (!ok) {
             if (key->kind == KEY_RANGE)
@@ -110,9 +111,9 @@ Status augment_config_validate(const AugmentConfig *config) {
         return error_set(BC_ERR_USAGE, "--aug-blur-kernel-fraction is %g; it must be in [0, 1]",
                          config->blur_kernel_fraction);
     for (int c = 0; c < 3; c++)
-        if (!(config->std[c] > 0) || !isfinite(config->mean[c]))
-            return error_set(BC_ERR_USAGE, "--aug-std must be > 0 and --aug-mean finite (channel %d: "
-                             "mean %g, std %g)", c, config->mean[c], config->std[c]);
+        if (!(config->std[c] > 0 && config->std[c] <= 1e3) || !(fabsf(config->mean[c]) <= 1e3))
+            return error_set(BC_ERR_USAGE, "--aug-std must lie in (0, 1000] and --aug-mean in [-1000, 1000] "
+                             "(channel %d: mean %g, std %g)", c, config->mean[c], config->std[c]);
     return BC_OK;
 }
 
@@ -133,8 +134,9 @@ static Status set_global(AugmentConfig *config, const char *name, const char *fl
         errno = 0;
         long h = strtol(value, &end, 10), w = h;
         if (*end == 'x') w = strtol(end + 1, &end, 10);
-        if (errno || *end || end == value || h <= 0 || w <= 0 || h > 65536 || w > 65536)
-            return error_set(BC_ERR_USAGE, "--%s: '%s' is not a size like 32 or 32x48", flag, value);
+        if (errno || *end || end == value || h <= 0 || w <= 0 || h > DATASET_MAX_SIDE || w > DATASET_MAX_SIDE)
+            return error_set(BC_ERR_USAGE, "--%s: '%s' is not a size like 32 or 32x48 (each side 1..%d)", flag, value,
+                             DATASET_MAX_SIDE);
         config->out_h = (int)h;
         config->out_w = (int)w;
         return BC_OK;

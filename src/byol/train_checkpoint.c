@@ -2,6 +2,7 @@
  * device it was made on, a layout description (to refuse another architecture with a
  * clear message) and the online and target arenas (parameters, BN running statistics,
  * momentum). Floats are stored as they lie in the arenas, so any device can load them. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,16 @@ static int arena_sections(const ByolModel *m, ArenaSection out[5]) {
     return 5;
 }
 
+/* The loss guard names the step; this catches an update that diverged after the last
+ * finite loss, so a checkpoint never holds NaN or infinite numbers. */
+static Status refuse_non_finite(const char *path, const char *section, const float *values, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(values[i]))
+            return error_set(BC_ERR_NUMERIC, "training diverged: %s holds a non-finite value (element %zu); %s was "
+                             "not written (the checkpoint there, if any, is the last good one)", section, i, path);
+    return BC_OK;
+}
+
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name) {
     ArenaSection arenas[5];
@@ -61,6 +72,7 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
         data[i] = malloc((floats ? floats : 1) * sizeof(float));
         if (!data[i]) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory saving a checkpoint");
         if (st == BC_OK) st = arena_download(arenas[i].arena, arenas[i].part, data[i]);
+        if (st == BC_OK) st = refuse_non_finite(path, arenas[i].name, data[i], floats);
         sections[count++] = (CheckpointSection){arenas[i].name, data[i], floats * sizeof(float)};
     }
     if (st == BC_OK) st = checkpoint_write(path, sections, count);

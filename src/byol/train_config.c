@@ -19,6 +19,7 @@ void train_request_defaults(TrainRequest *r) {
     r->checkpoint_every = 0;
     r->checkpoint_minutes = 10.0;
     r->out_dir = "byolcl-run";
+    memset(r->background, 255, sizeof r->background);
     augment_config_default(&r->augment);
 }
 
@@ -36,6 +37,10 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
         return error_set(BC_ERR_USAGE, "the images are %dx%d; pass --image-size S to train on SxS crops",
                          data->height, data->width);
     int size = r->image_size > 0 ? r->image_size : data->height;
+    if (size < TRAIN_MIN_IMAGE_SIZE)
+        return error_set(BC_ERR_USAGE, "%s: the images are %dx%d, smaller than the %d px the encoder needs; "
+                         "pass --image-size S (at least %d) to train on resized views", data->path, data->height,
+                         data->width, TRAIN_MIN_IMAGE_SIZE, TRAIN_MIN_IMAGE_SIZE);
     bool cpu = device->kind == DEVICE_CPU;
     ArchKind arch = cpu ? ARCH_SMALL : size <= 64 ? ARCH_RESNET18 : ARCH_RESNET50;
     Status st = r->arch ? arch_parse(r->arch, &arch) : BC_OK;
@@ -80,6 +85,7 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
     c->log_every = r->log_every > 0 ? r->log_every : 10;
     c->checkpoint_every = r->checkpoint_every;
     c->checkpoint_minutes = r->checkpoint_minutes;
+    memcpy(c->background, r->background, sizeof c->background);
     if ((st = check_positive("--lr", c->base_lr))) return st;
     if (c->tau_base < 0 || c->tau_base > 1)
         return error_set(BC_ERR_USAGE, "--tau-base must lie in [0, 1] (got %g)", c->tau_base);
@@ -100,6 +106,12 @@ Status train_config_finish(const TrainRequest *r, int64_t steps_per_epoch, Train
     }
     c->warmup_epochs = (double)c->warmup_steps / (double)steps_per_epoch;
     return BC_OK;
+}
+
+DatasetOptions train_config_data_options(const TrainConfig *c, bool strict) {
+    DatasetOptions o = {.strict = strict, .background_set = true};
+    memcpy(o.background, c->background, sizeof o.background);
+    return o;
 }
 
 void train_config_print(const TrainConfig *c, FILE *out) {

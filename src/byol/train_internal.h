@@ -18,6 +18,37 @@ void train_config_print(const TrainConfig *config, FILE *out);
 
 /* The training checkpoint's public readers (train_checkpoint_path, _read_config,
  * _load_encoder) are in byolcl/checkpoint.h. */
+/* The non-finite guard (train_guard.c): every step's loss checked on the device. */
+typedef struct {
+    Device *device;
+    Buffer *first_bad;       /* 1 int: the first step with a non-finite loss, -1 = none */
+    int64_t last_saved_step; /* the step of the newest checkpoint on disk, -1 = none */
+} TrainGuard;
+Status train_guard_create(Device *device, int64_t last_saved_step, TrainGuard *guard);
+void train_guard_destroy(TrainGuard *guard);
+/* Queues the check of the `terms` loss floats of `step` (no wait). */
+Status train_guard_after_step(TrainGuard *guard, Buffer *loss, int terms, int64_t step);
+void train_guard_saved(TrainGuard *guard, int64_t step);
+/* Reads the flag back (waits for the queue): BC_ERR_NUMERIC naming the first bad step and
+ * saying truthfully which checkpoint, if any, was kept. */
+Status train_guard_check(TrainGuard *guard, const TrainConfig *config, const char *checkpoint_path);
+
+/* The run folder (run_folder.c): one run at a time, stale temporary files removed, and a
+ * resumed run copied to a new --out. */
+typedef struct {
+    int lock_fd; /* -1 when not held */
+} RunFolderLock;
+/* Takes an exclusive lock on DIR/lock (flock, released when the process ends, even by
+ * SIGKILL); a held lock is refused with BC_ERR_USAGE naming the holder's PID, host and
+ * start time. */
+Status run_folder_lock(const char *dir, RunFolderLock *lock);
+void run_folder_unlock(RunFolderLock *lock);
+/* Removes DIR's temporary files (NAME.tmp.PID.N) left by processes that no longer run;
+ * returns how many. */
+int run_folder_remove_stale_temps(const char *dir);
+/* Copies a run's checkpoint and metrics into another folder (which must hold no checkpoint). */
+Status run_folder_copy(const char *from_dir, const char *from_checkpoint, const char *to_dir);
+
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);
 Status train_checkpoint_load_state(const char *path, ByolModel *model);

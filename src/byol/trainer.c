@@ -1,6 +1,7 @@
 /* trainer.c — the `byolcl train` loop: data -> device -> two augmented views -> BYOL step,
- * with the loss read back only every log_every steps, checkpoints by step count, by time,
- * at the end and on SIGINT/SIGTERM, a NaN/Inf guard that keeps the last good checkpoint,
+ * with the loss read back only every log_every steps, checkpoints by step count and by time
+ * (independent of logging), at the end and on SIGINT/SIGTERM, a NaN/Inf guard checked on
+ * the device every step that keeps the last good checkpoint, one run per folder (a lock),
  * and exact resume (the loader order and the augmentation parameters are pure functions
  * of the seed and the position). */
 #include <math.h>
@@ -33,6 +34,9 @@ typedef struct {
     void *monitor_state;
     TrainConfig config;
     TrainProgress progress;
+    int64_t first_step; /* where this invocation started */
+    TrainGuard guard;
+    RunFolderLock lock;
     char checkpoint_path[4200];
 } Run;
 
@@ -52,14 +56,27 @@ static void run_close(Run *run) {
     dataset_close(run->dataset);
     byol_model_destroy(&run->model);
     buffer_release(run->images);
+    train_guard_destroy(&run->guard);
     device_close(run->device);
+    run_folder_unlock(&run->lock);
 }
 
+/* Never writes a diverged state: the guard is read first (it waits for the queue). */
 static Status save_checkpoint(Run *run, const char *why) {
-    Status st = train_checkpoint_save(run->checkpoint_path, &run->config, &run->progress, &run->model,
-                                      device_info(run->device)->name);
+    Status st = train_guard_check(&run->guard, &run->config, run->checkpoint_path);
+    if (st == BC_OK)
+        st = train_checkpoint_save(run->checkpoint_path, &run->config, &run->progress, &run->model,
+                                   device_info(run->device)->name);
+    if (st == BC_OK) train_guard_saved(&run->guard, run->progress.steps_done);
     if (st == BC_OK) log_debug("checkpoint (%s) at step %lld", why, (long long)run->progress.steps_done);
     return st;
+}
+
+/* By step count or by time; the end and a stop always checkpoint. */
+static bool checkpoint_due(const TrainConfig *c, int64_t steps_done, double since_last_s, bool ending) {
+    bool by_steps = c->checkpoint_every > 0 && steps_done % c->checkpoint_every == 0;
+    bool by_time = c->checkpoint_minutes > 0 && since_last_s >= 60.0 * c->checkpoint_minutes;
+    return by_steps || by_time || ending;
 }
 
 /* Fills missing normalization statistics from the data (a sample of up to 10000 images). */
@@ -83,13 +100,53 @@ static Status fill_normalization(Run *run, const TrainRequest *request) {
     return BC_OK;
 }
 
-static Status prepare_out_dir(const TrainRequest *request, const char *out_dir, char *checkpoint_path, size_t cap) {
-    Status st = fs_mkdir_p(out_dir);
+/* Creates and locks the run folder and clears what killed runs left in it. */
+static Status claim_run_folder(Run *run, const char *dir) {
+    Status st = fs_mkdir_p(dir);
     if (st != BC_OK) return error_wrap(st, "--out: ");
+    if ((st = run_folder_lock(dir, &run->lock))) return st;
+    run_folder_remove_stale_temps(dir);
+    return BC_OK;
+}
+
+static Status prepare_out_dir(Run *run, const TrainRequest *request, const char *out_dir, char *checkpoint_path,
+                              size_t cap) {
+    Status st = claim_run_folder(run, out_dir);
+    if (st != BC_OK) return st;
     snprintf(checkpoint_path, cap, "%s/%s", out_dir, CHECKPOINT_FILE_NAME);
     if (!request->resume && fs_exists(checkpoint_path))
         return error_set(BC_ERR_USAGE, "%s already holds a checkpoint: continue it with --resume, or choose "
                          "another --out (nothing was overwritten)", out_dir);
+    return BC_OK;
+}
+
+/* A resumed run continues in its own folder, or in a copy when --out names another one. */
+static Status resume_into_folder(Run *run, const TrainRequest *request) {
+    const char *from = run->config.out_dir;
+    if (!request->out_given || fs_same_file(from, request->out_dir)) return claim_run_folder(run, from);
+    Status st = claim_run_folder(run, request->out_dir);
+    if (st == BC_OK) st = run_folder_copy(from, run->checkpoint_path, request->out_dir);
+    if (st != BC_OK) return st;
+    printf("copied the run from %s to %s; it continues there (the original is left as it was)\n", from,
+           request->out_dir);
+    snprintf(run->config.out_dir, sizeof run->config.out_dir, "%s", request->out_dir);
+    snprintf(run->checkpoint_path, sizeof run->checkpoint_path, "%s/%s", request->out_dir, CHECKPOINT_FILE_NAME);
+    return BC_OK;
+}
+
+/* --steps / --epochs given with --resume: the run's new end (the schedules stretch to it). */
+static Status resume_with_new_length(TrainConfig *c, const TrainProgress *done, const TrainRequest *r) {
+    if (r->steps <= 0 && r->epochs <= 0) return BC_OK;
+    int64_t total = r->steps > 0 ? r->steps : r->epochs * c->steps_per_epoch;
+    if (total < done->steps_done)
+        return error_set(BC_ERR_USAGE, "%s asks for %lld steps, but the run has already done %lld",
+                         r->steps > 0 ? "--steps" : "--epochs", (long long)total, (long long)done->steps_done);
+    if (total != c->total_steps)
+        printf("the run now ends at step %lld instead of %lld; the learning-rate and tau schedules "
+               "follow the new end\n", (long long)total, (long long)c->total_steps);
+    c->total_steps = total;
+    c->steps = r->steps > 0 ? r->steps : c->steps;
+    c->epochs = r->epochs > 0 ? r->epochs : c->epochs;
     return BC_OK;
 }
 
@@ -116,8 +173,15 @@ static Status open_everything(Run *run, const TrainRequest *request) {
         else snprintf(dir, sizeof dir, ".");
         snprintf(run->config.out_dir, sizeof run->config.out_dir, "%s", dir);
         snprintf(run->checkpoint_path, sizeof run->checkpoint_path, "%s", path);
+        if ((st = resume_into_folder(run, request))) return st;
+        if ((st = resume_with_new_length(&run->config, &run->progress, request))) return st;
     }
-    st = dataset_open(effective.data_path, DATASET_TRAIN, NULL, &run->dataset);
+    run->first_step = run->progress.steps_done;
+    if ((st = train_guard_create(run->device, request->resume ? run->first_step : -1, &run->guard))) return st;
+    /* A new run's configuration is resolved from the data: the background comes from the request. */
+    if (!request->resume) memcpy(run->config.background, request->background, sizeof run->config.background);
+    DatasetOptions data_options = train_config_data_options(&run->config, request->strict);
+    st = dataset_open(effective.data_path, DATASET_TRAIN, &data_options, &run->dataset);
     if (st != BC_OK) return st;
     const DatasetInfo *data = dataset_info(run->dataset);
     printf("data:      %s %s, %zu images %dx%dx%d\n", data->format, data->path, data->count, data->height,
@@ -125,7 +189,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
     if (!request->resume) {
         if ((st = train_config_resolve(request, data, dev, &run->config))) return st;
         if ((st = fill_normalization(run, request))) return st;
-        st = prepare_out_dir(request, run->config.out_dir, run->checkpoint_path, sizeof run->checkpoint_path);
+        st = prepare_out_dir(run, request, run->config.out_dir, run->checkpoint_path, sizeof run->checkpoint_path);
         if (st != BC_OK) return st;
     }
     LoaderOptions lo = {.batch_size = (size_t)run->config.batch, .seed = run->config.seed, .shuffle = true,
@@ -156,16 +220,6 @@ static Status open_everything(Run *run, const TrainRequest *request) {
 }
 
 
-static Status guard_finite(Run *run, double loss, int64_t step) {
-    if (isfinite(loss)) return BC_OK;
-    return error_set(BC_ERR_NUMERIC,
-                     "the loss became %s at step %lld: training diverged. Likely causes: a learning "
-                     "rate too high for this optimizer (--lr, now %g with %s) or no warmup. The last "
-                     "good checkpoint (%s) was kept.",
-                     isnan(loss) ? "NaN" : "infinite", (long long)step, run->config.base_lr,
-                     optimizer_kind_name(run->config.optimizer.kind), run->checkpoint_path);
-}
-
 static Status train_loop(Run *run, const TrainRequest *request) {
     TrainConfig *c = &run->config;
     LrSchedule schedule = {.base_lr = c->base_lr, .batch = c->batch, .warmup_steps = c->warmup_steps,
@@ -189,22 +243,33 @@ static Status train_loop(Run *run, const TrainRequest *request) {
                                data->width, data->channels);
         double lr = learning_rate_at(&schedule, step), tau = target_tau_at(c->tau_base, step, c->total_steps);
         if (st == BC_OK) st = byol_model_step(&run->model, &c->optimizer, lr, tau);
+        if (st == BC_OK) st = train_guard_after_step(&run->guard, run->model.loss, 2, step + 1);
         if (st != BC_OK) return st;
         run->progress.steps_done = step + 1;
         images_since_log += c->batch;
         bool last = run->progress.steps_done == c->total_steps;
         bool stop_asked = request->stop_after > 0 && run->progress.steps_done - first_step >= request->stop_after;
         bool eval_now = run->monitor && (run->progress.steps_done % request->eval_every == 0 || last);
-        bool log_now = run->progress.steps_done % c->log_every == 0 || last || stop_signal || stop_asked || eval_now;
-        if (run->held_count == (int)(sizeof run->held / sizeof run->held[0]) && !log_now) {
+        int stopping = stop_signal; /* read once: a signal now must not skip the save it reports */
+        bool log_now = run->progress.steps_done % c->log_every == 0 || last || stopping || stop_asked || eval_now;
+        double now = clock_seconds();
+        bool save_now = checkpoint_due(c, run->progress.steps_done, now - last_checkpoint,
+                                       last || stopping || stop_asked);
+        if (run->held_count == (int)(sizeof run->held / sizeof run->held[0]) && !log_now && !save_now) {
             if ((st = device_finish(run->device))) return st;
             release_held(run);
+        }
+        if (save_now && !log_now) { /* a checkpoint between two logging steps */
+            run->progress.wall_s = wall_before + (now - start);
+            if ((st = save_checkpoint(run, "periodic"))) return st;
+            release_held(run); /* the save waited for the device */
+            last_checkpoint = now;
         }
         if (!log_now) continue;
         double loss;
         if ((st = byol_model_read_loss(&run->model, &loss))) return st; /* also drains the queue */
         release_held(run);
-        if ((st = guard_finite(run, loss, run->progress.steps_done))) return st;
+        if ((st = train_guard_check(&run->guard, c, run->checkpoint_path))) return st;
         double t = clock_seconds();
         run->progress.wall_s = wall_before + (t - start);
         MetricsRecord record = {.step = run->progress.steps_done, .total_steps = c->total_steps,
@@ -216,17 +281,15 @@ static Status train_loop(Run *run, const TrainRequest *request) {
         last_log = clock_seconds(); /* evaluation time does not count against images/s */
         if ((st = metrics_write(&run->metrics, &record))) return st;
         metrics_show(&run->metrics, &record);
-        bool by_steps = c->checkpoint_every > 0 && run->progress.steps_done % c->checkpoint_every == 0;
-        bool by_time = c->checkpoint_minutes > 0 && t - last_checkpoint >= 60.0 * c->checkpoint_minutes;
-        if (by_steps || by_time || last || stop_signal || stop_asked) {
+        if (save_now) {
             if ((st = save_checkpoint(run, last ? "end" : "periodic"))) return st;
             last_checkpoint = t;
         }
-        if (stop_signal) {
+        if (stopping) {
             metrics_end_line(&run->metrics);
             return error_set(BC_ERR_INTERRUPTED,
                              "stopped by %s at step %lld; checkpoint saved to %s (continue with "
-                             "--resume %s)", stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+                             "--resume %s)", stopping == SIGINT ? "SIGINT" : "SIGTERM",
                              (long long)run->progress.steps_done, run->checkpoint_path, c->out_dir);
         }
         if (stop_asked && !last) {
@@ -243,6 +306,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
 Status train_run(const TrainRequest *request) {
     Run run;
     memset(&run, 0, sizeof run);
+    run.lock.lock_fd = -1;
     stop_signal = 0;
     struct sigaction action = {.sa_handler = on_signal}, old_int, old_term;
     sigemptyset(&action.sa_mask);
@@ -262,6 +326,10 @@ Status train_run(const TrainRequest *request) {
     if (st == BC_OK) st = train_loop(&run, request);
     if (st == BC_OK && run.progress.steps_done < run.config.total_steps) {
         printf("checkpoint: %s\n", run.checkpoint_path);
+    } else if (st == BC_OK && run.progress.steps_done == run.first_step) {
+        printf("the run is already complete (%lld of %lld steps); nothing to do. Extend it with --resume "
+               "--steps N.\ncheckpoint: %s\n", (long long)run.progress.steps_done,
+               (long long)run.config.total_steps, run.checkpoint_path);
     } else if (st == BC_OK) {
         metrics_end_line(&run.metrics);
         double loss = NAN;

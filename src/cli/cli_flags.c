@@ -1,6 +1,6 @@
 /* cli_flags.c — parsing and help text for the flag tables in cli_flags.h. */
 #include <errno.h>
-#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,24 +13,38 @@ static const CliFlag *find_flag(const CliFlag *flags, int count, const char *nam
     return NULL;
 }
 
+static bool is_numeric(const CliFlag *flag) { return flag->kind == FLAG_INT || flag->kind == FLAG_FLOAT; }
+
+static Status out_of_range(const CliFlag *flag, const char *value) {
+    if (flag->max >= CLI_COUNT_MAX)
+        return error_set(BC_ERR_USAGE, "%s must be at least %g (got %s)", flag->name, flag->min, value);
+    return error_set(BC_ERR_USAGE, "%s must lie in %g..%g (got %s)", flag->name, flag->min, flag->max, value);
+}
+
 static Status store_value(const CliFlag *flag, const char *value) {
     char *end;
     errno = 0;
+    /* A table without a range for a number is a programming error: caught by any test. */
+    if (is_numeric(flag) && !(flag->min < flag->max))
+        return error_set(BC_ERR_USAGE, "internal: %s has no range in its flag table", flag->name);
     switch (flag->kind) {
     case FLAG_STRING:
+        if (!*value) return error_set(BC_ERR_USAGE, "%s: the value is empty", flag->name);
         *(const char **)flag->target = value;
         return BC_OK;
     case FLAG_INT: {
         long v = strtol(value, &end, 10);
-        if (errno || *end || end == value || v < INT_MIN || v > INT_MAX)
+        if (*end || end == value)
             return error_set(BC_ERR_USAGE, "%s: '%s' is not an integer", flag->name, value);
+        if (errno || v < flag->min || v > flag->max) return out_of_range(flag, value);
         *(int *)flag->target = (int)v;
         return BC_OK;
     }
     case FLAG_FLOAT: {
         double v = strtod(value, &end);
-        if (errno || *end || end == value)
+        if (*end || end == value)
             return error_set(BC_ERR_USAGE, "%s: '%s' is not a number", flag->name, value);
+        if (!isfinite(v) || v < flag->min || v > flag->max) return out_of_range(flag, value);
         *(double *)flag->target = v;
         return BC_OK;
     }
@@ -68,6 +82,14 @@ Status cli_parse_flags(int argc, char **argv, int first, const CliFlag *flags, i
     return BC_OK;
 }
 
+bool cli_flag_given(int argc, char **argv, int first, const char *name) {
+    size_t len = strlen(name);
+    for (int i = first; i < argc; i++)
+        if (argv[i] && strncmp(argv[i], name, len) == 0 && (argv[i][len] == '\0' || argv[i][len] == '='))
+            return true;
+    return false;
+}
+
 void cli_print_help(const char *usage, const char *summary, const CliFlag *flags, int count) {
     printf("usage: %s\n\n%s\n\nflags:\n", usage, summary);
     for (int i = 0; i < count; i++) {
@@ -77,12 +99,21 @@ void cli_print_help(const char *usage, const char *summary, const CliFlag *flags
         case FLAG_STRING:
             if (*(const char **)f->target) snprintf(def, sizeof def, " (default: %s)", *(const char **)f->target);
             break;
-        case FLAG_INT: snprintf(def, sizeof def, " (default: %d)", *(int *)f->target); break;
-        case FLAG_FLOAT: snprintf(def, sizeof def, " (default: %g)", *(double *)f->target); break;
+        case FLAG_INT:
+            if (*(int *)f->target >= f->min && *(int *)f->target <= f->max)
+                snprintf(def, sizeof def, " (default: %d)", *(int *)f->target);
+            break;
+        case FLAG_FLOAT:
+            if (*(double *)f->target >= f->min && *(double *)f->target <= f->max)
+                snprintf(def, sizeof def, " (default: %g)", *(double *)f->target);
+            break;
         case FLAG_BOOL: break;
         }
+        char range[64] = "";
+        if (is_numeric(f) && f->max >= CLI_COUNT_MAX) snprintf(range, sizeof range, " [>= %g]", f->min);
+        else if (is_numeric(f)) snprintf(range, sizeof range, " [%g..%g]", f->min, f->max);
         const char *meta = f->kind == FLAG_BOOL ? "" : f->kind == FLAG_STRING ? " VALUE" : " N";
-        printf("  %s%-*s %s%s\n", f->name, (int)(24 - strlen(f->name)), meta, f->help, def);
+        printf("  %s%-*s %s%s%s\n", f->name, (int)(24 - strlen(f->name)), meta, f->help, def, range);
     }
 }
 

@@ -14,17 +14,20 @@ Status command_augment(int argc, char **argv) {
     augment_config_default(&config);
     Status st = augment_config_take_flags(&config, &argc, argv);
     if (st != BC_OK) return st;
-    const char *data = NULL, *out = "views.png", *split_text = "train", *device_selector = device_default_selector();
+    const char *data = NULL, *background = "white", *out = "views.png", *split_text = "train", *device_selector = device_default_selector();
     int count = 8, views = 6, seed = 0;
     bool help = false;
+    DatasetOptions data_options = {.background_set = true};
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset (default: Fashion-MNIST)"},
         {"--split", FLAG_STRING, &split_text, "train, test or unlabeled"},
-        {"--count", FLAG_INT, &count, "rows: images to show"},
-        {"--views", FLAG_INT, &views, "augmented views per image"},
-        {"--seed", FLAG_INT, &seed, "seed of the image choice and the augmentations"},
+        {"--count", FLAG_INT, &count, "rows: images to show", 1, 64},
+        {"--views", FLAG_INT, &views, "augmented views per image", 1, 32},
+        {"--seed", FLAG_INT, &seed, "seed of the image choice and the augmentations", 0, CLI_COUNT_MAX},
         {"--out", FLAG_STRING, &out, "PNG file to write"},
         {"--device", FLAG_STRING, &device_selector, "OpenCL device selector"},
+        {"--strict", FLAG_BOOL, &data_options.strict, "PNG folders: a bad file is an error (default: skip and count)"},
+        {"--background", FLAG_STRING, &background, CLI_BACKGROUND_HELP},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
     st = cli_parse_or_help(argc, argv, flags, flag_count,
@@ -36,16 +39,15 @@ Status command_augment(int argc, char **argv) {
         if (help) augment_config_print_help(stdout, &config);
         return st;
     }
-    if (count < 1 || count > 64) return error_set(BC_ERR_USAGE, "--count must be 1..64 (got %d)", count);
-    if (views < 1 || views > 32) return error_set(BC_ERR_USAGE, "--views must be 1..32 (got %d)", views);
     DatasetSplit split;
     if ((st = cli_parse_split(split_text, &split))) return st;
+    if ((st = cli_parse_background(background, data_options.background))) return st;
     Device *device;
     if ((st = device_open(device_selector, NULL, &device))) return st;
     cli_print_chosen_device(device_info(device), device_selector);
     Dataset *ds = NULL;
     uint8_t *images = NULL;
-    st = dataset_open(data, split, NULL, &ds);
+    st = dataset_open(data, split, &data_options, &ds);
     if (st == BC_OK) {
         const DatasetInfo *info = dataset_info(ds);
         if ((size_t)count > info->count) count = (int)info->count;

@@ -18,6 +18,17 @@ Status cli_parse_split(const char *text, DatasetSplit *split) {
     return BC_OK;
 }
 
+Status cli_parse_background(const char *text, uint8_t rgb[3]) {
+    int v[3], end = 0;
+    if (strcmp(text, "white") == 0) v[0] = v[1] = v[2] = 255;
+    else if (strcmp(text, "black") == 0) v[0] = v[1] = v[2] = 0;
+    else if (sscanf(text, "%d,%d,%d%n", &v[0], &v[1], &v[2], &end) != 3 || text[end] || v[0] < 0 ||
+             v[0] > 255 || v[1] < 0 || v[1] > 255 || v[2] < 0 || v[2] > 255)
+        return error_set(BC_ERR_USAGE, "--background: '%s' is not white, black or R,G,B with each 0..255", text);
+    for (int c = 0; c < 3; c++) rgb[c] = (uint8_t)v[c];
+    return BC_OK;
+}
+
 static void print_classes(const Dataset *ds) {
     const DatasetInfo *info = dataset_info(ds);
     if (!info->has_labels) {
@@ -60,33 +71,33 @@ static Status bench_loader(const Dataset *ds, int batches, int batch_size, int w
 }
 
 Status command_data(int argc, char **argv) {
-    const char *path = NULL, *split_text = "train";
+    const char *path = NULL, *split_text = "train", *background = "white";
     int size = 0, channels = 0, stats_images = -1, bench = 0, batch_size = 256, workers = 0;
     bool strict = false, coarse = false, help = false;
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &path, "dataset: folder or file (default: Fashion-MNIST at " DATASET_DEFAULT_PATH ")"},
         {"--split", FLAG_STRING, &split_text, "train, test, or unlabeled (STL-10)"},
-        {"--size", FLAG_INT, &size, "PNG folders: resize to N x N (0 = the first image's size)"},
-        {"--channels", FLAG_INT, &channels, "PNG folders: 1 or 3 (0 = 3 if any image has color)"},
+        {"--size", FLAG_INT, &size, "PNG folders: resize to N x N (default: the median size of the folder's images)", 1, DATASET_MAX_SIDE},
+        {"--channels", FLAG_INT, &channels, "PNG folders: 1 or 3 (default: 3 if any image has color)", 1, 3},
         {"--strict", FLAG_BOOL, &strict, "PNG folders: a bad file is an error (default: skip and count)"},
+        {"--background", FLAG_STRING, &background, CLI_BACKGROUND_HELP},
         {"--coarse", FLAG_BOOL, &coarse, "CIFAR-100: the 20 coarse classes"},
-        {"--stats-images", FLAG_INT, &stats_images, "images (evenly spaced) for mean/std; 0 = all, -1 = all for IDX/CIFAR, 10000 for STL-10/PNG"},
-        {"--bench", FLAG_INT, &bench, "also time the loader over N batches"},
-        {"--batch-size", FLAG_INT, &batch_size, "batch size for --bench"},
-        {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)"},
+        {"--stats-images", FLAG_INT, &stats_images, "images (evenly spaced) for mean/std; 0 = all (default: all for IDX/CIFAR, 10000 for STL-10/PNG)", 0, CLI_COUNT_MAX},
+        {"--bench", FLAG_INT, &bench, "also time the loader over N batches", 0, 1000000},
+        {"--batch-size", FLAG_INT, &batch_size, "batch size for --bench", 1, 65536},
+        {"--workers", FLAG_INT, &workers, "loader threads for --bench (0 = auto)", 0, 1024},
     };
     const int flag_count = sizeof flags / sizeof flags[0];
     Status st = cli_parse_or_help(argc, argv, flags, flag_count, "byolcl data [--data PATH] [--split train|test|unlabeled] [flags]",
                        "Shows what a dataset holds: format, images, size, classes, mean/std.", &help);
     if (st != BC_OK || help) return st;
+    if (channels == 2) return error_set(BC_ERR_USAGE, "--channels must be 1 or 3 (got 2)");
     DatasetSplit split = DATASET_TRAIN;
     st = cli_parse_split(split_text, &split);
     if (st != BC_OK) return st;
-    if (size < 0 || stats_images < -1 || bench < 0 || batch_size < 1 || workers < 0)
-        return error_set(BC_ERR_USAGE, "--size, --stats-images, --bench and --workers must not be "
-                         "negative, --batch-size at least 1");
     DatasetOptions opts = {.height = size, .width = size, .channels = channels, .strict = strict,
-                           .coarse_labels = coarse};
+                           .coarse_labels = coarse, .background_set = true};
+    if ((st = cli_parse_background(background, opts.background))) return st;
     Dataset *ds;
     st = dataset_open(path, split, &opts, &ds);
     if (st != BC_OK) return st;

@@ -16,8 +16,8 @@ Status command_embed(int argc, char **argv) {
         {"--data", FLAG_STRING, &r.data_path, "labeled dataset with a test split (default: the checkpoint's)"},
         {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
         {"--out", FLAG_STRING, &r.out_png, "the PNG to write"},
-        {"--points", FLAG_INT, &points, "test images to draw, evenly spaced (0 = all)"},
-        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch"},
+        {"--points", FLAG_INT, &points, "test images to draw, evenly spaced (0 = all)", 0, CLI_COUNT_MAX},
+        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch", 1, 65536},
     };
     const int count = sizeof flags / sizeof flags[0];
     Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl embed --checkpoint CKPT [--out embed.png] [flags]",
@@ -25,8 +25,6 @@ Status command_embed(int argc, char **argv) {
                        "random-init encoder on the left, the trained encoder on the right.", &help);
     if (st != BC_OK || help) return st;
     if (!checkpoint) return error_set(BC_ERR_USAGE, "--checkpoint is required (a checkpoint file or a run folder)");
-    if (points < 0) return error_set(BC_ERR_USAGE, "--points must be >= 0 (got %d)", points);
-    if (r.batch < 1) return error_set(BC_ERR_USAGE, "--batch must be at least 1 (got %d)", r.batch);
     r.points = (size_t)points;
     char path[4200];
     if ((st = cli_resolve_checkpoint(checkpoint, path, sizeof path))) return st;

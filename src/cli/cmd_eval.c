@@ -51,20 +51,21 @@ Status command_eval(int argc, char **argv) {
         {"--data", FLAG_STRING, &r.data_path, "labeled dataset with train and test splits (default: the checkpoint's)"},
         {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
         {"--fractions", FLAG_STRING, &fractions, "label fractions for the linear probe, comma-separated, each in (0, 1]"},
-        {"--knn-k", FLAG_INT, &r.knn.k, "neighbors for the kNN classifier"},
-        {"--knn-temperature", FLAG_FLOAT, &temperature, "kNN vote weight exp(cosine / temperature)"},
-        {"--probe-epochs", FLAG_INT, &r.probe.epochs, "linear probe: epochs over the labeled subset"},
-        {"--probe-batch", FLAG_INT, &r.probe.batch, "linear probe: rows per SGD step"},
-        {"--probe-lr", FLAG_FLOAT, &r.probe.lr, "linear probe: peak learning rate (cosine to 0), SGD momentum 0.9"},
-        {"--probe-wd", FLAG_FLOAT, &r.probe.weight_decay, "linear probe: weight decay (weights only)"},
-        {"--probe-seed", FLAG_INT, &probe_seed, "linear probe: initialization and row order"},
-        {"--seed", FLAG_INT, &seed, "seed of the class-balanced label subsets"},
-        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch"},
-        {"--max-train", FLAG_INT, &max_train, "use this many train images, evenly spaced (0 = all)"},
-        {"--max-test", FLAG_INT, &max_test, "use this many test images, evenly spaced (0 = all)"},
+        {"--knn-k", FLAG_INT, &r.knn.k, "neighbors for the kNN classifier", 1, 100000},
+        {"--knn-temperature", FLAG_FLOAT, &temperature, "kNN vote weight exp(cosine / temperature)", 1e-4, 1e4},
+        {"--probe-epochs", FLAG_INT, &r.probe.epochs, "linear probe: epochs over the labeled subset", 1, 100000},
+        {"--probe-batch", FLAG_INT, &r.probe.batch, "linear probe: rows per SGD step", 1, 65536},
+        {"--probe-lr", FLAG_FLOAT, &r.probe.lr, "linear probe: peak learning rate (cosine to 0), SGD momentum 0.9", 1e-9, 1e4},
+        {"--probe-wd", FLAG_FLOAT, &r.probe.weight_decay, "linear probe: weight decay (weights only)", 0, 10},
+        {"--probe-seed", FLAG_INT, &probe_seed, "linear probe: initialization and row order", 0, CLI_COUNT_MAX},
+        {"--seed", FLAG_INT, &seed, "seed of the class-balanced label subsets", 0, CLI_COUNT_MAX},
+        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch", 1, 65536},
+        {"--max-train", FLAG_INT, &max_train, "use this many train images, evenly spaced (0 = all)", 0, CLI_COUNT_MAX},
+        {"--max-test", FLAG_INT, &max_test, "use this many test images, evenly spaced (0 = all)", 0, CLI_COUNT_MAX},
         {"--no-baseline", FLAG_BOOL, &no_baseline, "skip the random-init encoder row"},
         {"--no-pixels", FLAG_BOOL, &no_pixels, "skip the raw-pixel row"},
         {"--json", FLAG_STRING, &json, "also write the results as JSON to this file"},
+        {"--strict", FLAG_BOOL, &r.strict, "PNG folders: a bad file is an error (default: skip and count)"},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress lines on stderr"},
     };
     const int count = sizeof flags / sizeof flags[0];
@@ -76,8 +77,6 @@ Status command_eval(int argc, char **argv) {
     if (st != BC_OK || help) return st;
     if (!checkpoint) return error_set(BC_ERR_USAGE, "--checkpoint is required (a checkpoint file or a run folder)");
     if ((st = parse_fractions(fractions, &r))) return st;
-    if (max_train < 0 || max_test < 0) return error_set(BC_ERR_USAGE, "--max-train / --max-test must be >= 0");
-    if (seed < 0 || probe_seed < 0) return error_set(BC_ERR_USAGE, "--seed / --probe-seed must be >= 0");
     r.max_train = (size_t)max_train, r.max_test = (size_t)max_test;
     r.subset_seed = (uint64_t)seed, r.probe.seed = (uint64_t)probe_seed;
     r.knn.temperature = (float)temperature;

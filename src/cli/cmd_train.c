@@ -10,47 +10,75 @@
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
 
+/* A resumed run keeps its configuration: only how long and where it runs may change. */
+static Status refuse_changes_on_resume(int argc, char **argv, const CliFlag *flags, int count, bool augment_given) {
+    static const char *const may_change[] = {"--resume", "--device", "--quiet", "--out", "--steps", "--epochs",
+                                             "--stop-after", "--eval-every"};
+    char refused[1024] = "";
+    size_t used = 0;
+    for (int i = 0; i < count; i++) {
+        bool allowed = false;
+        for (size_t k = 0; k < sizeof may_change / sizeof may_change[0]; k++)
+            allowed |= strcmp(flags[i].name, may_change[k]) == 0;
+        if (!allowed && cli_flag_given(argc, argv, 2, flags[i].name) && used < sizeof refused)
+            used += (size_t)snprintf(refused + used, sizeof refused - used, "%s%s", used ? ", " : "", flags[i].name);
+    }
+    if (augment_given && used < sizeof refused)
+        used += (size_t)snprintf(refused + used, sizeof refused - used, "%s--aug-*", used ? ", " : "");
+    if (!used) return BC_OK;
+    return error_set(BC_ERR_USAGE, "--resume continues a run with the configuration in its checkpoint; %s would "
+                     "change it and cannot be combined with --resume (--steps/--epochs extend the run, --out "
+                     "copies it; start a new run for other settings)", refused);
+}
+
 Status command_train(int argc, char **argv) {
     TrainRequest r;
     train_request_defaults(&r);
     r.device = device_default_selector();
-    /* --resume takes an optional value: a bare --resume continues the run in --out. */
-    static char empty[] = "--resume=";
+    /* --resume takes an optional value: a bare --resume continues the run in --out. It is
+     * recognized after parsing by the address of its value, never by a magic path. */
+    static char bare_resume[] = "--resume=.";
+    const char *bare_value = bare_resume + strlen("--resume=");
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--resume") == 0 && (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0))
-            argv[i] = empty;
+            argv[i] = bare_resume;
+    /* Augmentation flags would change a resumed run's configuration: refused below. */
+    bool augment_given = false;
+    for (int i = 2; i < argc; i++) augment_given |= strncmp(argv[i], "--aug", 5) == 0;
     Status st = augment_config_take_flags(&r.augment, &argc, argv);
     if (st != BC_OK) return st;
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
     int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
-    const char *data = NULL;
+    const char *data = NULL, *background = "white";
     bool help = false;
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset path (IDX, CIFAR, STL-10 or a PNG folder); default Fashion-MNIST"},
         {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
         {"--arch", FLAG_STRING, &r.arch, "small | resnet18 | resnet50 (default: small on CPUs, resnet18 <= 64 px, else resnet50)"},
-        {"--width", FLAG_INT, &r.width, "base width (default: 16 for small, 64 for ResNets; -1 = auto)"},
-        {"--image-size", FLAG_INT, &r.image_size, "training resolution S (SxS views; -1 = the data's size)"},
-        {"--batch", FLAG_INT, &r.batch, "images per step, each giving two views (-1 = 256)"},
-        {"--epochs", FLAG_INT, &epochs, "epochs to train (-1 = 100 unless --steps is given)"},
-        {"--steps", FLAG_INT, &steps, "steps to train (overrides --epochs)"},
+        {"--width", FLAG_INT, &r.width, "base width (default: 16 for small, 64 for ResNets)", 1, 1024},
+        {"--image-size", FLAG_INT, &r.image_size, "training resolution S (SxS views; default: the data's size)", TRAIN_MIN_IMAGE_SIZE, DATASET_MAX_SIDE},
+        {"--batch", FLAG_INT, &r.batch, "images per step, each giving two views (default: 256)", 2, 65536},
+        {"--epochs", FLAG_INT, &epochs, "epochs to train (default: 100 unless --steps is given)", 1, 1000000},
+        {"--steps", FLAG_INT, &steps, "steps to train (overrides --epochs)", 1, CLI_COUNT_MAX},
         {"--optimizer", FLAG_STRING, &r.optimizer, "lars (paper) | sgd (momentum 0.9); default lars"},
-        {"--lr", FLAG_FLOAT, &lr, "learning rate per 256 images (NaN = LARS: 1.0 for images <= 64 px, else the paper's 0.2; SGD: 0.1)"},
-        {"--lars-eta", FLAG_FLOAT, &lars_eta, "LARS trust coefficient (NaN = 0.02 for images <= 64 px, else the paper's 1e-3)"},
-        {"--wd", FLAG_FLOAT, &wd, "weight decay, not on biases and BN (NaN = LARS 1e-5 for <= 64 px, else 1.5e-6; SGD 5e-4)"},
-        {"--warmup-epochs", FLAG_FLOAT, &warmup, "linear warmup (NaN = 10 epochs, at most a tenth of the run)"},
-        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (NaN = 0.996)"},
-        {"--proj-hidden", FLAG_INT, &r.proj_hidden, "projector hidden size (-1 = 4096, or 512 for small)"},
-        {"--proj-out", FLAG_INT, &r.proj_out, "projection size (-1 = 256, or 128 for small)"},
-        {"--pred-hidden", FLAG_INT, &r.pred_hidden, "predictor hidden size (-1 = the projector's)"},
-        {"--seed", FLAG_INT, &seed, "seed of initialization, data order and augmentations"},
+        {"--lr", FLAG_FLOAT, &lr, "learning rate per 256 images (default: LARS 1.0 for images <= 64 px, else the paper's 0.2; SGD 0.1)", 1e-9, 1e4},
+        {"--lars-eta", FLAG_FLOAT, &lars_eta, "LARS trust coefficient (default: 0.02 for images <= 64 px, else the paper's 1e-3)", 1e-9, 100},
+        {"--wd", FLAG_FLOAT, &wd, "weight decay, not on biases and BN (default: LARS 1e-5 for <= 64 px, else 1.5e-6; SGD 5e-4)", 0, 10},
+        {"--warmup-epochs", FLAG_FLOAT, &warmup, "linear warmup (default: 10 epochs, at most a tenth of the run)", 0, 1000000},
+        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (default: 0.996)", 0, 1},
+        {"--proj-hidden", FLAG_INT, &r.proj_hidden, "projector hidden size (default: 4096, or 512 for small)", 1, 65536},
+        {"--proj-out", FLAG_INT, &r.proj_out, "projection size (default: 256, or 128 for small)", 1, 65536},
+        {"--pred-hidden", FLAG_INT, &r.pred_hidden, "predictor hidden size (default: the projector's)", 1, 65536},
+        {"--seed", FLAG_INT, &seed, "seed of initialization, data order and augmentations", 0, CLI_COUNT_MAX},
         {"--out", FLAG_STRING, &r.out_dir, "run folder: checkpoint.ckpt, metrics.jsonl, config.json"},
         {"--resume", FLAG_STRING, &r.resume, "continue from a checkpoint file or run folder (bare: --out)"},
-        {"--log-every", FLAG_INT, &r.log_every, "steps between loss read-backs / progress and metrics lines"},
-        {"--checkpoint-every", FLAG_INT, &checkpoint_every, "also checkpoint every N steps (0 = by time only)"},
-        {"--checkpoint-minutes", FLAG_FLOAT, &checkpoint_minutes, "checkpoint at least this often"},
-        {"--stop-after", FLAG_INT, &stop_after, "checkpoint and stop after N steps of this invocation (for time-limited jobs; 0 = run to the end)"},
-        {"--eval-every", FLAG_INT, &eval_every, "kNN accuracy (k 200, 5000 train / 1000 test images) every N steps, logged as knn_accuracy; needs labels (0 = never)"},
+        {"--log-every", FLAG_INT, &r.log_every, "steps between loss read-backs / progress and metrics lines", 1, CLI_COUNT_MAX},
+        {"--checkpoint-every", FLAG_INT, &checkpoint_every, "also checkpoint every N steps (0 = by time only)", 0, CLI_COUNT_MAX},
+        {"--checkpoint-minutes", FLAG_FLOAT, &checkpoint_minutes, "checkpoint at least this often (0 = not by time)", 0, 1e6},
+        {"--stop-after", FLAG_INT, &stop_after, "checkpoint and stop after N steps of this invocation (for time-limited jobs; 0 = run to the end)", 0, CLI_COUNT_MAX},
+        {"--eval-every", FLAG_INT, &eval_every, "kNN accuracy (k 200, 5000 train / 1000 test images) every N steps, logged as knn_accuracy; needs labels (0 = never)", 0, CLI_COUNT_MAX},
+        {"--strict", FLAG_BOOL, &r.strict, "PNG folders: a bad file is an error (default: skip and count)"},
+        {"--background", FLAG_STRING, &background, CLI_BACKGROUND_HELP},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress output"},
     };
     const int count = sizeof flags / sizeof flags[0];
@@ -62,12 +90,15 @@ Status command_train(int argc, char **argv) {
         if (help) augment_config_print_help(stdout, &r.augment);
         return st;
     }
+    if (r.resume == bare_value) r.resume = "";
+    if (r.resume && (st = refuse_changes_on_resume(argc, argv, flags, count, augment_given))) return st;
+    if ((st = cli_parse_background(background, r.background))) return st;
+    r.out_given = cli_flag_given(argc, argv, 2, "--out");
     r.data_path = data;
     r.lr = lr, r.wd = wd, r.lars_eta = lars_eta, r.warmup_epochs = warmup, r.tau_base = tau;
     r.epochs = epochs, r.steps = steps, r.seed = seed;
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;
-    if (eval_every < 0) return error_set(BC_ERR_USAGE, "--eval-every must be >= 0 (got %d)", eval_every);
     r.eval_every = eval_every, r.monitor = &knn_train_monitor;
     if (r.quiet) log_set_level(LOG_WARN);
     return train_run(&r);

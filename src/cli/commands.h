@@ -23,4 +23,8 @@ void cli_print_chosen_device(const DeviceInfo *info, const char *selector);
 /* "train" / "test" / "unlabeled" for --split; BC_ERR_USAGE naming the flag otherwise. */
 Status cli_parse_split(const char *text, DatasetSplit *split);
 
+/* --background: "white", "black" or "R,G,B" (each 0..255) for PNG transparency. */
+Status cli_parse_background(const char *text, uint8_t rgb[3]);
+#define CLI_BACKGROUND_HELP "PNG folders: color under transparent pixels: white, black or R,G,B"
+
 #endif

@@ -69,8 +69,23 @@ static void on_read(png_structp png, png_bytep out, size_t bytes) {
     src->at += bytes;
 }
 
-Status png_decode(const uint8_t *data, size_t bytes, const char *name, int channels, uint8_t **pixels,
-                  int *width, int *height) {
+/* In place: HWC pixels with an alpha channel after `channels` colors -> `channels` colors
+ * over the background (for gray, its luminance with libpng's default sRGB weights). */
+static void composite_onto(uint8_t *pixels, size_t count, int channels, const uint8_t background[3]) {
+    uint8_t under[3] = {background[0], background[1], background[2]};
+    if (channels == 1)
+        under[0] = (uint8_t)((6968u * background[0] + 23434u * background[1] + 2366u * background[2] + 16384u) >> 15);
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *in = pixels + i * (size_t)(channels + 1);
+        unsigned alpha = in[channels];
+        for (int c = 0; c < channels; c++)
+            pixels[i * (size_t)channels + (size_t)c] =
+                (uint8_t)((in[c] * alpha + under[c] * (255u - alpha) + 127u) / 255u);
+    }
+}
+
+Status png_decode(const uint8_t *data, size_t bytes, const char *name, int channels,
+                  const uint8_t background[3], uint8_t **pixels, int *width, int *height) {
     *pixels = NULL;
     int w0, h0;
     bool color;
@@ -104,16 +119,17 @@ Status png_decode(const uint8_t *data, size_t bytes, const char *name, int chann
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (depth == 16) png_set_strip_16(png);
-    /* Unconditionally: a palette or gray image with a tRNS chunk gains alpha on expansion
-     * (the fuzz seed corpus's palette image found this). */
-    png_set_strip_alpha(png);
+    /* Every image is read with an alpha channel (opaque where the file has none; a palette
+     * or gray image with a tRNS chunk gains it on expansion) and composited below. */
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
     bool is_color = (color_type & PNG_COLOR_MASK_COLOR) != 0;
     if (channels == 1 && is_color) png_set_rgb_to_gray_fixed(png, 1, -1, -1);
     if (channels == 3 && !is_color) png_set_gray_to_rgb(png);
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     size_t row_bytes = png_get_rowbytes(png, info);
-    if (row_bytes != (size_t)w * (size_t)channels) png_error(png, "unexpected row size after conversion");
+    if (row_bytes != (size_t)w * (size_t)(channels + 1)) png_error(png, "unexpected row size after conversion");
     src->pixels = malloc(row_bytes * h);
     src->rows = malloc(h * sizeof *src->rows);
     if (!src->pixels || !src->rows) png_error(png, "out of memory");
@@ -121,6 +137,7 @@ Status png_decode(const uint8_t *data, size_t bytes, const char *name, int chann
     png_read_image(png, src->rows);
     png_destroy_read_struct(&png, &info, NULL);
     free(src->rows);
+    composite_onto(src->pixels, (size_t)w * h, channels, background);
     *pixels = src->pixels;
     *width = (int)w, *height = (int)h;
     free(src);

@@ -17,9 +17,10 @@
 Status png_read_header(const uint8_t *data, size_t bytes, const char *name, int *width, int *height,
                        bool *has_color);
 /* Decodes any PNG (gray, gray+alpha, RGB, RGBA, palette, 1..16 bits, interlaced) to 8-bit
- * HWC pixels with `channels` (1 or 3) channels; alpha is dropped. *pixels is malloc'd. */
-Status png_decode(const uint8_t *data, size_t bytes, const char *name, int channels, uint8_t **pixels,
-                  int *width, int *height);
+ * HWC pixels with `channels` (1 or 3) channels; transparency is composited onto the RGB
+ * `background` (its luminance for 1 channel), as a viewer shows it. *pixels is malloc'd. */
+Status png_decode(const uint8_t *data, size_t bytes, const char *name, int channels,
+                  const uint8_t background[3], uint8_t **pixels, int *width, int *height);
 /* Scales src so that it covers dst_h x dst_w (the shorter side fits), then takes the
  * center: antialiased bilinear (a triangle filter as wide as the scale when shrinking). */
 Status image_resize_center_crop(const uint8_t *src, int src_h, int src_w, int channels, uint8_t *dst,

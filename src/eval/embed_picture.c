@@ -73,7 +73,8 @@ Status embed_run(const EmbedRequest *r) {
         st = eval_encoder_random(device, &config, &enc[0]);
     }
     if (st == BC_OK) st = eval_encoder_load(device, r->checkpoint, &enc[1]);
-    if (st == BC_OK) st = dataset_open(r->data_path ? r->data_path : config.data_path, DATASET_TEST, NULL, &test);
+    DatasetOptions opts = train_config_data_options(&config, false);
+    if (st == BC_OK) st = dataset_open(r->data_path ? r->data_path : config.data_path, DATASET_TEST, &opts, &test);
     if (st == BC_OK && !dataset_info(test)->has_labels)
         st = error_set(BC_ERR_USAGE, "%s: the test split has no labels to color the points by", dataset_info(test)->path);
     for (int p = 0; p < 2 && st == BC_OK; p++) st = project(device, &enc[p], test, r, &sets[p], &xs[p], &ys[p]);

@@ -82,15 +82,36 @@ static Status evaluate_row(const EvalContext *ctx, const EvalEncoder *encoder, E
     return st;
 }
 
+/* Labels are positions in each split's class list: scoring them against each other is
+ * only meaningful when both splits name the same classes in the same order. */
+static Status check_same_classes(const Dataset *train, const Dataset *test) {
+    const DatasetInfo *a = dataset_info(train), *b = dataset_info(test);
+    for (int c = 0; c < a->class_count || c < b->class_count; c++) {
+        const char *in_train = dataset_class_name(train, c), *in_test = dataset_class_name(test, c);
+        if (!in_train || !in_test || strcmp(in_train, in_test) != 0)
+            return error_set(BC_ERR_FORMAT, "%s: the train and test splits name different classes (%d and %d "
+                             "classes; class %d is '%s' in train, '%s' in test); evaluation needs the same classes",
+                             a->path, a->class_count, b->class_count, c, in_train ? in_train : "(none)",
+                             in_test ? in_test : "(none)");
+    }
+    return BC_OK;
+}
+
 static Status open_splits(EvalContext *ctx, const char *path, EvalReport *report) {
-    Status st = dataset_open(path, DATASET_TRAIN, NULL, &ctx->train);
-    if (st == BC_OK) st = dataset_open(path, DATASET_TEST, NULL, &ctx->test);
+    DatasetOptions opts = train_config_data_options(ctx->config, ctx->request->strict);
+    Status st = dataset_open(path, DATASET_TRAIN, &opts, &ctx->train);
+    if (st == BC_OK) st = dataset_open(path, DATASET_TEST, &opts, &ctx->test);
     if (st != BC_OK) return st;
     const DatasetInfo *a = dataset_info(ctx->train), *b = dataset_info(ctx->test);
     if (!a->has_labels || !b->has_labels || a->class_count < 2)
         return error_set(BC_ERR_USAGE, "%s: evaluation needs labeled train and test splits", a->path);
-    if (a->class_count != b->class_count || a->height != b->height || a->width != b->width || a->channels != b->channels)
-        return error_set(BC_ERR_FORMAT, "%s: the train and test splits differ in classes or image size", a->path);
+    if ((st = check_same_classes(ctx->train, ctx->test))) return st;
+    if (a->height != b->height || a->width != b->width || a->channels != b->channels)
+        return error_set(BC_ERR_FORMAT, "%s: the train and test splits differ in image size", a->path);
+    if (a->channels != ctx->config->encoder.in_channels)
+        return error_set(BC_ERR_USAGE, "%s: %d-channel images, but the checkpoint %s was trained on %d-channel "
+                         "images; evaluate on the kind of data it was trained on (--data)", a->path, a->channels,
+                         ctx->request->checkpoint, ctx->config->encoder.in_channels);
     snprintf(report->dataset, sizeof report->dataset, "%s %s", a->format, a->path);
     report->class_count = a->class_count;
     report->train_count = ctx->request->max_train && ctx->request->max_train < a->count ? ctx->request->max_train : a->count;

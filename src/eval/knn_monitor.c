@@ -29,8 +29,9 @@ Status knn_monitor_create(Device *device, const TrainConfig *config, const Netwo
     m->device = device;
     m->encoder = (EvalEncoder){.config = *config, .network = (Network *)network, .arena = arena};
     knn_config_default(&m->knn);
-    Status st = dataset_open(config->data_path, DATASET_TRAIN, NULL, &m->train);
-    if (st == BC_OK) st = dataset_open(config->data_path, DATASET_TEST, NULL, &m->test);
+    DatasetOptions opts = train_config_data_options(config, false);
+    Status st = dataset_open(config->data_path, DATASET_TRAIN, &opts, &m->train);
+    if (st == BC_OK) st = dataset_open(config->data_path, DATASET_TEST, &opts, &m->test);
     if (st != BC_OK) st = error_wrap(st, "--eval-every needs labeled train and test splits: ");
     if (st == BC_OK && (!dataset_info(m->train)->has_labels || !dataset_info(m->test)->has_labels))
         st = error_set(BC_ERR_USAGE, "--eval-every needs labels: %s has none", dataset_info(m->train)->path);

@@ -79,3 +79,12 @@ Status softmax_cross_entropy_backward(Device *device, View d_logits, View probs,
     return KERNEL_LAUNCH_1D(device, k, (size_t)batch * classes, ARG_VIEW(d_logits),
                             ARG_VIEW(probs), ARG_VIEW(labels), ARG_I(batch), ARG_I(classes));
 }
+
+Status loss_guard_update(Device *device, View loss, int count, View first_bad, int step) {
+    if (count < 1 || step < 0)
+        return error_set(BC_ERR_USAGE, "loss_guard_update: bad count %d or step %d", count, step);
+    Kernel *k;
+    Status st = kernel_get(device, "loss", "loss_guard", &k);
+    if (st != BC_OK) return st;
+    return KERNEL_LAUNCH_1D(device, k, 1, ARG_VIEW(loss), ARG_I(count), ARG_VIEW(first_bad), ARG_I(step));
+}

@@ -19,5 +19,7 @@ typedef struct {
 Status fs_write_atomic(const char *path, const FsPart *parts, int count);
 bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
+/* Both paths exist and name the same file or folder (same device and inode). */
+bool fs_same_file(const char *a, const char *b);
 
 #endif

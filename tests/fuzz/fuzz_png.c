@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int channels = 1; channels <= 3; channels += 2) {
         uint8_t *pixels = NULL;
         int w, h;
-        if (png_decode(data, size, "input.png", channels, &pixels, &w, &h) == BC_OK) {
+        if (png_decode(data, size, "input.png", channels, (const uint8_t[3]){255, 255, 255}, &pixels, &w, &h) == BC_OK) {
             if (w <= 0 || h <= 0) abort();
             uint8_t out[13 * 7 * 3];
             if (image_resize_center_crop(pixels, h, w, channels, out, 13, 7) != BC_OK) abort();

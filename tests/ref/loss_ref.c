@@ -68,3 +68,10 @@ void softmax_cross_entropy_ref_backward(double *d_logits, const double *probs, c
             d_logits[k] = (probs[k] - (labels[r] == j ? 1.0 : 0.0)) / batch;
         }
 }
+
+int loss_guard_ref(int first_bad, const float *loss, int count, int step) {
+    if (first_bad >= 0) return first_bad;
+    for (int i = 0; i < count; i++)
+        if (!isfinite(loss[i])) return step;
+    return -1;
+}

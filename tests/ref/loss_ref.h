@@ -12,6 +12,9 @@ void byol_loss_ref_backward(double *d_p, const double *p, const double *z, int b
 /* Returns the mean cross-entropy; probs (batch, classes) may be NULL. */
 double softmax_cross_entropy_ref_forward(double *probs, const double *logits, const int *labels,
                                          int batch, int classes);
+/* The loss guard: first_bad if it is already >= 0, else step when any of the count values
+ * is not finite, else -1. */
+int loss_guard_ref(int first_bad, const float *loss, int count, int step);
 void softmax_cross_entropy_ref_backward(double *d_logits, const double *probs, const int *labels,
                                         int batch, int classes);
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "byolcl/data.h"
 #include "cli/cli_flags.h"
 
 typedef struct {
@@ -66,19 +67,19 @@ static Status bench_main(int argc, char **argv) {
         {"--quick", FLAG_BOOL, &f.quick, "CI-sized shapes and few runs"},
         {"--check-only", FLAG_BOOL, &f.check_only, "run the correctness checks only (no timing)"},
         {"--json", FLAG_STRING, &f.json, "also write the results as JSON to FILE (no FILE: stdout, no table)"},
-        {"--runs", FLAG_INT, &f.runs, "timed runs per case after the warm-up, at most (0: 9, quick 3)"},
-        {"--budget-ms", FLAG_FLOAT, &f.budget_ms, "device time per case beyond 3 runs (0: 500, quick 50)"},
+        {"--runs", FLAG_INT, &f.runs, "timed runs per case after the warm-up, at most (0: 9, quick 3)", 0, 100000},
+        {"--budget-ms", FLAG_FLOAT, &f.budget_ms, "device time per case beyond 3 runs (0: 500, quick 50)", 0, 1e7},
         {"--tune", FLAG_BOOL, &f.tune, "search our GEMM's tiles and the GEMM path; save the device profile"},
         {"--tune-wide", FLAG_BOOL, &f.tune_wide, "--tune over a wider search space"},
-        {"--seed", FLAG_INT, &f.seed, "seed of the random operands"},
+        {"--seed", FLAG_INT, &f.seed, "seed of the random operands", 0, CLI_COUNT_MAX},
         {"--step", FLAG_BOOL, &f.step, "time whole BYOL training steps, broken down by kernel kind"},
         {"--arch", FLAG_STRING, &so->arch, "--step: small | resnet18 | resnet50"},
-        {"--width", FLAG_INT, &so->width, "--step: encoder width (0: 16 and 32 for small, 64 for ResNets)"},
-        {"--batch", FLAG_INT, &so->batch, "--step: images per batch"},
-        {"--image-size", FLAG_INT, &so->image_size, "--step: input height = width"},
-        {"--channels", FLAG_INT, &so->channels, "--step: 1 (grayscale) or 3"},
+        {"--width", FLAG_INT, &so->width, "--step: encoder width (0: 16 and 32 for small, 64 for ResNets)", 0, 1024},
+        {"--batch", FLAG_INT, &so->batch, "--step: images per batch", 1, 65536},
+        {"--image-size", FLAG_INT, &so->image_size, "--step: input height = width", 1, DATASET_MAX_SIDE},
+        {"--channels", FLAG_INT, &so->channels, "--step: 1 (grayscale) or 3", 1, 3},
         {"--optimizer", FLAG_STRING, &so->optimizer, "--step: sgd | lars"},
-        {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)"},
+        {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)", 0, 1000000},
     };
     enum { FLAG_COUNT = sizeof flags / sizeof flags[0] };
     default_json_to_stdout(argc, argv);
@@ -93,9 +94,7 @@ static Status bench_main(int argc, char **argv) {
                        flags, FLAG_COUNT);
         return BC_OK;
     }
-    if (f.runs < 0 || f.budget_ms < 0) return error_set(BC_ERR_USAGE, "--runs and --budget-ms must not be negative");
-    if (so->batch < 1 || so->image_size < 1 || (so->channels != 1 && so->channels != 3) || so->width < 0 || so->steps < 0)
-        return error_set(BC_ERR_USAGE, "--step: --batch and --image-size must be positive, --channels 1 or 3");
+    if (so->channels == 2) return error_set(BC_ERR_USAGE, "--step: --channels must be 1 or 3");
     if (f.quick && so->batch == 256) so->batch = 4;
     Bench b = {.selector = f.device, .filter = f.filter, .quick = f.quick, .check_only = f.check_only,
                .seed = (uint64_t)f.seed};
