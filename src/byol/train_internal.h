@@ -35,4 +35,15 @@ Status train_checkpoint_load_state(const char *path, ByolModel *model);
  * checking that the checkpoint's layout is the one `config` describes (for evaluation). */
 Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder);
 
+/* One network's arrays as stored (host copies, in the arena layout of that network). */
+typedef struct {
+    float *params, *state;
+    size_t param_floats, state_floats;
+} CheckpointNetwork;
+/* Reads the online (or, with `target`, the target) network's parameters and BN running
+ * statistics after checking the checkpoint's layout against `config`; no device needed. */
+Status train_checkpoint_read_network(const char *path, const TrainConfig *config, bool target,
+                                     CheckpointNetwork *out);
+void checkpoint_network_free(CheckpointNetwork *network);
+
 #endif
