@@ -104,7 +104,7 @@ def load_encoder(path):
 def preprocess(images, meta):
     """uint8 (N, H, W) or (N, H, W, C) -> float32 (N, C, S, S) exactly as byolcl feeds its
     encoder: / 255, bilinear resize with half-pixel centres when H, W != S, (x - mean) / std."""
-    x = torch.as_tensor(np.asarray(images))
+    x = torch.tensor(np.asarray(images))  # a copy: dataset arrays are often read-only
     if x.dim() == 3:
         x = x.unsqueeze(-1)
     x = x.permute(0, 3, 1, 2).float() / 255.0
