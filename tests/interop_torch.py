@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """interop_torch.py — the PyTorch side of interop_torch.sh: loads WORK/r18.safetensors into
-torchvision's own resnet18 and WORK/small.safetensors through byolcl_torch.py, computes the
+torchvision's own resnet18 and WORK/{small,big}.safetensors through byolcl_torch.py, computes the
 features of the images `byolcl features --max-images 64` used (evenly spaced through the
 test split: image i * count // 64) from the same uint8 pixels with the same preprocessing,
 and compares them with WORK/{r18,small}.npy. The measure: the largest, over images, of
@@ -46,8 +46,9 @@ def main():
     resnet.maxpool = torch.nn.Identity()
     resnet.fc = torch.nn.Identity()
     resnet.load_state_dict(tensors, strict=True)
-    small, small_meta = load_encoder(os.path.join(work, "small.safetensors"))
-    for name, model, model_meta in (("r18", resnet.eval(), meta), ("small", small, small_meta)):
+    models = [("r18", resnet.eval(), meta)]
+    models += [(name,) + load_encoder(os.path.join(work, name + ".safetensors")) for name in ("small", "big")]
+    for name, model, model_meta in models:
         with torch.no_grad():
             ours = model(preprocess(images, model_meta)).numpy()
         theirs = np.load(os.path.join(work, name + ".npy"))
@@ -62,7 +63,8 @@ def main():
         difference = relative_difference(ours, theirs)
         verdict = "ok" if difference < LIMIT else "FAIL"
         failures += verdict == "FAIL"
-        print(f"{verdict} {name} ({model_meta['architecture']}, {model_meta['steps_trained']} steps): "
+        print(f"{verdict} {name} ({model_meta['architecture']} {model_meta['stem']} at {model_meta['input_size']} px, "
+              f"{model_meta['steps_trained']} steps): "
               f"{ours.shape[0]} images x {ours.shape[1]} features, max relative difference {difference:.3g} "
               f"(limit {LIMIT:g}), max abs difference {np.abs(ours - theirs).max():.3g}; "
               f"torch {torch.__version__}, torchvision {torchvision.__version__}")
