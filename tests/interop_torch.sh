@@ -2,9 +2,8 @@
 # interop_torch.sh — byolcl's exported encoders in PyTorch give byolcl's features: a short
 # ResNet-18 run loaded into torchvision's own resnet18 (3x3 stem, no max-pool, fc = Identity)
 # and two small ResNets (28 px; 72 px with the 7x7 stem) through tools/byolcl_torch.py, each
-# compared with `byolcl features`
-# on 64 Fashion-MNIST test images (tests/interop_torch.py judges: max relative difference
-# under 1e-4). Skips (exit 77, shown by ctest) without python3-torch / python3-torchvision.
+# compared with `byolcl features` on 64 Fashion-MNIST test images (tests/interop_torch.py
+# judges: max relative difference under 1e-4). Skips (exit 77, shown by ctest) without python3-torch / python3-torchvision.
 # Usage: interop_torch.sh path/to/byolcl SOURCE_DIR
 set -u
 byolcl=$1 source_dir=$2

@@ -247,7 +247,7 @@ static const char *train_tiny(const char *arch, const char *name, int64_t steps)
     return checkpoint;
 }
 
-/* The stored arrays of `section` and the arena table of the network they belong to. */
+/* The floats a checkpoint section holds. */
 static const float *section_floats(const Checkpoint *c, const char *section) {
     const void *data;
     size_t bytes;
