@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
           ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo oclgrind
-          libclblast-dev libpng-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist)
+          libclblast-dev libpng-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist
+          python3-torch python3-torchvision) # tests/interop_torch.sh: exported encoders in PyTorch
 packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do

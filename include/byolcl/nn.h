@@ -49,6 +49,10 @@ const EncoderConfig *network_encoder_config(const Network *network);
 NetworkPart network_last_part(const Network *network);
 /* Width of the output of `part`: the representation size for PART_ENCODER. */
 int network_output_dim(const Network *network, NetworkPart part);
+/* The shape of arena entry `entry` in PyTorch's layout (conv (out, in, kh, kw), linear
+ * (out, in), bias and BatchNorm (channels)): returns the number of dimensions, 0 when the
+ * entry is not one of this network's. */
+int network_param_shape(const Network *network, int entry, int64_t shape[4]);
 /* A one-line description ("small w16: 3 stages, 28x28x1 -> 64 features; ...") */
 void network_describe(const Network *network, const Arena *arena, char *out, size_t cap);
 

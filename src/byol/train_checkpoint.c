@@ -127,8 +127,29 @@ Status train_checkpoint_load_state(const char *path, ByolModel *model) {
     return st;
 }
 
-Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder) {
+/* BC_OK when the checkpoint's layout is the full online network `config` describes. */
+static Status check_online_layout(const Checkpoint *c, const TrainConfig *config, const char *path) {
     /* The full online table (never allocated) gives the layout text to compare with. */
+    Arena *online = NULL;
+    Network *net = NULL;
+    Status st = arena_create(&online);
+    if (st == BC_OK) st = network_build(online, &config->encoder, &config->projector, &config->predictor, &net);
+    network_destroy(net);
+    char *layout = st == BC_OK ? describe_layout(online) : NULL;
+    arena_destroy(online);
+    if (st != BC_OK) return st;
+    if (!layout) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    const void *data;
+    size_t bytes;
+    st = checkpoint_section(c, "layout", &data, &bytes);
+    if (st == BC_OK && (bytes != strlen(layout) || memcmp(data, layout, bytes) != 0))
+        st = error_set(BC_ERR_FORMAT, "%s: the checkpoint's parameters do not match the architecture its "
+                       "configuration describes (layers or sizes differ)", path);
+    free(layout);
+    return st;
+}
+
+Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder) {
     Arena *online = NULL;
     Network *net = NULL;
     Status st = arena_create(&online);
@@ -136,22 +157,14 @@ Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config
     network_destroy(net);
     if (st == BC_OK && !arena_is_prefix_of(encoder, online))
         st = error_set(BC_ERR_FORMAT, "%s: the encoder is not a prefix of the online network", path);
-    char *layout = st == BC_OK ? describe_layout(online) : NULL;
     arena_destroy(online);
     if (st != BC_OK) return st;
-    if (!layout) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     Checkpoint *c;
     st = checkpoint_read(path, &c);
-    if (st != BC_OK) {
-        free(layout);
-        return st;
-    }
+    if (st != BC_OK) return st;
+    st = check_online_layout(c, config, path);
     const void *data;
     size_t bytes;
-    st = checkpoint_section(c, "layout", &data, &bytes);
-    if (st == BC_OK && (bytes != strlen(layout) || memcmp(data, layout, bytes) != 0))
-        st = error_set(BC_ERR_FORMAT, "%s: the checkpoint's parameters do not match the architecture its "
-                       "configuration describes (layers or sizes differ)", path);
     static const struct {
         const char *name;
         ArenaPart part;
@@ -164,7 +177,40 @@ Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config
                            parts[i].name, bytes, floats * sizeof(float));
         if (st == BC_OK && floats) st = arena_upload(encoder, parts[i].part, data);
     }
-    free(layout);
     checkpoint_free(c);
     return st;
+}
+
+Status train_checkpoint_read_network(const char *path, const TrainConfig *config, bool target,
+                                     CheckpointNetwork *out) {
+    memset(out, 0, sizeof *out);
+    Checkpoint *c;
+    Status st = checkpoint_read(path, &c);
+    if (st != BC_OK) return st;
+    st = check_online_layout(c, config, path);
+    const char *names[2] = {target ? "target.params" : "online.params", target ? "target.state" : "online.state"};
+    float **arrays[2] = {&out->params, &out->state};
+    size_t *counts[2] = {&out->param_floats, &out->state_floats};
+    for (int i = 0; i < 2 && st == BC_OK; i++) {
+        const void *data;
+        size_t bytes;
+        st = checkpoint_section(c, names[i], &data, &bytes);
+        if (st == BC_OK && bytes % sizeof(float) != 0)
+            st = error_set(BC_ERR_FORMAT, "%s: section '%s' is not a float array (%zu bytes)", path, names[i], bytes);
+        if (st == BC_OK && !(*arrays[i] = malloc(bytes ? bytes : 1)))
+            st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory reading %s", path);
+        if (st == BC_OK) {
+            memcpy(*arrays[i], data, bytes);
+            *counts[i] = bytes / sizeof(float);
+        }
+    }
+    checkpoint_free(c);
+    if (st != BC_OK) checkpoint_network_free(out);
+    return st;
+}
+
+void checkpoint_network_free(CheckpointNetwork *network) {
+    free(network->params);
+    free(network->state);
+    memset(network, 0, sizeof *network);
 }

@@ -13,6 +13,8 @@ Status command_augment(int argc, char **argv);
 Status command_eval(int argc, char **argv);
 Status command_embed(int argc, char **argv);
 Status command_plot(int argc, char **argv);
+Status command_export(int argc, char **argv);
+Status command_features(int argc, char **argv);
 
 /* A checkpoint path from a flag: the file itself, or DIR/checkpoint.ckpt for a run folder. */
 Status cli_resolve_checkpoint(const char *given, char *out, size_t cap);

@@ -19,6 +19,8 @@ static const Subcommand subcommands[] = {
     {"eval", command_eval, "kNN and linear-probe accuracy of a checkpoint, next to random init and raw pixels"},
     {"embed", command_embed, "PNG of the test features in 2-D (PCA): random init vs trained"},
     {"plot", command_plot, "PNG of a run's loss (and kNN accuracy) against steps"},
+    {"export", command_export, "the encoder as safetensors with torchvision's ResNet names"},
+    {"features", command_features, "the frozen encoder's features of a split as NumPy .npy"},
 };
 enum { SUBCOMMAND_COUNT = sizeof subcommands / sizeof subcommands[0] };
 
@@ -41,7 +43,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("byolcl 0.1.0\n");
+        printf("byolcl %s\n", BYOLCL_VERSION);
         return 0;
     }
     for (int i = 0; i < SUBCOMMAND_COUNT; i++) {
