@@ -19,6 +19,7 @@ owner() {
     data.h) echo data ;;
     train.h | checkpoint.h | optimizer.h | ema.h | schedule.h | metrics.h) echo byol ;;
     eval.h) echo eval ;;
+    export.h) echo export ;;
     *) echo unknown ;;
     esac
 }
@@ -30,11 +31,12 @@ allowed() {
     device) echo "util device" ;;
     ops) echo "util device ops" ;;
     nn) echo "util device ops nn" ;;
-    augment) echo "util device augment" ;;
+    augment) echo "util device augment data" ;;
     data) echo "util data" ;;
     byol) echo "util device ops nn augment data byol" ;;
     eval) echo "util device ops nn augment data byol eval" ;;
-    cli) echo "util device ops nn augment data byol eval cli" ;;
+    export) echo "util device ops nn augment data byol eval export" ;;
+    cli) echo "util device ops nn augment data byol eval export cli" ;;
     esac
 }
 

@@ -6,6 +6,7 @@
 #ifndef BYOLCL_CHECKPOINT_H
 #define BYOLCL_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,5 +58,16 @@ Status train_checkpoint_read_config(const char *path, TrainConfig *config, Train
  * allocated arena built by network_build(encoder, &config->encoder, NULL, NULL), after
  * checking that the checkpoint's layout is the one `config` describes (for evaluation). */
 Status train_checkpoint_load_encoder(const char *path, const TrainConfig *config, Arena *encoder);
+
+/* One network's arrays as stored (host copies, in the arena layout of that network). */
+typedef struct {
+    float *params, *state;
+    size_t param_floats, state_floats;
+} CheckpointNetwork;
+/* Reads the online (or, with `target`, the target) network's parameters and BN running
+ * statistics after checking the checkpoint's layout against `config`; no device needed. */
+Status train_checkpoint_read_network(const char *path, const TrainConfig *config, bool target,
+                                     CheckpointNetwork *out);
+void checkpoint_network_free(CheckpointNetwork *network);
 
 #endif

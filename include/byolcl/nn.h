@@ -30,6 +30,9 @@ typedef struct {
 /* Fills the defaults: small stem for images <= 64 px, width 64 for ResNets, 16 for small. */
 void encoder_config_defaults(EncoderConfig *config, ArchKind arch, int in_channels, int image_size);
 
+/* Every BatchNorm of the networks divides by sqrt(var + BN_EPS) (exports record it). */
+#define BN_EPS 1e-5f
+
 typedef struct {
     int hidden, out; /* Linear(in -> hidden) -> BN -> ReLU -> Linear(hidden -> out) */
 } HeadConfig;

@@ -53,15 +53,5 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
                              const ByolModel *model, const char *device_name);
 Status train_checkpoint_load_state(const char *path, ByolModel *model);
 
-/* One network's arrays as stored (host copies, in the arena layout of that network). */
-typedef struct {
-    float *params, *state;
-    size_t param_floats, state_floats;
-} CheckpointNetwork;
-/* Reads the online (or, with `target`, the target) network's parameters and BN running
- * statistics after checking the checkpoint's layout against `config`; no device needed. */
-Status train_checkpoint_read_network(const char *path, const TrainConfig *config, bool target,
-                                     CheckpointNetwork *out);
-void checkpoint_network_free(CheckpointNetwork *network);
 
 #endif

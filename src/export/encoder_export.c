@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/export.h"
-#include "nn/network_internal.h"
 #include "util/safetensors.h"
 
 /* byol_model_step runs the online network forward in training mode once per view, and the
@@ -40,7 +39,8 @@ static void channel_list(const float *values, int channels, char *out, size_t ca
 }
 
 static void describe(const TrainConfig *config, const TrainProgress *progress, const Network *net,
-                     const ExportRequest *request, Metadata *m) {
+                     const HeadConfig *projector, const HeadConfig *predictor, const ExportRequest *request,
+                     Metadata *m) {
     const EncoderConfig *e = &config->encoder;
     char list[META_VALUE_MAX];
     meta_add(m, "format", "pt"); /* what Hugging Face loaders expect for PyTorch tensors */
@@ -61,10 +61,10 @@ static void describe(const TrainConfig *config, const TrainProgress *progress, c
     meta_add(m, "bn_eps", "%g", (double)BN_EPS);
     meta_add(m, "feature_dim", "%d", network_output_dim(net, PART_ENCODER));
     meta_add(m, "steps_trained", "%lld", (long long)progress->steps_done);
-    if (net->head_count >= 1)
-        meta_add(m, "projector", "%d,%d,%d", net->heads[0].in, net->heads[0].hidden, net->heads[0].out);
-    if (net->head_count >= 2)
-        meta_add(m, "predictor", "%d,%d,%d", net->heads[1].in, net->heads[1].hidden, net->heads[1].out);
+    int features = network_output_dim(net, PART_ENCODER);
+    if (projector) meta_add(m, "projector", "%d,%d,%d", features, projector->hidden, projector->out);
+    if (projector && predictor)
+        meta_add(m, "predictor", "%d,%d,%d", projector->out, predictor->hidden, predictor->out);
 }
 
 /* One tensor per arena entry (in arena order, which is torchvision's), a num_batches_tracked
@@ -115,7 +115,7 @@ static Status export_from(const ExportRequest *r, const TrainConfig *config, con
     int count = 0;
     if (st == BC_OK) st = collect_tensors(table, net, stored, &batches_tracked, tensors, &count);
     Metadata meta = {.count = 0};
-    if (st == BC_OK) describe(config, progress, net, r, &meta);
+    if (st == BC_OK) describe(config, progress, net, projector, predictor, r, &meta);
     if (st == BC_OK && (st = safetensors_write(r->out, tensors, count, meta.items, meta.count)))
         st = error_wrap(st, "--out %s: ", r->out);
     if (st == BC_OK) {

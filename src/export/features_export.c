@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "byol/train_internal.h"
+#include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "byolcl/export.h"
 #include "util/npy.h"

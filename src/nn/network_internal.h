@@ -5,7 +5,6 @@
 
 #include "byolcl/nn.h"
 
-#define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 
 /* conv (no bias) -> batch norm -> optional ReLU */
