@@ -125,4 +125,25 @@ Status softmax_cross_entropy_forward(Device *device, View loss, View probs, View
 Status softmax_cross_entropy_backward(Device *device, View d_logits, View probs, View labels,
                                       int batch, int classes);
 
+/* ---- SimCLR's NT-Xent (cl/ntxent.cl) ---- */
+/* z (rows, dim) holds 2N projections: rows i and i + N are the two views of image i, each
+ * the other's positive; the other 2N - 2 rows are its negatives. loss (1 float) = mean over
+ * rows of -log(exp(s_ip / t) / sum_{k != i} exp(s_ik / t)), s = cosine similarity, t =
+ * temperature. Saves normalized (rows, dim), z's L2-normalized rows, and d_logits
+ * (rows, rows) = dL/d(s / t) for the backward. */
+Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z, int rows, int dim,
+                      float temperature);
+/* d_z = dL/dz (overwrites) from ntxent_forward's saved state; d_normalized (rows, dim) is
+ * working space the caller provides. */
+Status ntxent_backward(Device *device, View d_z, View d_normalized, View d_logits, View normalized, View z,
+                       int rows, int dim, float temperature);
+/* d_in = the gradient through l2_normalize_forward (overwrites) */
+Status l2_normalize_backward(Device *device, View d_in, View d_out, View in, int batch, int dim);
+
+/* ---- collapse monitor (cl/collapse.cl) ---- */
+/* out (1 float) = mean over the dim columns of the sample standard deviation over the
+ * batch (>= 2) of z's L2-normalized rows: about 1/sqrt(dim) for spread rows, 0 when all
+ * rows point the same way. */
+Status collapse_monitor_forward(Device *device, View out, View z, int batch, int dim);
+
 #endif

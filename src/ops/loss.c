@@ -2,7 +2,7 @@
  * cl/loss.cl. Loss values land in a 1-float device View; nothing here reads them back. */
 #include <limits.h>
 
-#include "byolcl/ops.h"
+#include "ops/ops_internal.h"
 
 static Status check_rows(int batch, int dim, const char *op) {
     if (batch < 1 || dim < 1)
@@ -13,8 +13,7 @@ static Status check_rows(int batch, int dim, const char *op) {
     return BC_OK;
 }
 
-/* Averages the per-row terms in scratch slot 0 into the loss view. */
-static Status write_mean_of_rows(Device *device, View loss, Buffer *terms, int batch) {
+Status write_mean_of_rows(Device *device, View loss, Buffer *terms, int batch) {
     Kernel *k;
     Status st = kernel_get(device, "loss", "mean_of_rows", &k);
     if (st != BC_OK) return st;
