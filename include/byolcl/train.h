@@ -11,7 +11,26 @@
 #include "byolcl/nn.h"
 #include "byolcl/optimizer.h"
 
-/* Plain data (fixed-size strings, no pointers): stored whole in checkpoints. */
+/* Which self-supervised objective a run trains. */
+typedef enum { METHOD_BYOL = 0, METHOD_SIMCLR = 1 } MethodKind;
+const char *method_kind_name(MethodKind kind);
+/* "byol", "simclr" -> MethodKind; BC_ERR_USAGE naming --method otherwise. */
+Status method_kind_parse(const char *text, MethodKind *out);
+
+/* The objective and its ablations. Checkpoints store it in a section of its own, so those
+ * written before it existed still load (as BYOL with a predictor). */
+typedef struct {
+    int32_t kind;       /* MethodKind */
+    int32_t predictor;  /* BYOL: 1, or 0 for the --no-predictor ablation; SimCLR: 0 */
+    double temperature; /* SimCLR's NT-Xent temperature; 0 for BYOL */
+} MethodConfig;
+
+/* "BYOL", "BYOL, no predictor", "BYOL, tau 0", "BYOL, tau 1" or "SimCLR": how reports
+ * and pictures name a trained model. */
+const char *method_title(const MethodConfig *method, double tau_base);
+
+/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`
+ * in one section. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */
     char out_dir[1024];
@@ -29,6 +48,7 @@ typedef struct {
     int log_every;           /* steps between loss read-backs (progress and metrics) */
     int64_t checkpoint_every; /* steps; 0 = only by time, at the end and on a signal */
     double checkpoint_minutes;
+    MethodConfig method; /* last: not part of the checkpoint's "config" section */
 } TrainConfig;
 
 /* Which values the user set on the command line (-1 / 0 / NaN mean "choose for me"). */
@@ -49,6 +69,9 @@ typedef struct {
     double checkpoint_minutes;
     AugmentConfig augment;
     bool augment_size_set;
+    const char *method;  /* NULL = byol */
+    double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
+    bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);

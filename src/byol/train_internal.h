@@ -3,6 +3,8 @@
 #ifndef BYOLCL_BYOL_TRAIN_INTERNAL_H
 #define BYOLCL_BYOL_TRAIN_INTERNAL_H
 
+#include <stddef.h>
+
 #include "byol/byol_model.h"
 #include "byolcl/data.h"
 #include "byolcl/train.h"
@@ -20,6 +22,21 @@ Status train_config_resolve(const TrainRequest *request, const DatasetInfo *data
 /* Totals that depend on the loader: total, warmup. */
 Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch, TrainConfig *config);
 void train_config_print(const TrainConfig *config, FILE *out);
+
+/* The method part of the configuration (method.c): kind, predictor and temperature from
+ * the request, the temperature's default from the image size. */
+Status method_config_resolve(const TrainRequest *request, int image_size, MethodConfig *method);
+/* The predictor the online network has: NULL for SimCLR and the --no-predictor ablation. */
+const HeadConfig *train_config_predictor(const TrainConfig *config);
+/* The model `config` trains, allocated for its batch and initialized from its seed. */
+Status train_model_create(Device *device, const TrainConfig *config, ByolModel *model);
+/* A collapse-monitor value below this fraction of 1/sqrt(projection size), the spread of
+ * random directions, draws a warning: the projections have (nearly) collapsed. */
+#define COLLAPSE_WARN_FRACTION 0.1
+
+/* Bytes of TrainConfig in the checkpoint's "config" section: everything before `method`
+ * (which has a section of its own), so older checkpoints keep their size. */
+#define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
 
 #define CHECKPOINT_FILE_NAME "checkpoint.ckpt"
 /* A checkpoint named by the user: the file itself, or DIR/checkpoint.ckpt for a run folder. */

@@ -34,6 +34,7 @@ typedef struct {
     TrainConfig config;
     TrainProgress progress;
     char checkpoint_path[4200];
+    bool collapse_warned;
 } Run;
 
 static void release_held(Run *run) {
@@ -132,8 +133,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
                         .drop_last = true, .buffers = 8};
     if ((st = loader_create(run->dataset, &lo, &run->loader))) return st;
     if (!request->resume) train_config_finish(request, (int64_t)loader_steps_per_epoch(run->loader), &run->config);
-    st = byol_model_create(run->device, &run->config.encoder, &run->config.projector, &run->config.predictor,
-                           run->config.batch, run->config.seed, &run->model);
+    st = train_model_create(run->device, &run->config, &run->model);
     if (st == BC_ERR_OUT_OF_MEMORY)
         return error_wrap(st, "%s width %d with batch %d does not fit on %s; try a smaller --batch or "
                           "--width: ", arch_name(run->config.encoder.arch), run->config.encoder.width,
@@ -160,6 +160,18 @@ static Status guard_finite(Run *run, double loss, int64_t step) {
                      "good checkpoint (%s) was kept.",
                      isnan(loss) ? "NaN" : "infinite", (long long)step, run->config.base_lr,
                      optimizer_kind_name(run->config.optimizer.kind), run->checkpoint_path);
+}
+
+/* Once per invocation: the projections have (nearly) one direction left. */
+static void warn_on_collapse(Run *run, double collapse) {
+    double spread = 1.0 / sqrt((double)run->model.out_dim);
+    if (run->collapse_warned || !(collapse < COLLAPSE_WARN_FRACTION * spread)) return;
+    run->collapse_warned = true;
+    metrics_end_line(&run->metrics);
+    log_warn("step %lld: the collapse monitor is %.2g, under %g x 1/sqrt(%d) = %.2g: the online projections "
+             "of the batch point (nearly) the same way; the representation has collapsed",
+             (long long)run->progress.steps_done, collapse, COLLAPSE_WARN_FRACTION, run->model.out_dim,
+             COLLAPSE_WARN_FRACTION * spread);
 }
 
 static Status train_loop(Run *run, const TrainRequest *request) {
@@ -197,16 +209,18 @@ static Status train_loop(Run *run, const TrainRequest *request) {
             release_held(run);
         }
         if (!log_now) continue;
-        double loss;
-        if ((st = byol_model_read_loss(&run->model, &loss))) return st; /* also drains the queue */
+        double loss, collapse;
+        if ((st = byol_model_read_step(&run->model, &loss, &collapse))) return st; /* also drains the queue */
         release_held(run);
         if ((st = guard_finite(run, loss, run->progress.steps_done))) return st;
         double t = clock_seconds();
         run->progress.wall_s = wall_before + (t - start);
         MetricsRecord record = {.step = run->progress.steps_done, .total_steps = c->total_steps,
-                                .epoch = (int)batch.epoch, .loss = loss, .lr = lr, .tau = tau,
+                                .epoch = (int)batch.epoch, .loss = loss, .lr = lr,
+                                .tau = c->method.kind == METHOD_SIMCLR ? NAN : tau, /* SimCLR has no target */
                                 .images_per_s = (double)images_since_log / (t - last_log),
-                                .wall_s = run->progress.wall_s, .knn_accuracy = NAN};
+                                .wall_s = run->progress.wall_s, .knn_accuracy = NAN, .collapse = collapse};
+        warn_on_collapse(run, collapse);
         images_since_log = 0;
         if (eval_now && (st = knn_monitor_measure(run->monitor, &record.knn_accuracy))) return st;
         last_log = clock_seconds(); /* evaluation time does not count against images/s */

@@ -80,7 +80,8 @@ Status embed_run(const EmbedRequest *r) {
     if (st == BC_OK) {
         char random_title[64], trained_title[64];
         snprintf(random_title, sizeof random_title, "random init (seed %llu)", (unsigned long long)config.seed);
-        snprintf(trained_title, sizeof trained_title, "BYOL, %lld steps", (long long)done.steps_done);
+        snprintf(trained_title, sizeof trained_title, "%s, %lld steps", method_title(&config.method, config.tau_base),
+                 (long long)done.steps_done);
         const char *titles[2] = {random_title, trained_title};
         st = draw(r->out_png, test, sets, xs, ys, titles);
     }
