@@ -180,6 +180,14 @@ static void test_simclr_and_no_predictor_checkpoints_hold_no_predictor(void **st
     assert_int_equal(config.method.kind, METHOD_BYOL);
     assert_int_equal(config.method.predictor, 0);
     byol_model_destroy(&model);
+
+    /* `byolcl plot`: one run's panels, and both runs' collapse monitors together. */
+    TEST_CHECK(plot_metrics(fixture_path("simclr"), fixture_path("one.png")));
+    const char *runs[] = {fixture_path("simclr"), fixture_path("nopred/")};
+    TEST_CHECK(plot_collapse_of_runs(runs, 2, fixture_path("both.png")));
+    assert_true(fs_exists(fixture_path("one.png")) && fs_exists(fixture_path("both.png")));
+    const char *missing[] = {fixture_path("nowhere")};
+    assert_int_not_equal(plot_collapse_of_runs(missing, 1, fixture_path("none.png")), BC_OK);
 }
 
 /* Rewrites a checkpoint without its "method" section: the file an older byolcl wrote. */
