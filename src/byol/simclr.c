@@ -2,7 +2,6 @@
  * online network (batch norm over each view's N images, as BYOL's online network does),
  * the 2N x 2N NT-Xent loss and its gradient, then both views' backward passes. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "byol/simclr.h"
 #include "byolcl/ops.h"
