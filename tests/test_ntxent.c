@@ -46,10 +46,16 @@ static float device_ntxent(const float *z, Case c, float **d_z) {
     Buffer *b_z = test_upload_at(z, n, 3), *b_loss = test_upload_at(junk, 1, 1);
     Buffer *b_norm = test_upload_at(junk, n, 2), *b_logits = test_upload_at(junk, nn, 5);
     Buffer *b_dn = test_upload_at(junk, n, 4), *b_dz = test_upload_at(junk, n, 6);
+    /* Both views in one buffer here; the second at half the rows. */
+    int images = c.rows / 2;
+    size_t half = (size_t)images * c.dim;
+    View views = view_at(view_of(b_z), 3), d_views = view_at(view_of(b_dz), 6);
     TEST_CHECK(ntxent_forward(dev, view_at(view_of(b_loss), 1), view_at(view_of(b_norm), 2),
-                              view_at(view_of(b_logits), 5), view_at(view_of(b_z), 3), c.rows, c.dim, c.temperature));
-    TEST_CHECK(ntxent_backward(dev, view_at(view_of(b_dz), 6), view_at(view_of(b_dn), 4), view_at(view_of(b_logits), 5),
-                               view_at(view_of(b_norm), 2), view_at(view_of(b_z), 3), c.rows, c.dim, c.temperature));
+                              view_at(view_of(b_logits), 5), views, view_at(views, half), images, c.dim,
+                              c.temperature));
+    TEST_CHECK(ntxent_backward(dev, d_views, view_at(d_views, half), view_at(view_of(b_dn), 4),
+                               view_at(view_of(b_logits), 5), view_at(view_of(b_norm), 2), views, view_at(views, half),
+                               images, c.dim, c.temperature));
     float loss = read_one(b_loss, 1, "ntxent loss");
     *d_z = test_download_at(b_dz, n, 6, "ntxent d_z");
     free(junk);
@@ -232,8 +238,10 @@ static void test_collapse_monitor_on_constructed_batches(void **state) {
 static void test_bad_sizes_are_usage_errors(void **state) {
     (void)state;
     Device *dev = test_device();
-    assert_int_equal(ntxent_forward(dev, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, 5, 4, 0.5f), BC_ERR_USAGE);
-    assert_int_equal(ntxent_forward(dev, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, 4, 4, 0.0f), BC_ERR_USAGE);
+    assert_int_equal(ntxent_forward(dev, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, 0, 4, 0.5f),
+                     BC_ERR_USAGE);
+    assert_int_equal(ntxent_forward(dev, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, VIEW_NONE, 2, 4, 0.0f),
+                     BC_ERR_USAGE);
     assert_int_equal(collapse_monitor_forward(dev, VIEW_NONE, VIEW_NONE, 1, 4), BC_ERR_USAGE);
 }
 

@@ -126,17 +126,18 @@ Status softmax_cross_entropy_backward(Device *device, View d_logits, View probs,
                                       int batch, int classes);
 
 /* ---- SimCLR's NT-Xent (cl/ntxent.cl) ---- */
-/* z (rows, dim) holds 2N projections: rows i and i + N are the two views of image i, each
- * the other's positive; the other 2N - 2 rows are its negatives. loss (1 float) = mean over
- * rows of -log(exp(s_ip / t) / sum_{k != i} exp(s_ik / t)), s = cosine similarity, t =
- * temperature. Saves normalized (rows, dim), z's L2-normalized rows, and d_logits
- * (rows, rows) = dL/d(s / t) for the backward. */
-Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z, int rows, int dim,
-                      float temperature);
-/* d_z = dL/dz (overwrites) from ntxent_forward's saved state; d_normalized (rows, dim) is
- * working space the caller provides. */
-Status ntxent_backward(Device *device, View d_z, View d_normalized, View d_logits, View normalized, View z,
-                       int rows, int dim, float temperature);
+/* z_first and z_second (images, dim) are the two views' projections of the same images:
+ * each row's positive is the same row of the other view, the other 2N - 2 rows of both are
+ * its negatives. loss (1 float) = mean over the 2N rows of -log(exp(s_ip / t) /
+ * sum_{k != i} exp(s_ik / t)), s = cosine similarity, t = temperature. Saves normalized
+ * (2 images, dim), both views' L2-normalized rows one above the other, and d_logits
+ * (2 images, 2 images) = dL/d(s / t) for the backward. */
+Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z_first, View z_second,
+                      int images, int dim, float temperature);
+/* d_first, d_second = dL/dz of each view (overwrite) from ntxent_forward's saved state;
+ * d_normalized (2 images, dim) is working space the caller provides. */
+Status ntxent_backward(Device *device, View d_first, View d_second, View d_normalized, View d_logits,
+                       View normalized, View z_first, View z_second, int images, int dim, float temperature);
 /* d_in = the gradient through l2_normalize_forward (overwrites) */
 Status l2_normalize_backward(Device *device, View d_in, View d_out, View in, int batch, int dim);
 

@@ -7,9 +7,7 @@
 #include "ops/ops_internal.h"
 
 static Status check_ntxent(int rows, int dim, float temperature, const char *op) {
-    if (rows < 2 || rows % 2 != 0 || dim < 1)
-        return error_set(BC_ERR_USAGE, "%s: rows=%d (two views per image: even, at least 2) dim=%d", op, rows,
-                         dim);
+    if (rows < 2 || dim < 1) return error_set(BC_ERR_USAGE, "%s: %d images (at least 1) dim=%d", op, rows / 2, dim);
     if ((long long)rows * rows > INT_MAX || (long long)rows * dim > INT_MAX)
         return error_set(BC_ERR_USAGE, "%s: %d rows x %d exceed the int range of the kernels", op, rows, dim);
     if (!(temperature > 0.0f) || !isfinite(temperature))
@@ -17,10 +15,13 @@ static Status check_ntxent(int rows, int dim, float temperature, const char *op)
     return BC_OK;
 }
 
-Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z, int rows, int dim,
-                      float temperature) {
+Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z_first, View z_second,
+                      int images, int dim, float temperature) {
+    int rows = 2 * images;
     Status st = check_ntxent(rows, dim, temperature, "ntxent_forward");
-    if (st == BC_OK) st = l2_normalize_forward(device, normalized, z, rows, dim);
+    /* The two views' normalized rows, one above the other: the GEMM's operand. */
+    if (st == BC_OK) st = l2_normalize_forward(device, normalized, z_first, images, dim);
+    if (st == BC_OK) st = l2_normalize_forward(device, view_at(normalized, (size_t)images * dim), z_second, images, dim);
     /* logits = normalized normalized^T / t: cosine similarities over the temperature. */
     if (st == BC_OK)
         st = gemm(device, false, true, rows, rows, dim, 1.0f / temperature, normalized, dim, normalized, dim, 0.0f,
@@ -35,8 +36,9 @@ Status ntxent_forward(Device *device, View loss, View normalized, View d_logits,
     return st;
 }
 
-Status ntxent_backward(Device *device, View d_z, View d_normalized, View d_logits, View normalized, View z,
-                       int rows, int dim, float temperature) {
+Status ntxent_backward(Device *device, View d_first, View d_second, View d_normalized, View d_logits,
+                       View normalized, View z_first, View z_second, int images, int dim, float temperature) {
+    int rows = 2 * images;
     Status st = check_ntxent(rows, dim, temperature, "ntxent_backward");
     /* l_ik = n_i . n_k / t is symmetric in i and k, so dL/dn = (G + G^T) n / t. */
     float alpha = 1.0f / temperature;
@@ -46,7 +48,10 @@ Status ntxent_backward(Device *device, View d_z, View d_normalized, View d_logit
     if (st == BC_OK)
         st = gemm(device, true, false, rows, dim, rows, alpha, d_logits, rows, normalized, dim, 1.0f, d_normalized,
                   dim);
-    if (st == BC_OK) st = l2_normalize_backward(device, d_z, d_normalized, z, rows, dim);
+    if (st == BC_OK) st = l2_normalize_backward(device, d_first, d_normalized, z_first, images, dim);
+    if (st == BC_OK)
+        st = l2_normalize_backward(device, d_second, view_at(d_normalized, (size_t)images * dim), z_second, images,
+                                   dim);
     return st;
 }
 
