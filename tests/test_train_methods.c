@@ -16,42 +16,8 @@
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
 #include "byolcl/schedule.h"
-#include "data_fixtures.h"
+#include "train_fixtures.h"
 #include "test_util.h"
-
-static void write_tiny_dataset(void) {
-    size_t bytes;
-    uint8_t *images = fixture_idx_images(48, 12, 12, &bytes);
-    fixture_write(fixture_path("train-images-idx3-ubyte"), images, bytes);
-    free(images);
-    uint8_t *labels = fixture_idx_labels(48, 4, &bytes);
-    fixture_write(fixture_path("train-labels-idx1-ubyte"), labels, bytes);
-    free(labels);
-}
-
-/* A run of `steps` in fixture folder `name`; the caller sets the method flags. */
-static TrainRequest tiny_request(const char *name, int64_t steps) {
-    TrainRequest r;
-    train_request_defaults(&r);
-    static char data[512], out_dir[4][512];
-    static int next;
-    snprintf(data, sizeof data, "%s", fixture_path("%s", ""));
-    char *out = out_dir[next++ % 4];
-    snprintf(out, 512, "%s", fixture_path("%s", name));
-    r.data_path = data;
-    r.out_dir = out;
-    r.device = getenv("BYOLCL_TEST_DEVICE");
-    r.arch = "small";
-    r.width = 4;
-    r.batch = 8;
-    r.proj_hidden = 16;
-    r.proj_out = 8;
-    r.steps = steps;
-    r.seed = 3;
-    r.log_every = 1;
-    r.quiet = true;
-    return r;
-}
 
 static Checkpoint *load(const char *name) {
     Checkpoint *c;
@@ -81,14 +47,14 @@ static void test_simclr_resume_equals_uninterrupted(void **state) {
     (void)state;
     write_tiny_dataset();
     const int steps = test_small() ? 2 : 6;
-    TrainRequest r = tiny_request("straight", steps);
+    TrainRequest r = tiny_request(fixture_path("straight"), steps);
     r.method = "simclr";
     TEST_CHECK(train_run(&r));
-    r = tiny_request("split", steps);
+    r = tiny_request(fixture_path("split"), steps);
     r.method = "simclr";
     r.stop_after = steps / 2;
     TEST_CHECK(train_run(&r));
-    r = tiny_request("split", steps);
+    r = tiny_request(fixture_path("split"), steps);
     r.resume = "";
     TEST_CHECK(train_run(&r));
 
@@ -161,7 +127,7 @@ static void expect_no_predictor(const char *name, bool target) {
 static void test_simclr_and_no_predictor_checkpoints_hold_no_predictor(void **state) {
     (void)state;
     write_tiny_dataset();
-    TrainRequest r = tiny_request("simclr", 2);
+    TrainRequest r = tiny_request(fixture_path("simclr"), 2);
     r.method = "simclr";
     TEST_CHECK(train_run(&r));
     expect_no_predictor("simclr", false);
@@ -172,7 +138,7 @@ static void test_simclr_and_no_predictor_checkpoints_hold_no_predictor(void **st
     assert_true(config.method.temperature == 0.5); /* 12 px images: SimCLR's small-image default */
     byol_model_destroy(&model);
 
-    r = tiny_request("nopred", 2);
+    r = tiny_request(fixture_path("nopred"), 2);
     r.no_predictor = true;
     TEST_CHECK(train_run(&r));
     expect_no_predictor("nopred", true);
@@ -208,7 +174,7 @@ static void strip_method_section(const char *name) {
 static void test_checkpoint_without_method_reads_as_byol(void **state) {
     (void)state;
     write_tiny_dataset();
-    TrainRequest r = tiny_request("old", 4);
+    TrainRequest r = tiny_request(fixture_path("old"), 4);
     r.stop_after = 2;
     TEST_CHECK(train_run(&r));
     strip_method_section("old");
@@ -223,7 +189,7 @@ static void test_checkpoint_without_method_reads_as_byol(void **state) {
     assert_non_null(model.target);
     assert_true(arena_find(model.online, "predictor.fc1.weight") >= 0);
     byol_model_destroy(&model);
-    r = tiny_request("old", 4);
+    r = tiny_request(fixture_path("old"), 4);
     r.resume = "";
     TEST_CHECK(train_run(&r));
     c = load("old");
@@ -248,7 +214,7 @@ static void test_tau_extremes_are_the_papers_ablations(void **state) {
         assert_true(target_tau_at(1.0, k, 10) == 1.0);
     }
     write_tiny_dataset();
-    TrainRequest r = tiny_request("tau0", 3);
+    TrainRequest r = tiny_request(fixture_path("tau0"), 3);
     r.tau_base = 0.0;
     TEST_CHECK(train_run(&r));
     Checkpoint *c = load("tau0");
@@ -258,7 +224,7 @@ static void test_tau_extremes_are_the_papers_ablations(void **state) {
     expect_target_equals("tau0", online, "with tau 0 the target is not the online network");
     checkpoint_free(c);
 
-    r = tiny_request("tau1", 3);
+    r = tiny_request(fixture_path("tau1"), 3);
     r.tau_base = 1.0;
     TEST_CHECK(train_run(&r));
     TrainConfig config;
@@ -279,19 +245,19 @@ static void test_tau_extremes_are_the_papers_ablations(void **state) {
 static void test_method_flags_are_checked(void **state) {
     (void)state;
     write_tiny_dataset();
-    TrainRequest r = tiny_request("bad", 2);
+    TrainRequest r = tiny_request(fixture_path("bad"), 2);
     r.method = "moco";
     assert_int_equal(train_run(&r), BC_ERR_USAGE);
     assert_non_null(strstr(error_last(), "--method"));
-    r = tiny_request("bad", 2);
+    r = tiny_request(fixture_path("bad"), 2);
     r.method = "simclr";
     r.temperature = 0.0;
     assert_int_equal(train_run(&r), BC_ERR_USAGE);
     assert_non_null(strstr(error_last(), "--temperature"));
-    r = tiny_request("bad", 2);
+    r = tiny_request(fixture_path("bad"), 2);
     r.temperature = 0.2; /* BYOL */
     assert_int_equal(train_run(&r), BC_ERR_USAGE);
-    r = tiny_request("bad", 2);
+    r = tiny_request(fixture_path("bad"), 2);
     r.method = "simclr";
     r.no_predictor = true;
     assert_int_equal(train_run(&r), BC_ERR_USAGE);
