@@ -17,6 +17,13 @@ enum { PANEL_W = 640, PANEL_H = 440, MAX_RUNS = 8 };
 static const PlotLabels collapse_labels = {"collapse monitor", "step",
                                            "std of normalized projections (1/sqrt(d) spread, 0 collapsed)"};
 
+/* The collapse panels' axis starts at 0, where collapse is: an unnamed series with one
+ * finite point at (x, 0) and one NaN draws nothing but is counted in the axis range. */
+static PlotSeries zero_anchor(const double *x, double *xs, double *ys) {
+    xs[0] = x[0], xs[1] = NAN, ys[0] = 0.0, ys[1] = NAN;
+    return (PlotSeries){NULL, xs, ys, 2, RGB_WHITE};
+}
+
 static Status read_run(const char *run_dir_or_file, MetricsRecord **records, int *count) {
     char path[4200];
     if (fs_is_dir(run_dir_or_file)) snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir_or_file);
@@ -65,8 +72,10 @@ Status plot_metrics(const char *run_dir_or_file, const char *out_png) {
         PlotLabels l = {"training loss", "step", "loss (BYOL: 2 views, 0..8; SimCLR: NT-Xent)"};
         plot_panel_lines(&canvas, (PlotRect){0, 0, PANEL_W, PANEL_H}, &s, 1, &l);
         if (collapse_count) {
-            PlotSeries c = {"collapse", collapse_steps, collapse, collapse_count, palette_color(1)};
-            plot_panel_lines(&canvas, (PlotRect){at, 0, PANEL_W, PANEL_H}, &c, 1, &collapse_labels);
+            double ax[2], ay[2];
+            PlotSeries c[2] = {{"collapse", collapse_steps, collapse, collapse_count, palette_color(1)},
+                               zero_anchor(collapse_steps, ax, ay)};
+            plot_panel_lines(&canvas, (PlotRect){at, 0, PANEL_W, PANEL_H}, c, 2, &collapse_labels);
             at += PANEL_W;
         }
         if (knn_count) {
@@ -85,7 +94,8 @@ Status plot_metrics(const char *run_dir_or_file, const char *out_png) {
 Status plot_collapse_of_runs(const char *const *runs, int run_count, const char *out_png) {
     if (run_count < 1 || run_count > MAX_RUNS)
         return error_set(BC_ERR_USAGE, "--run: 1 to %d runs to compare (got %d)", MAX_RUNS, run_count);
-    PlotSeries series[MAX_RUNS];
+    PlotSeries series[MAX_RUNS + 1];
+    double ax[2], ay[2];
     double *data[MAX_RUNS] = {0};
     char names[MAX_RUNS][64];
     Status st = BC_OK;
@@ -113,7 +123,9 @@ Status plot_collapse_of_runs(const char *const *runs, int run_count, const char 
     Canvas canvas = {0};
     if (st == BC_OK) st = canvas_create(&canvas, PANEL_W + PANEL_W / 2, PANEL_H + PANEL_H / 4, RGB_WHITE);
     if (st == BC_OK) {
-        plot_panel_lines(&canvas, (PlotRect){0, 0, canvas.width, canvas.height}, series, run_count, &collapse_labels);
+        series[run_count] = zero_anchor(series[0].x, ax, ay);
+        plot_panel_lines(&canvas, (PlotRect){0, 0, canvas.width, canvas.height}, series, run_count + 1,
+                         &collapse_labels);
         st = canvas_save_png(&canvas, out_png);
     }
     canvas_free(&canvas);
