@@ -10,40 +10,8 @@
 #include "byol/byol_model.h"
 #include "ref/loss_ref.h"
 #include "ref/network_ref.h"
+#include "ref/optimizer_ref.h"
 #include "test_util.h"
-
-static double norm2(const double *x, size_t n) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++) s += x[i] * x[i];
-    return sqrt(s);
-}
-
-/* The optimizer on the host: PyTorch SGD, or optax.lars. */
-static void optimizer_ref(const Arena *arena, const OptimizerConfig *cfg, double lr, double *w, const double *g,
-                          double *v) {
-    for (int e = 0; e < arena_entry_count(arena); e++) {
-        const ArenaEntry *entry = arena_entry(arena, e);
-        if (entry->kind == PARAM_BN_STAT) continue;
-        bool decays = entry->kind == PARAM_WEIGHT;
-        size_t o = entry->offset, n = entry->count;
-        double *u = malloc(n * sizeof(double));
-        for (size_t i = 0; i < n; i++) u[i] = g[o + i] + (decays ? cfg->weight_decay * w[o + i] : 0.0);
-        if (cfg->kind == OPTIMIZER_SGD) {
-            for (size_t i = 0; i < n; i++) {
-                v[o + i] = cfg->momentum * v[o + i] + u[i];
-                w[o + i] -= lr * v[o + i];
-            }
-        } else {
-            double trust = 1.0, wn = norm2(w + o, n), un = norm2(u, n);
-            if (decays && wn > 0 && un > 0) trust = cfg->trust_coefficient * wn / un;
-            for (size_t i = 0; i < n; i++) {
-                v[o + i] = -lr * trust * u[i] + cfg->momentum * v[o + i];
-                w[o + i] += v[o + i];
-            }
-        }
-        free(u);
-    }
-}
 
 static void run_steps(OptimizerKind kind) {
     Device *dev = test_device();
@@ -99,7 +67,7 @@ static void run_steps(OptimizerKind kind) {
             byol_loss_ref_backward(d_p, p, z[1 - v], batch, 4, 1.0);
             network_ref_backward(online, d_p, NULL);
         }
-        optimizer_ref(m.online, &cfg, lr, network_ref_params(online), network_ref_grads(online), momentum);
+        optimizer_ref_step(m.online, &cfg, lr, network_ref_params(online), network_ref_grads(online), momentum);
         double *tp = network_ref_params(target), *op = network_ref_params(online);
         for (size_t i = 0; i < tpf; i++) tp[i] = tau * tp[i] + (1 - tau) * op[i];
         memcpy(network_ref_state(target), network_ref_state(online), tsf * sizeof(double));

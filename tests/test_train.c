@@ -18,38 +18,8 @@
 #include "byolcl/train.h"
 #include "byol/train_internal.h"
 #include "data_fixtures.h"
+#include "train_fixtures.h"
 #include "test_util.h"
-
-static void write_tiny_dataset(void) {
-    size_t bytes;
-    uint8_t *images = fixture_idx_images(48, 12, 12, &bytes);
-    fixture_write(fixture_path("train-images-idx3-ubyte"), images, bytes);
-    free(images);
-    uint8_t *labels = fixture_idx_labels(48, 4, &bytes);
-    fixture_write(fixture_path("train-labels-idx1-ubyte"), labels, bytes);
-    free(labels);
-}
-
-static TrainRequest tiny_request(const char *out, int64_t steps) {
-    TrainRequest r;
-    train_request_defaults(&r);
-    static char data[512], out_dir[512];
-    snprintf(data, sizeof data, "%s", fixture_path("%s", ""));
-    snprintf(out_dir, sizeof out_dir, "%s", out);
-    r.data_path = data;
-    r.out_dir = out_dir;
-    r.device = getenv("BYOLCL_TEST_DEVICE");
-    r.arch = "small";
-    r.width = 4;
-    r.batch = 8;
-    r.proj_hidden = 16;
-    r.proj_out = 8;
-    r.steps = steps;
-    r.seed = 3;
-    r.log_every = 1;
-    r.quiet = true;
-    return r;
-}
 
 static Checkpoint *load(const char *dir) {
     char path[600];

@@ -198,7 +198,9 @@ Status eval_report_write_json(const EvalReport *report, const char *path);
 /* ---- pictures ------------------------------------------------------------------------- */
 
 /* `byolcl embed`: the test features of the random-init and the trained encoder projected
- * by PCA, side by side, colored by class, with a legend. */
+ * by PCA, side by side, colored by class, with a legend. `checkpoint` may name several,
+ * comma-separated (files or run folders): one panel each, after the random-init one. */
+enum { EMBED_MAX_CHECKPOINTS = 6 };
 typedef struct {
     const char *checkpoint, *data_path, *device, *out_png;
     size_t points; /* test images drawn (evenly spaced), 0 = all */
@@ -207,8 +209,10 @@ typedef struct {
 
 Status embed_run(const EmbedRequest *request);
 
-/* `byolcl plot`: the loss (and the kNN accuracy when logged) against steps from
- * run_dir/metrics.jsonl, or a metrics file given directly. */
+/* `byolcl plot`: the loss, the collapse monitor and the kNN accuracy (each when logged)
+ * against steps from run_dir/metrics.jsonl, or a metrics file given directly. */
 Status plot_metrics(const char *run_dir_or_file, const char *out_png);
+/* The collapse monitor of several runs (up to 8) on one panel, each named by its folder. */
+Status plot_collapse_of_runs(const char *const *runs, int run_count, const char *out_png);
 
 #endif

@@ -1,5 +1,5 @@
 /* metrics.h — the training log: one JSON object per line in DIR/metrics.jsonl (step, epoch,
- * loss, lr, tau, images/s, wall time, and kNN accuracy when evaluated), and the reader
+ * loss, lr, tau, images/s, wall time, collapse monitor, and kNN accuracy when evaluated), and the reader
  * `byolcl plot` uses. The progress line on the terminal is drawn from the same records. */
 #ifndef BYOLCL_METRICS_H
 #define BYOLCL_METRICS_H
@@ -14,6 +14,8 @@ typedef struct {
     int epoch;
     double loss, lr, tau, images_per_s, wall_s;
     double knn_accuracy; /* NaN when not evaluated at this step */
+    double collapse;     /* std over the batch of the normalized online projections, averaged
+                            over dimensions (about 1/sqrt(d) healthy, 0 collapsed); NaN: not logged */
 } MetricsRecord;
 
 typedef struct {

@@ -67,6 +67,10 @@ Status activations_create(Device *device, const Network *network, int max_batch,
 void activations_destroy(Activations *activations);
 /* Total bytes of device memory the activations hold (for out-of-memory messages). */
 size_t activations_bytes(const Activations *activations);
+/* What the last forward pass left as the output of a head (PART_PROJECTOR or
+ * PART_PREDICTOR, batch rows): the collapse monitor reads the projections of a forward
+ * that went on to the predictor. A View whose buffer is NULL for a part not made. */
+View activations_head_output(const Activations *activations, NetworkPart part);
 
 /* Runs `input` (batch, in_channels, image_size, image_size) through the parts up to and
  * including `upto` with the parameters in `arena`. BN_TRAIN uses batch statistics and

@@ -157,4 +157,26 @@ Status count_nonfinite(Device *device, Buffer *count, View x, size_t n);
  * is initialized, see arena.c). */
 Status fill_floats(Device *device, View out, size_t count, float value);
 
+/* ---- SimCLR's NT-Xent (cl/ntxent.cl) ---- */
+/* z_first and z_second (images, dim) are the two views' projections of the same images:
+ * each row's positive is the same row of the other view, the other 2N - 2 rows of both are
+ * its negatives. loss (1 float) = mean over the 2N rows of -log(exp(s_ip / t) /
+ * sum_{k != i} exp(s_ik / t)), s = cosine similarity, t = temperature. Saves normalized
+ * (2 images, dim), both views' L2-normalized rows one above the other, and d_logits
+ * (2 images, 2 images) = dL/d(s / t) for the backward. */
+Status ntxent_forward(Device *device, View loss, View normalized, View d_logits, View z_first, View z_second,
+                      int images, int dim, float temperature);
+/* d_first, d_second = dL/dz of each view (overwrite) from ntxent_forward's saved state;
+ * d_normalized (2 images, dim) is working space the caller provides. */
+Status ntxent_backward(Device *device, View d_first, View d_second, View d_normalized, View d_logits,
+                       View normalized, View z_first, View z_second, int images, int dim, float temperature);
+/* d_in = the gradient through l2_normalize_forward (overwrites) */
+Status l2_normalize_backward(Device *device, View d_in, View d_out, View in, int batch, int dim);
+
+/* ---- collapse monitor (cl/collapse.cl) ---- */
+/* out (1 float) = mean over the dim columns of the sample standard deviation over the
+ * batch (>= 2) of z's L2-normalized rows: about 1/sqrt(dim) for spread rows, 0 when all
+ * rows point the same way. */
+Status collapse_monitor_forward(Device *device, View out, View z, int batch, int dim);
+
 #endif

@@ -9,7 +9,9 @@
  *   tau(k) = 1 - (1 - tau_base) * (cos(pi * min(k, K) / K) + 1) / 2
  * with W warmup steps and K total steps: tau(0) = tau_base for the EMA after the first
  * update, tau(K) = 1. When K <= W there is no room to decay and lr stays at peak after
- * warmup; K <= 0 gives tau = tau_base. */
+ * warmup; K <= 0 gives tau = tau_base. tau_base 0 is the paper's ablation "target = online
+ * with a stop-gradient" (BYOL table 5a) and stays 0 at every step; tau_base 1 never moves
+ * the target (a fixed random network). */
 #ifndef BYOLCL_SCHEDULE_H
 #define BYOLCL_SCHEDULE_H
 

@@ -16,7 +16,26 @@
  * nothing useful (--image-size, and the data's own size when --image-size is not given). */
 #define TRAIN_MIN_IMAGE_SIZE 8
 
-/* Plain data (fixed-size strings, no pointers): stored whole in checkpoints. */
+/* Which self-supervised objective a run trains. */
+typedef enum { METHOD_BYOL = 0, METHOD_SIMCLR = 1 } MethodKind;
+const char *method_kind_name(MethodKind kind);
+/* "byol", "simclr" -> MethodKind; BC_ERR_USAGE naming --method otherwise. */
+Status method_kind_parse(const char *text, MethodKind *out);
+
+/* The objective and its ablations. Checkpoints store it in a section of its own, so those
+ * written before it existed still load (as BYOL with a predictor). */
+typedef struct {
+    int32_t kind;       /* MethodKind */
+    int32_t predictor;  /* BYOL: 1, or 0 for the --no-predictor ablation; SimCLR: 0 */
+    double temperature; /* SimCLR's NT-Xent temperature; 0 for BYOL */
+} MethodConfig;
+
+/* "BYOL", "BYOL, no predictor", "BYOL, tau 0", "BYOL, tau 1" or "SimCLR": how reports
+ * and pictures name a trained model. */
+const char *method_title(const MethodConfig *method, double tau_base);
+
+/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`
+ * in one section. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */
     char out_dir[1024];
@@ -35,6 +54,7 @@ typedef struct {
     int64_t checkpoint_every; /* steps; 0 = only by time, at the end and on a signal */
     double checkpoint_minutes;
     uint8_t background[3];   /* RGB that transparent PNG pixels are composited onto */
+    MethodConfig method; /* last: not part of the checkpoint's "config" section */
 } TrainConfig;
 
 /* Measures the encoder as it trains, for --eval-every (the command line passes eval.h's
@@ -70,6 +90,9 @@ typedef struct {
     bool out_given;        /* --out was on the command line (with --resume: copy the run there) */
     bool strict;           /* PNG folders: a bad file is an error */
     uint8_t background[3]; /* PNG folders: RGB under transparent pixels (default white) */
+    const char *method;  /* NULL = byol */
+    double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
+    bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);

@@ -1,7 +1,10 @@
 /* byol_model.h — the BYOL model on a device: the online network (encoder | projector |
  * predictor) and its EMA target (encoder | projector), their arenas and activations, the
  * two views, and one training step: target forward on both views, online forward and
- * backward per view against the other view's target projection, optimizer step, EMA. */
+ * backward per view against the other view's target projection, optimizer step, EMA.
+ * The same struct carries the ablation without a predictor and, through simclr.h, SimCLR
+ * (online encoder | projector only, no target). Every step also leaves the collapse
+ * monitor of the online projections on the device, read back with the loss. */
 #ifndef BYOLCL_BYOL_MODEL_H
 #define BYOLCL_BYOL_MODEL_H
 
@@ -9,20 +12,33 @@
 #include "byolcl/nn.h"
 #include "byolcl/optimizer.h"
 
+typedef struct SimclrState SimclrState;
+
 typedef struct {
     Device *device;
-    Network *online_net, *target_net;
+    Network *online_net, *target_net; /* target_net NULL for SimCLR */
     Arena *online, *target;
     Activations *online_acts, *target_acts;
     int batch, out_dim;
     Buffer *views[2];    /* (batch, channels, size, size) floats: the augmented views */
     Buffer *targets[2];  /* (batch, out_dim): target projection of view 0 and view 1 */
     Buffer *d_prediction;/* (batch, out_dim) */
-    Buffer *loss;        /* 2 floats: the loss of each view's prediction */
+    Buffer *loss;        /* MODEL_READOUT_FLOATS: see below */
+    SimclrState *simclr; /* not NULL: a SimCLR model (simclr.h) */
 } ByolModel;
 
+/* model->loss holds the loss of each view's prediction (SimCLR: the NT-Xent loss, 0), then
+ * the collapse monitor of each view's online projections: one read-back gives both. */
+enum { MODEL_READOUT_FLOATS = 4, MODEL_READOUT_COLLAPSE = 2 };
+
+/* The part both methods share: the online network and arena (initialized from `seed`),
+ * its activations, the views and the read-back buffer. predictor may be NULL. */
+Status byol_model_create_online(Device *device, const EncoderConfig *encoder, const HeadConfig *projector,
+                                const HeadConfig *predictor, int batch, uint64_t seed, ByolModel *model);
+
 /* Builds both networks, allocates everything for `batch`, initializes the online network
- * from `seed` and copies it into the target. */
+ * from `seed` and copies it into the target. predictor NULL: the ablation without one
+ * (the online projection is compared with the target's directly). */
 Status byol_model_create(Device *device, const EncoderConfig *encoder, const HeadConfig *projector,
                          const HeadConfig *predictor, int batch, uint64_t seed, ByolModel *model);
 void byol_model_destroy(ByolModel *model);
@@ -33,7 +49,10 @@ void byol_model_destroy(ByolModel *model);
 Status byol_model_step(ByolModel *model, const OptimizerConfig *optimizer, double learning_rate,
                        double tau);
 
-/* Reads back the symmetric loss of the last step (both terms added: 0 to 8). */
+/* Reads back the symmetric loss of the last step (both terms added: 0 to 8; SimCLR: the
+ * NT-Xent loss, log(2 batch - 1) for a collapsed batch). */
 Status byol_model_read_loss(ByolModel *model, double *loss);
+/* The loss as above and the collapse monitor (the mean of both views'), in one transfer. */
+Status byol_model_read_step(ByolModel *model, double *loss, double *collapse);
 
 #endif

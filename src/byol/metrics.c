@@ -84,6 +84,7 @@ Status metrics_write(MetricsLog *log, const MetricsRecord *r) {
     write_double(log->file, "tau", r->tau, "%.6f");
     write_double(log->file, "images_per_s", r->images_per_s, "%.1f");
     write_double(log->file, "wall_s", r->wall_s, "%.2f");
+    if (isfinite(r->collapse)) write_double(log->file, "collapse", r->collapse, "%.6f");
     if (isfinite(r->knn_accuracy)) write_double(log->file, "knn_accuracy", r->knn_accuracy, "%.4f");
     fputs("}\n", log->file);
     /* Flushed per record: a crash loses at most the line being written. */
@@ -100,9 +101,11 @@ void metrics_show(MetricsLog *log, const MetricsRecord *r) {
                            : NAN;
     char eta[32];
     format_duration(remaining, eta, sizeof eta);
-    fprintf(stderr, "%sepoch %d  step %ld/%ld  loss %.4f  lr %.4g  tau %.5f  %.0f img/s  ETA %s",
-            log->tty ? "\r\033[K" : "", r->epoch, r->step, r->total_steps, r->loss, r->lr, r->tau,
-            r->images_per_s, eta);
+    fprintf(stderr, "%sepoch %d  step %ld/%ld  loss %.4f  lr %.4g", log->tty ? "\r\033[K" : "", r->epoch, r->step,
+            r->total_steps, r->loss, r->lr);
+    if (isfinite(r->tau)) fprintf(stderr, "  tau %.5f", r->tau);
+    if (isfinite(r->collapse)) fprintf(stderr, "  std %.4f", r->collapse);
+    fprintf(stderr, "  %.0f img/s  ETA %s", r->images_per_s, eta);
     if (isfinite(r->knn_accuracy)) fprintf(stderr, "  kNN %.2f%%", 100.0 * r->knn_accuracy);
     if (log->tty && !last) {
         log->line_open = true;
@@ -132,7 +135,7 @@ Status metrics_read(const char *path, MetricsRecord **out, int *count) {
     MetricsRecord *rows = malloc((size_t)cap * sizeof *rows);
     for (char *line = strtok(text, "\n"); line && rows; line = strtok(NULL, "\n")) {
         line_no++;
-        MetricsRecord r = {.knn_accuracy = NAN};
+        MetricsRecord r = {.knn_accuracy = NAN, .collapse = NAN};
         double step, epoch = 0;
         if (!read_number(line, "step", &step) || !read_number(line, "loss", &r.loss)) {
             free(rows);
@@ -148,6 +151,7 @@ Status metrics_read(const char *path, MetricsRecord **out, int *count) {
         read_number(line, "images_per_s", &r.images_per_s);
         read_number(line, "wall_s", &r.wall_s);
         read_number(line, "knn_accuracy", &r.knn_accuracy);
+        read_number(line, "collapse", &r.collapse);
         if (n == cap) {
             MetricsRecord *bigger = realloc(rows, (size_t)(cap *= 2) * sizeof *rows);
             if (!bigger) free(rows);

@@ -23,5 +23,6 @@ double learning_rate_at(const LrSchedule *s, int64_t step) {
 }
 
 double target_tau_at(double tau_base, int64_t step, int64_t total_steps) {
+    if (tau_base == 0.0) return 0.0; /* the paper's stop-gradient ablation keeps tau = 0 throughout */
     return 1.0 - (1.0 - tau_base) * cosine_decay(1.0, step, total_steps);
 }

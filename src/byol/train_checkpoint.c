@@ -1,7 +1,8 @@
-/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the progress, the
- * device it was made on, a layout description (to refuse another architecture with a
- * clear message) and the online and target arenas (parameters, BN running statistics,
- * momentum). Floats are stored as they lie in the arenas, so any device can load them. */
+/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the method (its
+ * own section: checkpoints without one are BYOL), the progress, the device it was made on,
+ * a layout description (to refuse another architecture with a clear message) and the
+ * online and target arenas (parameters, BN running statistics, momentum; SimCLR has no
+ * target). Floats are stored as they lie in the arenas, so any device can load them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static int arena_sections(const ByolModel *m, ArenaSection out[5]) {
     out[0] = (ArenaSection){"online.params", m->online, ARENA_PARAMS};
     out[1] = (ArenaSection){"online.state", m->online, ARENA_STATE};
     out[2] = (ArenaSection){"online.momentum", m->online, ARENA_MOMENTUM};
+    if (!m->target) return 3;
     out[3] = (ArenaSection){"target.params", m->target, ARENA_PARAMS};
     out[4] = (ArenaSection){"target.state", m->target, ARENA_STATE};
     return 5;
@@ -61,9 +63,10 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
     float *data[5] = {0};
     char *layout = describe_layout(model->online);
     Status st = layout ? BC_OK : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    CheckpointSection sections[9];
+    CheckpointSection sections[10];
     int count = 0;
-    sections[count++] = (CheckpointSection){"config", config, sizeof *config};
+    sections[count++] = (CheckpointSection){"config", config, TRAIN_CONFIG_STORED_BYTES};
+    sections[count++] = (CheckpointSection){"method", &config->method, sizeof config->method};
     sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
     sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
     if (layout) sections[count++] = (CheckpointSection){"layout", layout, strlen(layout)};
@@ -89,10 +92,19 @@ Status train_checkpoint_read_config(const char *path, TrainConfig *config, Train
     const void *data;
     size_t bytes;
     st = checkpoint_section(c, "config", &data, &bytes);
-    if (st == BC_OK && bytes != sizeof *config)
+    if (st == BC_OK && bytes != TRAIN_CONFIG_STORED_BYTES)
         st = error_set(BC_ERR_FORMAT, "%s: the configuration was written by another byolcl version "
-                       "(%zu bytes, this one uses %zu)", path, bytes, sizeof *config);
-    if (st == BC_OK) memcpy(config, data, sizeof *config);
+                       "(%zu bytes, this one uses %zu)", path, bytes, (size_t)TRAIN_CONFIG_STORED_BYTES);
+    if (st == BC_OK) {
+        memset(config, 0, sizeof *config);
+        memcpy(config, data, TRAIN_CONFIG_STORED_BYTES);
+        /* Checkpoints made before SimCLR and the ablations were BYOL with a predictor. */
+        config->method = (MethodConfig){.kind = METHOD_BYOL, .predictor = 1};
+        if (checkpoint_section(c, "method", &data, &bytes) == BC_OK)
+            st = checkpoint_section_exact(c, "method", &config->method, sizeof config->method);
+        else
+            error_clear();
+    }
     if (st == BC_OK) st = checkpoint_section_exact(c, "progress", progress, sizeof *progress);
     if (st == BC_OK) st = checkpoint_section(c, "device", &data, &bytes);
     if (st == BC_OK) snprintf(device_name, device_name_cap, "%.*s", (int)bytes, (const char *)data);
@@ -133,7 +145,8 @@ static Status check_online_layout(const Checkpoint *c, const TrainConfig *config
     Arena *online = NULL;
     Network *net = NULL;
     Status st = arena_create(&online);
-    if (st == BC_OK) st = network_build(online, &config->encoder, &config->projector, &config->predictor, &net);
+    if (st == BC_OK)
+        st = network_build(online, &config->encoder, &config->projector, train_config_predictor(config), &net);
     network_destroy(net);
     char *layout = st == BC_OK ? describe_layout(online) : NULL;
     arena_destroy(online);

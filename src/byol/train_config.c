@@ -13,7 +13,7 @@ void train_request_defaults(TrainRequest *r) {
     memset(r, 0, sizeof *r);
     r->width = r->image_size = r->batch = r->proj_hidden = r->proj_out = r->pred_hidden = -1;
     r->epochs = r->steps = -1;
-    r->lr = r->wd = r->warmup_epochs = r->tau_base = r->lars_eta = NAN;
+    r->lr = r->wd = r->warmup_epochs = r->tau_base = r->lars_eta = r->temperature = NAN;
     r->seed = 0;
     r->log_every = 10;
     r->checkpoint_every = 0;
@@ -86,6 +86,7 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
     c->checkpoint_every = r->checkpoint_every;
     c->checkpoint_minutes = r->checkpoint_minutes;
     memcpy(c->background, r->background, sizeof c->background);
+    if ((st = method_config_resolve(r, size, &c->method))) return st;
     if ((st = check_positive("--lr", c->base_lr))) return st;
     if (c->tau_base < 0 || c->tau_base > 1)
         return error_set(BC_ERR_USAGE, "--tau-base must lie in [0, 1] (got %g)", c->tau_base);
@@ -115,6 +116,14 @@ DatasetOptions train_config_data_options(const TrainConfig *c, bool strict) {
 }
 
 void train_config_print(const TrainConfig *c, FILE *out) {
+    if (c->method.kind == METHOD_SIMCLR)
+        fprintf(out, "method:    simclr, NT-Xent temperature %g, %d negatives per view\n", c->method.temperature,
+                2 * c->batch - 2);
+    else
+        fprintf(out, "method:    byol%s%s\n", c->method.predictor ? "" : ", no predictor (ablation)",
+                c->tau_base == 0.0   ? ", tau 0: the target is the online network behind a stop-gradient (ablation)"
+                : c->tau_base == 1.0 ? ", tau 1: the target stays the random initial network (ablation)"
+                                     : "");
     fprintf(out, "training:  batch %d, %lld steps (%lld per epoch, %.2f epochs), warmup %lld steps\n",
             c->batch, (long long)c->total_steps, (long long)c->steps_per_epoch,
             (double)c->total_steps / (double)c->steps_per_epoch, (long long)c->warmup_steps);
@@ -122,7 +131,8 @@ void train_config_print(const TrainConfig *c, FILE *out) {
             optimizer_kind_name(c->optimizer.kind), c->base_lr, c->base_lr * c->batch / 256.0,
             c->optimizer.momentum, c->optimizer.weight_decay);
     if (c->optimizer.kind == OPTIMIZER_LARS) fprintf(out, ", trust coefficient %g", c->optimizer.trust_coefficient);
-    fprintf(out, "; tau_base %g, seed %llu\n", c->tau_base, (unsigned long long)c->seed);
+    if (c->method.kind == METHOD_BYOL) fprintf(out, "; tau_base %g", c->tau_base);
+    fprintf(out, "; seed %llu\n", (unsigned long long)c->seed);
     fprintf(out, "normalize: mean %.4f %.4f %.4f, std %.4f %.4f %.4f\n", c->augment.mean[0], c->augment.mean[1],
             c->augment.mean[2], c->augment.std[0], c->augment.std[1], c->augment.std[2]);
 }
@@ -146,6 +156,8 @@ Status train_config_write_json(const TrainConfig *c, const char *device_name, co
     fprintf(f, "  \"optimizer\": \"%s\", \"lr\": %g, \"momentum\": %g, \"weight_decay\": %g, \"trust_coefficient\": %g,\n",
             optimizer_kind_name(c->optimizer.kind), c->base_lr, c->optimizer.momentum,
             c->optimizer.weight_decay, c->optimizer.trust_coefficient);
+    fprintf(f, "  \"method\": \"%s\", \"predictor\": %s, \"temperature\": %g,\n",
+            method_kind_name((MethodKind)c->method.kind), c->method.predictor ? "true" : "false", c->method.temperature);
     fprintf(f, "  \"tau_base\": %g, \"seed\": %llu,\n", c->tau_base, (unsigned long long)c->seed);
     fprintf(f, "  \"augment\": {\"size\": %d, \"mean\": [%g, %g, %g], \"std\": [%g, %g, %g], \"views\": [",
             c->augment.out_h, c->augment.mean[0], c->augment.mean[1], c->augment.mean[2], c->augment.std[0],

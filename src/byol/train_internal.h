@@ -3,6 +3,8 @@
 #ifndef BYOLCL_BYOL_TRAIN_INTERNAL_H
 #define BYOLCL_BYOL_TRAIN_INTERNAL_H
 
+#include <stddef.h>
+
 #include "byol/byol_model.h"
 #include "byolcl/checkpoint.h"
 #include "byolcl/data.h"
@@ -48,6 +50,21 @@ void run_folder_unlock(RunFolderLock *lock);
 int run_folder_remove_stale_temps(const char *dir);
 /* Copies a run's checkpoint and metrics into another folder (which must hold no checkpoint). */
 Status run_folder_copy(const char *from_dir, const char *from_checkpoint, const char *to_dir);
+
+/* The method part of the configuration (method.c): kind, predictor and temperature from
+ * the request, the temperature's default from the image size. */
+Status method_config_resolve(const TrainRequest *request, int image_size, MethodConfig *method);
+/* The predictor the online network has: NULL for SimCLR and the --no-predictor ablation. */
+const HeadConfig *train_config_predictor(const TrainConfig *config);
+/* The model `config` trains, allocated for its batch and initialized from its seed. */
+Status train_model_create(Device *device, const TrainConfig *config, ByolModel *model);
+/* A collapse-monitor value below this fraction of 1/sqrt(projection size), the spread of
+ * random directions, draws a warning: the projections have (nearly) collapsed. */
+#define COLLAPSE_WARN_FRACTION 0.1
+
+/* Bytes of TrainConfig in the checkpoint's "config" section: everything before `method`
+ * (which has a section of its own), so older checkpoints keep their size. */
+#define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
 
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);

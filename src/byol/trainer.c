@@ -38,6 +38,7 @@ typedef struct {
     TrainGuard guard;
     RunFolderLock lock;
     char checkpoint_path[4200];
+    bool collapse_warned;
 } Run;
 
 static void release_held(Run *run) {
@@ -196,8 +197,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
                         .drop_last = true, .buffers = 8};
     if ((st = loader_create(run->dataset, &lo, &run->loader))) return st;
     if (!request->resume) train_config_finish(request, (int64_t)loader_steps_per_epoch(run->loader), &run->config);
-    st = byol_model_create(run->device, &run->config.encoder, &run->config.projector, &run->config.predictor,
-                           run->config.batch, run->config.seed, &run->model);
+    st = train_model_create(run->device, &run->config, &run->model);
     if (st == BC_ERR_OUT_OF_MEMORY)
         return error_wrap(st, "%s width %d with batch %d does not fit on %s; try a smaller --batch or "
                           "--width: ", arch_name(run->config.encoder.arch), run->config.encoder.width,
@@ -219,6 +219,18 @@ static Status open_everything(Run *run, const TrainRequest *request) {
     return buffer_create(run->device, image_bytes, &run->images);
 }
 
+
+/* Once per invocation: the projections have (nearly) one direction left. */
+static void warn_on_collapse(Run *run, double collapse) {
+    double spread = 1.0 / sqrt((double)run->model.out_dim);
+    if (run->collapse_warned || !(collapse < COLLAPSE_WARN_FRACTION * spread)) return;
+    run->collapse_warned = true;
+    metrics_end_line(&run->metrics);
+    log_warn("step %lld: the collapse monitor is %.2g, under %g x 1/sqrt(%d) = %.2g: the online projections "
+             "of the batch point (nearly) the same way; the representation has collapsed",
+             (long long)run->progress.steps_done, collapse, COLLAPSE_WARN_FRACTION, run->model.out_dim,
+             COLLAPSE_WARN_FRACTION * spread);
+}
 
 static Status train_loop(Run *run, const TrainRequest *request) {
     TrainConfig *c = &run->config;
@@ -266,16 +278,18 @@ static Status train_loop(Run *run, const TrainRequest *request) {
             last_checkpoint = now;
         }
         if (!log_now) continue;
-        double loss;
-        if ((st = byol_model_read_loss(&run->model, &loss))) return st; /* also drains the queue */
+        double loss, collapse;
+        if ((st = byol_model_read_step(&run->model, &loss, &collapse))) return st; /* also drains the queue */
         release_held(run);
         if ((st = train_guard_check(&run->guard, c, run->checkpoint_path))) return st;
         double t = clock_seconds();
         run->progress.wall_s = wall_before + (t - start);
         MetricsRecord record = {.step = run->progress.steps_done, .total_steps = c->total_steps,
-                                .epoch = (int)batch.epoch, .loss = loss, .lr = lr, .tau = tau,
+                                .epoch = (int)batch.epoch, .loss = loss, .lr = lr,
+                                .tau = c->method.kind == METHOD_SIMCLR ? NAN : tau, /* SimCLR has no target */
                                 .images_per_s = (double)images_since_log / (t - last_log),
-                                .wall_s = run->progress.wall_s, .knn_accuracy = NAN};
+                                .wall_s = run->progress.wall_s, .knn_accuracy = NAN, .collapse = collapse};
+        warn_on_collapse(run, collapse);
         images_since_log = 0;
         if (eval_now && (st = run->monitor->measure(run->monitor_state, &record.knn_accuracy))) return st;
         last_log = clock_seconds(); /* evaluation time does not count against images/s */

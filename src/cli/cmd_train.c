@@ -48,12 +48,16 @@ Status command_train(int argc, char **argv) {
     Status st = augment_config_take_flags(&r.augment, &argc, argv);
     if (st != BC_OK) return st;
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
+    double temperature = NAN;
     int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
     const char *data = NULL, *background = "white";
     bool help = false;
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset path (IDX, CIFAR, STL-10 or a PNG folder); default Fashion-MNIST"},
         {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
+        {"--method", FLAG_STRING, &r.method, "byol | simclr (NT-Xent over the batch's 2N views; no predictor, no target); default byol"},
+        {"--temperature", FLAG_FLOAT, &temperature, "SimCLR's NT-Xent temperature (default: 0.5 for images <= 64 px, else 0.1)", 1e-3, 1e3},
+        {"--no-predictor", FLAG_BOOL, &r.no_predictor, "BYOL ablation: no predictor, the online projection predicts the target's"},
         {"--arch", FLAG_STRING, &r.arch, "small | resnet18 | resnet50 (default: small on CPUs, resnet18 <= 64 px, else resnet50)"},
         {"--width", FLAG_INT, &r.width, "base width (default: 16 for small, 64 for ResNets)", 1, 1024},
         {"--image-size", FLAG_INT, &r.image_size, "training resolution S (SxS views; default: the data's size)", TRAIN_MIN_IMAGE_SIZE, DATASET_MAX_SIDE},
@@ -65,7 +69,7 @@ Status command_train(int argc, char **argv) {
         {"--lars-eta", FLAG_FLOAT, &lars_eta, "LARS trust coefficient (default: 0.02 for images <= 64 px, else the paper's 1e-3)", 1e-9, 100},
         {"--wd", FLAG_FLOAT, &wd, "weight decay, not on biases and BN (default: LARS 1e-5 for <= 64 px, else 1.5e-6; SGD 5e-4)", 0, 10},
         {"--warmup-epochs", FLAG_FLOAT, &warmup, "linear warmup (default: 10 epochs, at most a tenth of the run)", 0, 1000000},
-        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (default: 0.996)", 0, 1},
+        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (default: 0.996; ablations: 0 = online with stop-gradient at every step, 1 = fixed random target)", 0, 1},
         {"--proj-hidden", FLAG_INT, &r.proj_hidden, "projector hidden size (default: 4096, or 512 for small)", 1, 65536},
         {"--proj-out", FLAG_INT, &r.proj_out, "projection size (default: 256, or 128 for small)", 1, 65536},
         {"--pred-hidden", FLAG_INT, &r.pred_hidden, "predictor hidden size (default: the projector's)", 1, 65536},
@@ -83,7 +87,7 @@ Status command_train(int argc, char **argv) {
     };
     const int count = sizeof flags / sizeof flags[0];
     st = cli_parse_or_help(argc, argv, flags, count, "byolcl train [flags]",
-                           "Pretrains an encoder with BYOL on unlabeled images. Ctrl-C saves a checkpoint;\n"
+                           "Pretrains an encoder with BYOL (or SimCLR) on unlabeled images. Ctrl-C saves a checkpoint;\n"
                            "--resume continues exactly where it stopped. Augmentation flags (--aug-*):",
                            &help);
     if (st != BC_OK || help) {
@@ -96,6 +100,7 @@ Status command_train(int argc, char **argv) {
     r.out_given = cli_flag_given(argc, argv, 2, "--out");
     r.data_path = data;
     r.lr = lr, r.wd = wd, r.lars_eta = lars_eta, r.warmup_epochs = warmup, r.tau_base = tau;
+    r.temperature = temperature;
     r.epochs = epochs, r.steps = steps, r.seed = seed;
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;

@@ -1,6 +1,7 @@
 /* embed_picture.c — `byolcl embed`: the test images' features from the random-init encoder
- * and from the trained one, each projected to 2-D by PCA and drawn side by side as a
- * scatter colored by class, with the class names as a legend. */
+ * and from the trained one (or several, comma-separated, to compare methods), each
+ * projected to 2-D by PCA and drawn side by side as a scatter colored by class, with the
+ * class names as a legend. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "byolcl/eval.h"
 #include "eval/plot.h"
 
-enum { PANEL = 520, LEGEND_WIDTH = 190 };
+enum { PANEL = 520, LEGEND_WIDTH = 190, MAX_PANELS = 1 + EMBED_MAX_CHECKPOINTS };
 
 /* Features of the test split (`points` of them, evenly spaced) projected to 2-D. */
 static Status project(Device *device, const EvalEncoder *encoder, const Dataset *test, const EmbedRequest *r,
@@ -29,11 +30,11 @@ static Status project(Device *device, const EvalEncoder *encoder, const Dataset 
 }
 
 static Status draw(const char *path, const Dataset *test, const FeatureSet *sets, double *const *xs,
-                   double *const *ys, const char *const *titles) {
+                   double *const *ys, char (*titles)[96], int panels) {
     Canvas canvas;
-    Status st = canvas_create(&canvas, 2 * PANEL + LEGEND_WIDTH, PANEL, RGB_WHITE);
+    Status st = canvas_create(&canvas, panels * PANEL + LEGEND_WIDTH, PANEL, RGB_WHITE);
     if (st != BC_OK) return st;
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < panels; p++) {
         PlotLabels labels = {titles[p], "principal component 1", "principal component 2"};
         plot_panel_scatter(&canvas, (PlotRect){p * PANEL, 0, PANEL, PANEL}, xs[p], ys[p], sets[p].labels,
                            (int)sets[p].count, &labels);
@@ -42,8 +43,8 @@ static Status draw(const char *path, const Dataset *test, const FeatureSet *sets
     const char **names = malloc((size_t)(classes > 0 ? classes : 1) * sizeof *names);
     if (names) {
         for (int c = 0; c < classes; c++) names[c] = dataset_class_name(test, c);
-        canvas_text(&canvas, 2 * PANEL + 10, 36, "class", RGB_BLACK, 1);
-        plot_legend(&canvas, 2 * PANEL + 10, 52, names, classes);
+        canvas_text(&canvas, panels * PANEL + 10, 36, "class", RGB_BLACK, 1);
+        plot_legend(&canvas, panels * PANEL + 10, 52, names, classes);
     }
     free(names);
     st = names ? canvas_save_png(&canvas, path) : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
@@ -51,44 +52,67 @@ static Status draw(const char *path, const Dataset *test, const FeatureSet *sets
     return st;
 }
 
+/* "a,b,c" -> checkpoint paths (run folders resolved to their checkpoint file). */
+static Status split_checkpoints(const char *list, char (*paths)[4200], int *count) {
+    *count = 0;
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (*count == EMBED_MAX_CHECKPOINTS)
+            return error_set(BC_ERR_USAGE, "--checkpoint: at most %d checkpoints side by side", EMBED_MAX_CHECKPOINTS);
+        char one[4200];
+        snprintf(one, sizeof one, "%.*s", (int)len, p);
+        if (one[0]) train_checkpoint_path(one, paths[(*count)++], sizeof paths[0]);
+        p += len + (end != NULL);
+    }
+    return *count ? BC_OK : error_set(BC_ERR_USAGE, "--checkpoint: no checkpoint named");
+}
+
 Status embed_run(const EmbedRequest *r) {
-    TrainConfig config;
-    TrainProgress done;
+    char paths[EMBED_MAX_CHECKPOINTS][4200];
+    int trained = 0;
+    Status st = split_checkpoints(r->checkpoint, paths, &trained);
+    if (st != BC_OK) return st;
+    int panels = 1 + trained;
+    TrainConfig configs[EMBED_MAX_CHECKPOINTS];
+    TrainProgress done[EMBED_MAX_CHECKPOINTS];
     char made_on[256];
-    Status st = train_checkpoint_read_config(r->checkpoint, &config, &done, made_on, sizeof made_on);
+    for (int c = 0; c < trained && st == BC_OK; c++)
+        st = train_checkpoint_read_config(paths[c], &configs[c], &done[c], made_on, sizeof made_on);
     if (st != BC_OK) return st;
     Device *device = NULL;
     Dataset *test = NULL;
-    EvalEncoder enc[2];
-    FeatureSet sets[2];
+    EvalEncoder enc[MAX_PANELS];
+    FeatureSet sets[MAX_PANELS];
     memset(enc, 0, sizeof enc);
     memset(sets, 0, sizeof sets);
-    double *xs[2] = {0}, *ys[2] = {0};
+    double *xs[MAX_PANELS] = {0}, *ys[MAX_PANELS] = {0};
     st = device_open(r->device, NULL, &device);
     if (st == BC_OK) {
         const DeviceInfo *d = device_info(device);
         printf("device: %d:%d %s (%s, %s)\n", d->platform_index, d->device_index, d->name, device_kind_name(d->kind),
                d->platform_name);
         fflush(stdout);
-        st = eval_encoder_random(device, &config, &enc[0]);
+        st = eval_encoder_random(device, &configs[0], &enc[0]);
     }
-    if (st == BC_OK) st = eval_encoder_load(device, r->checkpoint, &enc[1]);
-    DatasetOptions opts = train_config_data_options(&config, false);
-    if (st == BC_OK) st = dataset_open(r->data_path ? r->data_path : config.data_path, DATASET_TEST, &opts, &test);
+    for (int c = 0; c < trained && st == BC_OK; c++) st = eval_encoder_load(device, paths[c], &enc[1 + c]);
+    DatasetOptions opts = train_config_data_options(&configs[0], false);
+    if (st == BC_OK) st = dataset_open(r->data_path ? r->data_path : configs[0].data_path, DATASET_TEST, &opts, &test);
     if (st == BC_OK && !dataset_info(test)->has_labels)
         st = error_set(BC_ERR_USAGE, "%s: the test split has no labels to color the points by", dataset_info(test)->path);
-    for (int p = 0; p < 2 && st == BC_OK; p++) st = project(device, &enc[p], test, r, &sets[p], &xs[p], &ys[p]);
+    for (int p = 0; p < panels && st == BC_OK; p++) st = project(device, &enc[p], test, r, &sets[p], &xs[p], &ys[p]);
     if (st == BC_OK) {
-        char random_title[64], trained_title[64];
-        snprintf(random_title, sizeof random_title, "random init (seed %llu)", (unsigned long long)config.seed);
-        snprintf(trained_title, sizeof trained_title, "BYOL, %lld steps", (long long)done.steps_done);
-        const char *titles[2] = {random_title, trained_title};
-        st = draw(r->out_png, test, sets, xs, ys, titles);
+        char titles[MAX_PANELS][96];
+        snprintf(titles[0], sizeof titles[0], "random init (seed %llu)", (unsigned long long)configs[0].seed);
+        for (int c = 0; c < trained; c++)
+            snprintf(titles[1 + c], sizeof titles[0], "%s, %lld steps",
+                     method_title(&configs[c].method, configs[c].tau_base), (long long)done[c].steps_done);
+        st = draw(r->out_png, test, sets, xs, ys, titles, panels);
     }
     if (st == BC_OK)
         printf("embedding: %zu test images of %s, PCA of %d-dim features -> %s\n", sets[1].count,
                dataset_info(test)->path, sets[1].dim, r->out_png);
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; p < panels; p++) {
         free(xs[p]), free(ys[p]);
         feature_set_free(&sets[p]);
         eval_encoder_destroy(&enc[p]);

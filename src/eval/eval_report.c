@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "byolcl/eval.h"
 #include "util/fs.h"
@@ -26,7 +27,10 @@ void eval_report_print(const EvalReport *report, FILE *out) {
             (unsigned long long)r->subset_seed);
     bool top5 = report->class_count > 10;
     fprintf(out, "top-1 accuracy in %% on the test split%s\n\n", top5 ? " (top-5 in parentheses)" : "");
-    fprintf(out, "%-26s %6s %10s", "representation", "dim", "kNN");
+    int name_width = 26; /* wider for longer names ("BYOL, no predictor (1170 steps)") */
+    for (int i = 0; i < report->row_count; i++)
+        if ((int)strlen(report->rows[i].name) > name_width) name_width = (int)strlen(report->rows[i].name);
+    fprintf(out, "%-*s %6s %10s", name_width, "representation", "dim", "kNN");
     for (int f = 0; f < r->fraction_count; f++) {
         char head[32];
         snprintf(head, sizeof head, "probe %g%%", 100.0 * r->fractions[f]);
@@ -37,7 +41,7 @@ void eval_report_print(const EvalReport *report, FILE *out) {
         const EvalRow *row = &report->rows[i];
         char cell[48];
         percent_cell(cell, sizeof cell, row->knn, NAN);
-        fprintf(out, "%-26s %6d %10s", row->name, row->dim, cell);
+        fprintf(out, "%-*s %6d %10s", name_width, row->name, row->dim, cell);
         for (int f = 0; f < r->fraction_count; f++) {
             percent_cell(cell, sizeof cell, row->probe[f].top1, row->probe[f].top5);
             fprintf(out, " %*s", top5 ? 16 : 11, cell);

@@ -163,7 +163,8 @@ Status eval_run(const EvalRequest *request, EvalReport *report) {
     const char *data_path = request->data_path ? request->data_path : config.data_path;
     if (st == BC_OK) st = open_splits(&ctx, data_path, report);
     if (st == BC_OK) {
-        snprintf(report->rows[0].name, sizeof report->rows[0].name, "BYOL (%lld steps)", report->steps_trained);
+        snprintf(report->rows[0].name, sizeof report->rows[0].name, "%s (%lld steps)",
+                 method_title(&config.method, config.tau_base), report->steps_trained);
         st = evaluate_row(&ctx, &trained, &report->rows[report->row_count++]);
     }
     if (st == BC_OK && request->random_baseline) {

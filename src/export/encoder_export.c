@@ -45,7 +45,7 @@ static void describe(const TrainConfig *config, const TrainProgress *progress, c
     char list[META_VALUE_MAX];
     meta_add(m, "format", "pt"); /* what Hugging Face loaders expect for PyTorch tensors */
     meta_add(m, "byolcl_version", "%s", BYOLCL_VERSION);
-    meta_add(m, "method", "byol");
+    meta_add(m, "method", "%s", method_kind_name((MethodKind)config->method.kind));
     meta_add(m, "part", "%s", request->target ? "target" : "online");
     meta_add(m, "architecture", "%s", arch_name(e->arch));
     meta_add(m, "width", "%d", e->width);
@@ -100,7 +100,8 @@ static Status collect_tensors(const Arena *table, const Network *net, const Chec
 static Status export_from(const ExportRequest *r, const TrainConfig *config, const TrainProgress *progress,
                           const CheckpointNetwork *stored, ExportSummary *summary) {
     const HeadConfig *projector = r->with_heads ? &config->projector : NULL;
-    const HeadConfig *predictor = r->with_heads && !r->target ? &config->predictor : NULL;
+    /* SimCLR and the --no-predictor ablation have none; the target never has one. */
+    const HeadConfig *predictor = r->with_heads && !r->target && config->method.predictor ? &config->predictor : NULL;
     Arena *table = NULL;
     Network *net = NULL;
     Status st = arena_create(&table);

@@ -111,3 +111,8 @@ void activations_destroy(Activations *activations) {
 }
 
 size_t activations_bytes(const Activations *activations) { return activations->bytes; }
+
+View activations_head_output(const Activations *activations, NetworkPart part) {
+    if (part == PART_ENCODER || (int)part > (int)activations->upto) return VIEW_NONE;
+    return view_of(activations->heads[part - 1].out);
+}

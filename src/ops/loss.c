@@ -4,6 +4,7 @@
 
 #include "byolcl/ops.h"
 #include "ops/scratch.h"
+#include "ops/ops_internal.h"
 
 static Status check_rows(int batch, int dim, const char *op) {
     if (batch < 1 || dim < 1)
@@ -15,7 +16,7 @@ static Status check_rows(int batch, int dim, const char *op) {
 }
 
 /* Averages the per-row terms (scratch SCRATCH_LOSS_TERMS) into the loss view. */
-static Status write_mean_of_rows(Device *device, View loss, Buffer *terms, int batch) {
+Status write_mean_of_rows(Device *device, View loss, Buffer *terms, int batch) {
     Kernel *k;
     Status st = kernel_get(device, "loss", "mean_of_rows", &k);
     if (st != BC_OK) return st;

@@ -116,6 +116,7 @@ typedef struct {
     const char *optimizer; /* sgd | lars */
     int width;             /* 0: both 16 and 32 for small, 64 for the ResNets */
     int batch, image_size, channels, steps;
+    const char *method;    /* NULL or "byol": BYOL steps; "simclr": SimCLR's, each next to BYOL's */
 } BenchStepOptions;
 Status bench_step(Bench *b, const BenchStepOptions *options);
 

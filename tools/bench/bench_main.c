@@ -80,6 +80,7 @@ static Status bench_main(int argc, char **argv) {
         {"--channels", FLAG_INT, &so->channels, "--step: 1 (grayscale) or 3", 1, 3},
         {"--optimizer", FLAG_STRING, &so->optimizer, "--step: sgd | lars"},
         {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)", 0, 1000000},
+        {"--method", FLAG_STRING, &so->method, "--step: byol | simclr (SimCLR's steps, each after BYOL's at the same batch)"},
     };
     enum { FLAG_COUNT = sizeof flags / sizeof flags[0] };
     default_json_to_stdout(argc, argv);

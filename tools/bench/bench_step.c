@@ -1,7 +1,9 @@
 /* bench_step.c — byolcl-bench --step: whole BYOL training steps (both views augmented on the
  * device from a uint8 batch, target forward on both views, online forward and backward per
  * view, optimizer, EMA) timed by the wall clock and broken down by kernel kind from the
- * profiling events: where a step's time goes, how much of it is outside kernels, images/s. */
+ * profiling events: where a step's time goes, how much of it is outside kernels, images/s.
+ * --method simclr adds SimCLR's steps (both views forward, NT-Xent, both backward,
+ * optimizer) after BYOL's at the same batch and widths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "bench.h"
 #include "byol/byol_model.h"
+#include "byol/simclr.h"
 #include "byolcl/augment.h"
 #include "util/clock.h"
 
@@ -28,6 +31,8 @@ static const struct {
     {"residual add", {"residual", NULL}},
     {"pooling", {"pool", NULL}},
     {"linear bias", {"bias_add", "column_sums", NULL}},
+    {"NT-Xent softmax", {"ntxent", NULL}},
+    {"collapse monitor", {"row_inverse_norms", "normalized_column_std", NULL}},
     {"loss", {"loss", "l2_normalize", "softmax", "mean_of_rows", NULL}},
     {"optimizer", {"sgd", "lars", "nonfinite", "fill_", "scale_", "axpy", NULL}},
     {"ema", {"ema", NULL}},
@@ -78,7 +83,7 @@ static Status add_step_row(Bench *b, const char *label, const char *name, const 
     return bench_add_row(b, &row);
 }
 
-static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
+static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width, bool simclr) {
     StepRun r = {.size = o->image_size, .channels = o->channels};
     ArchKind arch;
     Status st = arch_parse(o->arch, &arch);
@@ -93,7 +98,7 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
     if (st != BC_OK) return st;
     r.optimizer = optimizer_config_default(r.optimizer.kind);
     char label[48], shape[80];
-    snprintf(label, sizeof label, "%s-w%d", arch_name(arch), encoder.width);
+    snprintf(label, sizeof label, "%s-w%d %s", arch_name(arch), encoder.width, simclr ? "simclr" : "byol");
     snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s", o->batch, o->image_size, o->image_size, o->channels,
              optimizer_kind_name(r.optimizer.kind));
     if (!bench_selected(b, "step", label)) return BC_OK;
@@ -106,18 +111,22 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
     float *noise = st == BC_OK ? bench_random(b, pixels, 0.0f, 255.0f) : NULL;
     for (size_t i = 0; noise && i < pixels; i++) images[i] = (uint8_t)noise[i];
     free(noise);
-    if (st == BC_OK) st = byol_model_create(b->device, &encoder, &projector, &predictor, o->batch, 5, &r.model);
+    if (st == BC_OK && simclr) st = simclr_model_create(b->device, &encoder, &projector, o->batch, 5, 0.5f, &r.model);
+    else if (st == BC_OK) st = byol_model_create(b->device, &encoder, &projector, &predictor, o->batch, 5, &r.model);
     bool created = st == BC_OK;
     if (st == BC_OK) st = buffer_create(b->device, pixels ? pixels : 1, &r.images);
     if (st == BC_OK) st = buffer_write(b->device, r.images, 0, pixels, images);
-    /* Warm-up step (kernel builds, first touches), then the check: a finite loss in [0, 8]. */
+    /* Warm-up step (kernel builds, first touches), then the check: a finite loss in [0, 8]
+     * (BYOL), or not above a little more than log(2 batch - 1), the loss of a collapsed
+     * batch (SimCLR; random images give about that). */
+    double highest = simclr ? 1.5 * log(2.0 * o->batch - 1.0) : 8.0;
     KernelTiming *rows = NULL;
     int count = 0;
     if (st == BC_OK) st = run_step(b->device, &r);
     double loss = NAN;
     if (st == BC_OK) st = byol_model_read_loss(&r.model, &loss);
-    if (st == BC_OK && !(loss >= 0.0 && loss <= 8.0))
-        st = error_set(BC_ERR_NUMERIC, "check failed: %s step loss is %g, outside [0, 8]", label, loss);
+    if (st == BC_OK && !(loss >= 0.0 && loss <= highest))
+        st = error_set(BC_ERR_NUMERIC, "check failed: %s step loss is %g, outside [0, %g]", label, loss, highest);
     if (st == BC_OK) b->checks_passed++;
     if (st == BC_OK) st = device_collect_timings(b->device, &rows, &count);
     free(rows);
@@ -139,7 +148,8 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
         BenchTime wall_t;
         bench_summarize(wall, steps, &wall_t);
         double step_ms = wall_t.median_ms;
-        bench_section_header(b, "step", "one BYOL step (both views augmented, SGD/LARS, EMA); kernel time by kind");
+        bench_section_header(b, "step", simclr ? "one SimCLR step (both views augmented, NT-Xent over 2N views, SGD/LARS); kernel time by kind"
+                                               : "one BYOL step (both views augmented, SGD/LARS, EMA); kernel time by kind");
         double *column = malloc((size_t)steps * sizeof *column);
         if (!column) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
         for (int k = 0; st == BC_OK && k <= KIND_COUNT; k++) {
@@ -164,14 +174,25 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width) {
     return st == BC_OK ? BC_OK : error_wrap(st, "step %s: ", label);
 }
 
+/* BYOL at one width, then SimCLR at the same width and batch when asked. */
+static Status bench_methods(Bench *b, const BenchStepOptions *o, int width, bool simclr) {
+    Status st = bench_one_step(b, o, width, false);
+    if (st == BC_OK && simclr) st = bench_one_step(b, o, width, true);
+    return st;
+}
+
 Status bench_step(Bench *b, const BenchStepOptions *o) {
-    if (o->width > 0) return bench_one_step(b, o, o->width);
+    bool simclr = false;
+    if (o->method && strcmp(o->method, "simclr") == 0) simclr = true;
+    else if (o->method && strcmp(o->method, "byol") != 0)
+        return error_set(BC_ERR_USAGE, "--method: '%s' is not one of byol, simclr", o->method);
+    if (o->width > 0) return bench_methods(b, o, o->width, simclr);
     ArchKind arch;
     Status st = arch_parse(o->arch, &arch);
     if (st != BC_OK) return st;
-    if (arch != ARCH_SMALL) return bench_one_step(b, o, 0);
+    if (arch != ARCH_SMALL) return bench_methods(b, o, 0, simclr);
     /* The small ResNet at both widths the speed targets name. */
-    st = bench_one_step(b, o, 16);
-    if (st == BC_OK) st = bench_one_step(b, o, 32);
+    st = bench_methods(b, o, 16, simclr);
+    if (st == BC_OK) st = bench_methods(b, o, 32, simclr);
     return st;
 }

@@ -1,0 +1,18 @@
+/* simclr.h — SimCLR on the same model struct as BYOL: the online encoder | projector only
+ * (no predictor, no target), both views through it with their own activations, and the
+ * NT-Xent loss over the 2N projections of the batch. */
+#ifndef BYOLCL_BYOL_SIMCLR_H
+#define BYOLCL_BYOL_SIMCLR_H
+
+#include "byol/byol_model.h"
+
+/* Builds the online network, allocates everything for `batch` images (2 batch views) and
+ * initializes it from `seed`; temperature > 0. */
+Status simclr_model_create(Device *device, const EncoderConfig *encoder, const HeadConfig *projector, int batch,
+                           uint64_t seed, float temperature, ByolModel *model);
+/* One step on the views in model->views: NT-Xent loss to model->loss, collapse monitor,
+ * gradients of both views, optimizer step. Nothing waits for the device. */
+Status simclr_model_step(ByolModel *model, const OptimizerConfig *optimizer, double learning_rate);
+void simclr_state_destroy(SimclrState *state); /* NULL is fine */
+
+#endif
