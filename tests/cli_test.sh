@@ -36,9 +36,11 @@ expect 2 "--split"          -- "$byolcl" data --split nosuch
 expect 1 "resume: .*none.ckpt" -- "$byolcl" train --resume "$work/none.ckpt"
 expect 0 "usage"            -- "$byolcl" train --help
 
-# Every flag of every subcommand, read from its --help: a number out of range (or not
+# Every flag of every subcommand (as byolcl --help lists them), read from its --help: a number out of range (or not
 # finite) and an empty string are refused with exit 2 and the flag's name in the message.
-for cmd in devices data augment train eval embed plot; do
+commands=$("$byolcl" --help 2>&1 | sed -nE 's/^  ([a-z]+)  .*/\1/p')
+[ "$(wc -w <<<"$commands")" -ge 9 ] || { echo "FAIL: byolcl --help lists too few commands: $commands"; failures=$((failures + 1)); }
+for cmd in $commands; do
   "$byolcl" "$cmd" --help >"$work/help" 2>&1
   while read -r flag meta _; do
     case "$meta" in

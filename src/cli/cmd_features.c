@@ -26,8 +26,8 @@ Status command_features(int argc, char **argv) {
         {"--device", FLAG_STRING, &r.device, "OpenCL device selector (auto, gpu, cpu, P:D, N, name)"},
         {"--out", FLAG_STRING, &r.out, "features .npy to write: (images, dim) float32"},
         {"--labels", FLAG_STRING, &labels, "labels .npy to write, (images,) int64 (default: labels.npy beside --out)"},
-        {"--max-images", FLAG_INT, &max_images, "this many images, evenly spaced through the split (0 = all)"},
-        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch"},
+        {"--max-images", FLAG_INT, &max_images, "this many images, evenly spaced through the split (0 = all)", 0, CLI_COUNT_MAX},
+        {"--batch", FLAG_INT, &r.batch, "images per feature-extraction batch", 1, 65536},
     };
     const int count = sizeof flags / sizeof flags[0];
     Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl features --checkpoint CKPT --split train|test --out feats.npy",

@@ -15,7 +15,7 @@ static const Subcommand subcommands[] = {
     {"devices", command_devices, "list OpenCL devices and show which one --device picks"},
     {"data", command_data, "show what a dataset holds: format, images, classes, mean/std"},
     {"augment", command_augment, "write a PNG grid of augmented views (check an augmentation setting)"},
-    {"train", command_train, "pretrain an encoder with BYOL (checkpoints, exact resume)"},
+    {"train", command_train, "pretrain an encoder with BYOL (or SimCLR: --method simclr; checkpoints, exact resume)"},
     {"eval", command_eval, "kNN and linear-probe accuracy of a checkpoint, next to random init and raw pixels"},
     {"embed", command_embed, "PNG of the test features in 2-D (PCA): random init vs trained"},
     {"plot", command_plot, "PNG of a run's loss (and kNN accuracy) against steps"},

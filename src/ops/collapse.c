@@ -4,13 +4,14 @@
 #include <limits.h>
 
 #include "ops/ops_internal.h"
+#include "ops/scratch.h"
 
 Status collapse_monitor_forward(Device *device, View out, View z, int batch, int dim) {
     if (batch < 2 || dim < 1 || (long long)batch * dim > INT_MAX)
         return error_set(BC_ERR_USAGE, "collapse_monitor_forward: batch=%d (at least 2) dim=%d", batch, dim);
     Buffer *inv_norms, *column_std;
-    Status st = device_scratch(device, 0, (size_t)batch * sizeof(float), &inv_norms);
-    if (st == BC_OK) st = device_scratch(device, 1, (size_t)dim * sizeof(float), &column_std);
+    Status st = scratch_get(device, SCRATCH_COLLAPSE_INV_NORMS, (size_t)batch * sizeof(float), &inv_norms);
+    if (st == BC_OK) st = scratch_get(device, SCRATCH_COLLAPSE_COLUMN_STD, (size_t)dim * sizeof(float), &column_std);
     if (st != BC_OK) return error_wrap(st, "collapse_monitor_forward: ");
     Kernel *norms, *spread;
     if ((st = kernel_get(device, "collapse", "row_inverse_norms", &norms)) != BC_OK) return st;

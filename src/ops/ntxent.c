@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "ops/ops_internal.h"
+#include "ops/scratch.h"
 
 static Status check_ntxent(int rows, int dim, float temperature, const char *op) {
     if (rows < 2 || dim < 1) return error_set(BC_ERR_USAGE, "%s: %d images (at least 1) dim=%d", op, rows / 2, dim);
@@ -27,7 +28,7 @@ Status ntxent_forward(Device *device, View loss, View normalized, View d_logits,
         st = gemm(device, false, true, rows, rows, dim, 1.0f / temperature, normalized, dim, normalized, dim, 0.0f,
                   d_logits, rows);
     Buffer *terms;
-    if (st == BC_OK && (st = device_scratch(device, 0, (size_t)rows * sizeof(float), &terms)) != BC_OK)
+    if (st == BC_OK && (st = scratch_get(device, SCRATCH_LOSS_TERMS, (size_t)rows * sizeof(float), &terms)) != BC_OK)
         return error_wrap(st, "ntxent_forward: ");
     Kernel *k;
     if (st == BC_OK) st = kernel_get(device, "ntxent", "ntxent_rows", &k);

@@ -28,7 +28,9 @@ typedef enum {
     SCRATCH_WGRAD_GRAD = 2,          /* conv2d_wgrad: padded output-gradient planes */
     SCRATCH_BN_PARTIAL = 0,          /* batchnorm: per-part partial sums */
     SCRATCH_BN_SUMS = 1,             /* batchnorm: per-channel gradient sums */
-    SCRATCH_LOSS_TERMS = 0,          /* losses: per-row terms */
+    SCRATCH_LOSS_TERMS = 0,          /* losses (and NT-Xent): per-row terms */
+    SCRATCH_COLLAPSE_INV_NORMS = 0,  /* collapse monitor: 1 / ||row|| */
+    SCRATCH_COLLAPSE_COLUMN_STD = 1, /* collapse monitor: per-dimension spread */
     /* Slots 3-5: gemm's own. */
     SCRATCH_GEMM_PACKED_B = 3,
     SCRATCH_GEMM_PACKED_A = 4,
