@@ -83,6 +83,27 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
      * to fill the device (a weight gradient's output alone fills a few of its cores). */
     profile_put(profile, "GEMM_SPLIT_K", cpu ? 1024 : 512);
     profile_put(profile, "GEMM_SPLIT_RATIO", 4);
+    /* GPUs: our local-memory tiled SGEMM (cl/gemm_gpu.cl) for gemm(); CPUs keep the kernels
+     * above, which it would only slow (PoCL turns local memory and barriers into memory
+     * traffic). Its generic sizes, for GPUs of every vendor until --tune measures: a 64 x 64
+     * tile of C per work-group of 8 x 8 work-items (64: a whole AMD wavefront, two NVIDIA
+     * warps), so 8 x 8 accumulators each, the register tile the CUDA and OpenCL SGEMMs of
+     * GPU.md reach most of peak with (CUTLASS SIMT, dlprimitives); slices 16 deep (CLBlast's
+     * NVIDIA entries use 32 with smaller tiles; 16 keeps a slice at 8.7 KB of local memory,
+     * so occupancy is set by registers); float4 loads (all of CLBlast's tuned NVIDIA entries
+     * use VWM = VWN = 4 or 2); 4 floats of padding per local row, which halves the bank
+     * conflicts of the transposing stores of a k-contiguous operand against none (16 lanes
+     * of a warp land on 16 banks, not 8); one slice stage (double buffering is a tuner
+     * choice: it halves the barriers but doubles local memory). */
+    profile_put(profile, "GEMM_GPU", cpu ? 0 : 1);
+    profile_put(profile, "GEMM_GPU_MWG", 64);
+    profile_put(profile, "GEMM_GPU_NWG", 64);
+    profile_put(profile, "GEMM_GPU_KWG", 16);
+    profile_put(profile, "GEMM_GPU_MDIMC", 8);
+    profile_put(profile, "GEMM_GPU_NDIMC", 8);
+    profile_put(profile, "GEMM_GPU_VW", 4);
+    profile_put(profile, "GEMM_GPU_PAD", 4);
+    profile_put(profile, "GEMM_GPU_DB", 0);
     /* CPUs: a B that is not transposed is read in place, each work-item copying its panels
      * into local memory (cache-resident on CPU drivers) instead of packing all of B first. */
     profile_put(profile, "GEMM_LOCAL_B", cpu ? 1 : 0);
@@ -137,6 +158,9 @@ static const KeyRange key_ranges[] = {
     {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},
     {"BN_PLANE_ITEMS", 1, 4096},  {"BN_CHUNK", 1, 1 << 30},     {"AUGMENT_WG", 1, 4096},
     {"STORE_UNALIGNED", 0, 1},    {"CONV_LANES", 8, 16},
+    {"GEMM_GPU", 0, 1},           {"GEMM_GPU_MWG", 1, 256},     {"GEMM_GPU_NWG", 1, 256},
+    {"GEMM_GPU_KWG", 1, 128},     {"GEMM_GPU_MDIMC", 1, 64},    {"GEMM_GPU_NDIMC", 1, 64},
+    {"GEMM_GPU_VW", 1, 8},        {"GEMM_GPU_PAD", 0, 32},      {"GEMM_GPU_DB", 0, 1},
 };
 
 /* NULL when key may take value, else why not (static text; the key and value go alongside). */
@@ -150,6 +174,8 @@ static const char *profile_value_problem(const char *key, int value, int *min, i
             value != 8 && value != 16)
             return "not a vector width (2, 3, 4, 8 or 16)";
         if (strcmp(key, "CONV_LANES") == 0 && value != 8 && value != 16) return "not 8 or 16";
+        if (strcmp(key, "GEMM_GPU_VW") == 0 && value != 1 && value != 2 && value != 4 && value != 8)
+            return "not a vector width (1, 2, 4 or 8)";
         return NULL;
     }
     return NULL;
