@@ -68,7 +68,7 @@ int gemm_split_chunk_depth(const Device *device, int m, int n, int k) {
 
 /* C = alpha * sum of the chunks' partial products (plain m x n, m * n apart) + beta * C. */
 Status gemm_sum_chunks(Device *device, Buffer *partial, int chunks, int m, int n, float alpha,
-                         float beta, const GemmLayout *c) {
+                       float beta, const GemmLayout *c) {
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_sum_chunks", &kernel);
     if (st != BC_OK) return st;
