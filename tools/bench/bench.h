@@ -113,10 +113,9 @@ Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
 /* The GPU GEMM's search (bench_tune_gpu.c): `seconds` bounds it (0: no bound). */
 Status bench_tune_gemm_gpu(Bench *b, bool wide, double seconds);
-/* The tuners' correctness checks: m x n x k (dense operands) in all four transpositions
- * through gemm_with_path; the three conv passes on a small odd shape (stride 2, batch 3). */
+/* The tuners' correctness check: m x n x k (dense operands) in all four transpositions
+ * through gemm_with_path against the double reference. */
 Status bench_tune_check_gemm(Bench *b, GemmPath path, const char *label, int m, int n, int k);
-Status bench_tune_check_conv(Bench *b, const char *label);
 
 typedef struct {
     const char *arch;      /* small | resnet18 | resnet50 */

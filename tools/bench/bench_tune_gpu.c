@@ -3,7 +3,7 @@
  * declared space, CLBlast-style in two stages: configurations known to do well first, then
  * the rest of the space in a seeded random order, until the candidate count or the time bound
  * is spent. Every candidate is checked against the double references (odd, vector-aligned and
- * split-k GEMMs in every transposition, the three conv passes) before it is timed on
+ * split-k GEMMs in every transposition) before it is timed on
  * ResNet-18's convolution GEMMs (32x32x3, batch 16, each shape as often as the network has
  * it) and a square; CLBlast is timed on the same set, and the fastest is saved as this
  * device's profile (GEMM_GPU = 1 with the best sizes, or GEMM_PATH = CLBlast). */
@@ -102,15 +102,13 @@ static Status time_set(Bench *b, TuneSet *set, const char *name, double *median_
 }
 
 /* Odd sizes (the element-wise edges), vector-aligned ones (every dimension a multiple of 8,
- * m and n of no tile: the vector loads and stores next to edges), a split-k depth, and the
- * conv passes. */
+ * m and n of no tile: the vector loads and stores next to edges) and a split-k depth. No conv
+ * passes: conv2d reaches these kernels only through gemm(), which these checks cover (its
+ * fused paths call the CPU kernels' gemm_tiles, which --tune with GEMM_GPU=0 tunes). */
 static Status check_candidate(Bench *b, GemmPath path, const char *label) {
     Status st = bench_tune_check_gemm(b, path, label, 37, 53, 29);
     if (st == BC_OK) st = bench_tune_check_gemm(b, path, label, 136, 72, 40);
     if (st == BC_OK) st = bench_tune_check_gemm(b, path, label, 24, 40, 2048);
-    /* --quick (CI on a CPU driver, whose convolutions do not go through gemm()): the GEMMs
-     * only, sparing a build of every conv program per candidate. */
-    if (st == BC_OK && path == GEMM_PATH_OURS && !b->quick) st = bench_tune_check_conv(b, label);
     return st;
 }
 
