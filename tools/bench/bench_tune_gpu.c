@@ -3,10 +3,11 @@
  * declared space, CLBlast-style in two stages: configurations known to do well first, then
  * the rest of the space in a seeded random order, until the candidate count or the time bound
  * is spent. Every candidate is checked against the double references (odd, vector-aligned and
- * split-k GEMMs in every transposition) before it is timed on
- * ResNet-18's convolution GEMMs (32x32x3, batch 16, each shape as often as the network has
- * it) and a square; CLBlast is timed on the same set, and the fastest is saved as this
- * device's profile (GEMM_GPU = 1 with the best sizes, or GEMM_PATH = CLBlast). */
+ * split-k GEMMs in every transposition) before it is timed on ResNet-18's convolution GEMMs
+ * (32x32x3, batch 16, each shape as often as the network has it) and a square; one the device
+ * cannot build or run is skipped, a wrong result stops the search. CLBlast is timed on the
+ * same set, and the fastest is saved as this device's profile (GEMM_GPU = 1 with the best
+ * sizes, or GEMM_PATH = CLBlast). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +137,13 @@ static Status search(Bench *b, TuneSet *set, bool wide, double seconds, GemmGpuP
         params_text(&list[i], name, sizeof name);
         st = gemm_gpu_params_apply(b->device, &list[i]);
         if (st == BC_OK) st = check_candidate(b, GEMM_PATH_OURS, name);
+        if (st == BC_ERR_BUILD || st == BC_ERR_OPENCL || st == BC_ERR_OUT_OF_MEMORY) {
+            /* Beyond this device's registers or compiler: not a candidate here. */
+            if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
+            error_clear();
+            st = BC_OK;
+            continue;
+        }
         if (st != BC_OK || b->check_only) continue;
         double ms;
         st = time_set(b, set, name, &ms);
