@@ -98,19 +98,20 @@ def build_networks(m):
     return online, predictor, target
 
 
-def make_torch_step(width, batch, threads):
-    """PyTorch's step function for the model above, and torch's version."""
+def make_byol_step(m, batch, device="cpu", read_loss=True):
+    """One BYOL step of model m (build_networks, plus size: the image side) on `device`, on
+    fixed random views; read_loss reads each view's loss back (free on the CPU; on a GPU a
+    wait for the device twice per step)."""
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(threads)
     torch.manual_seed(1)
-    online, predictor, target = build_networks(dict(channels=1, width=width, blocks=[1, 1, 1], hidden=512, out=128))
+    online, predictor, target = (net.to(device) for net in build_networks(m))
     for p in target.parameters():
         p.requires_grad_(False)
     params = list(online.parameters()) + list(predictor.parameters())
     opt = torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1.5e-6)
-    views = [torch.rand(batch, 1, 28, 28) * 2 - 1 for _ in range(2)]
+    views = [torch.rand(batch, m["channels"], m["size"], m["size"], device=device) * 2 - 1 for _ in range(2)]
 
     def loss_fn(p, z):
         return (2 - 2 * F.cosine_similarity(p, z, dim=-1)).mean()
@@ -123,13 +124,22 @@ def make_torch_step(width, batch, threads):
         for v in range(2):  # each view's forward then its backward, as byolcl does
             term = loss_fn(predictor(online(views[v])), z[1 - v])
             term.backward()
-            loss += float(term)
+            if read_loss:
+                loss += float(term)
         opt.step()
         with torch.no_grad():
             for t, o in zip(target.parameters(), online.parameters()):
                 t.mul_(0.99).add_(o, alpha=0.01)
         return loss
+    return step
 
+
+def make_torch_step(width, batch, threads):
+    """PyTorch's step function for the model above, and torch's version."""
+    import torch
+
+    torch.set_num_threads(threads)
+    step = make_byol_step(dict(channels=1, size=28, width=width, blocks=[1, 1, 1], hidden=512, out=128), batch)
     step()  # warm-up
     return step, torch.__version__
 

@@ -38,7 +38,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_compare import build_networks, have_torch_or_reexec, median  # noqa: E402
+from pytorch_compare import have_torch_or_reexec, make_byol_step, median  # noqa: E402
 
 # byolcl-bench --step's arguments and the PyTorch model of each name (see the docstring).
 MODELS = {
@@ -74,29 +74,8 @@ def byolcl_step(bench, bench_device, m, batch, steps):
 def make_torch_step(m, batch, device):
     """PyTorch's BYOL step for model m on `device`, and a function that waits for the device."""
     import torch
-    import torch.nn.functional as F
 
-    torch.manual_seed(1)
-    online, predictor, target = (net.to(device) for net in build_networks(m))
-    for p in target.parameters():
-        p.requires_grad_(False)
-    params = list(online.parameters()) + list(predictor.parameters())
-    opt = torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1.5e-6)
-    views = [torch.rand(batch, m["channels"], m["size"], m["size"], device=device) * 2 - 1 for _ in range(2)]
-
-    def loss_fn(p, z):
-        return (2 - 2 * F.cosine_similarity(p, z, dim=-1)).mean()
-
-    def step():
-        with torch.no_grad():
-            z = [target(v) for v in views]
-        opt.zero_grad(set_to_none=False)
-        for v in range(2):  # each view's forward then its backward, as byolcl does
-            loss_fn(predictor(online(views[v])), z[1 - v]).backward()
-        opt.step()
-        with torch.no_grad():
-            for t, o in zip(target.parameters(), online.parameters()):
-                t.mul_(0.99).add_(o, alpha=0.01)
+    step = make_byol_step(m, batch, device, read_loss=False)
 
     def wait():
         if device == "cuda":
