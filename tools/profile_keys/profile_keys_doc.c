@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PLAIN, PER_CU, VECTOR_WIDTH };
+enum { PLAIN, PER_CU, VECTOR_WIDTH, POWER_OF_TWO };
 
 typedef struct {
     const char *name;
@@ -44,6 +44,13 @@ static void range(char *out, size_t cap, const KeyDoc *k) {
         for (size_t i = 0; i < sizeof widths / sizeof *widths; i++)
             if (widths[i] >= k->min && widths[i] <= k->max)
                 used += (size_t)snprintf(out + used, cap - used, "%s%d", used ? ", " : "", widths[i]);
+        return;
+    }
+    if (k->rule == POWER_OF_TWO) {
+        char lo[16], hi[16];
+        number(lo, sizeof lo, k->min);
+        number(hi, sizeof hi, k->max);
+        snprintf(out, cap, "powers of two, %s to %s", lo, hi);
         return;
     }
     char lo[16], hi[16];
