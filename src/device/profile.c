@@ -107,9 +107,31 @@ void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info) {
     /* Output channels per weight-gradient work-item: 2 x 9 accumulators fit AVX-512's
      * registers; on AVX2 one channel's 9 (two spilled: w16 step, haswell target, 112 -> 78 ms). */
     profile_put(profile, "WGRAD_CO", narrow ? 1 : 2);
+    /* Convolutions as implicit GEMMs over whole batches (cl/conv2d_igemm.cl) on GPUs: a
+     * work-group of WG_M x WG_N work-items, each TILE_M x TILE_N outputs in registers, so
+     * 64 x 64 tiles staged TILE_K deep through local memory (rows padded by PAD floats);
+     * every GPU takes 256 work-items and 8.5 KB of local memory. Weight gradients slice
+     * their depth until WGRAD_GROUPS work-groups (4 per compute unit) run, slices at least
+     * WGRAD_MIN_K deep. Starting points for the tuner, not measured optima. */
+    int units = (int)(info->compute_units ? info->compute_units : 1);
+    profile_put(profile, "CONV_IGEMM", cpu ? 0 : 1);
+    profile_put(profile, "CONV_IGEMM_WG_M", 16);
+    profile_put(profile, "CONV_IGEMM_WG_N", 16);
+    profile_put(profile, "CONV_IGEMM_TILE_M", 4);
+    profile_put(profile, "CONV_IGEMM_TILE_N", 4);
+    profile_put(profile, "CONV_IGEMM_TILE_K", 16);
+    profile_put(profile, "CONV_IGEMM_PAD", 1);
+    profile_put(profile, "CONV_IGEMM_WGRAD_GROUPS", 4 * units);
+    profile_put(profile, "CONV_IGEMM_WGRAD_MIN_K", 1024);
     /* Batch norm: per-plane float16 kernels (1) suit CPUs, one element per work-item (0)
      * suits GPUs. */
     profile_put(profile, "BN_PLANES", cpu ? 1 : 0);
+    /* GPUs: the statistics and gradient sums as work-group reductions (BN_GPU_WG work-items,
+     * a power of two, over BN_GPU_CHUNK values of a channel each, read in coalesced runs),
+     * then the per-channel merge. */
+    profile_put(profile, "BN_GPU", cpu ? 0 : 1);
+    profile_put(profile, "BN_GPU_WG", 256);
+    profile_put(profile, "BN_GPU_CHUNK", 16384);
     /* Vector stores as one instruction through a 4-byte-aligned vector type (PoCL's vstore16
      * writes 4-lane pieces); GPUs keep vstoreN, whose compilers may lack clang's types. */
     profile_put(profile, "STORE_UNALIGNED", cpu ? 1 : 0);
@@ -137,6 +159,11 @@ static const KeyRange key_ranges[] = {
     {"CONV_SCRATCH_KB", 1, 1 << 30},                            {"BN_PLANES", 0, 1},
     {"BN_PLANE_ITEMS", 1, 4096},  {"BN_CHUNK", 1, 1 << 30},     {"AUGMENT_WG", 1, 4096},
     {"STORE_UNALIGNED", 0, 1},    {"CONV_LANES", 8, 16},
+    {"CONV_IGEMM", 0, 1},         {"CONV_IGEMM_WG_M", 1, 64},   {"CONV_IGEMM_WG_N", 1, 64},
+    {"CONV_IGEMM_TILE_M", 1, 16}, {"CONV_IGEMM_TILE_N", 1, 16}, {"CONV_IGEMM_TILE_K", 1, 64},
+    {"CONV_IGEMM_PAD", 0, 8},     {"CONV_IGEMM_WGRAD_GROUPS", 1, 1 << 20},
+    {"CONV_IGEMM_WGRAD_MIN_K", 1, 1 << 30},                     {"BN_GPU", 0, 1},
+    {"BN_GPU_WG", 1, 1024},       {"BN_GPU_CHUNK", 1, 1 << 30},
 };
 
 /* NULL when key may take value, else why not (static text; the key and value go alongside). */
@@ -150,6 +177,8 @@ static const char *profile_value_problem(const char *key, int value, int *min, i
             value != 8 && value != 16)
             return "not a vector width (2, 3, 4, 8 or 16)";
         if (strcmp(key, "CONV_LANES") == 0 && value != 8 && value != 16) return "not 8 or 16";
+        /* The work-group reductions halve their width each step. */
+        if (strcmp(key, "BN_GPU_WG") == 0 && (value & (value - 1)) != 0) return "not a power of two";
         return NULL;
     }
     return NULL;
