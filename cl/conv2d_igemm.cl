@@ -109,7 +109,7 @@ static void igemm_tile(const int pass, __global float *c, __global const float *
                        int k_split, int c_split_stride, float beta, __local float *as,
                        __local float *bs, __local int4 *col, __local int4 *ktab) {
     int lid = get_local_id(0);
-    int tx = lid % IG_WGN, ty = lid / IG_WGN;
+    int ty = lid / IG_WGN, tx = lid - ty * IG_WGN;
     int m0 = get_group_id(1) * IG_TM, n0 = get_group_id(0) * IG_TN;
     int k_begin = get_group_id(2) * k_split, k_end = min(depth, k_begin + k_split);
     int pq = s->out_h * s->out_w, khw = s->kh * s->kw;
