@@ -168,11 +168,13 @@ static void test_conv2d_matches_reference(void **state) {
 static void test_conv2d_implicit_gemm_matches_reference(void **state) {
     (void)state;
     Device *dev = test_device();
+    /* The first eight are set here, the rest by set_mode: all are restored. */
     const char *keys[] = {"CONV_IGEMM_WG_M", "CONV_IGEMM_WG_N", "CONV_IGEMM_TILE_M",
                           "CONV_IGEMM_TILE_N", "CONV_IGEMM_TILE_K", "CONV_IGEMM_PAD",
-                          "CONV_IGEMM_WGRAD_GROUPS", "CONV_IGEMM_WGRAD_MIN_K", "CONV_IGEMM"};
-    enum { KEYS = sizeof keys / sizeof *keys, SETTINGS = 3 };
-    static const int settings[SETTINGS][KEYS - 1] = {
+                          "CONV_IGEMM_WGRAD_GROUPS", "CONV_IGEMM_WGRAD_MIN_K", "CONV_IGEMM",
+                          "GEMM_PATH", "CONV_SCRATCH_KB", "CONV_VECTOR", "CONV_DIRECT"};
+    enum { KEYS = sizeof keys / sizeof *keys, SET = 8, SETTINGS = 3 };
+    static const int settings[SETTINGS][SET] = {
         {16, 16, 4, 4, 16, 1, 1, 1024}, /* the GPU defaults, depth never split */
         {4, 8, 3, 2, 5, 0, 1 << 20, 1}, /* 12 x 16 tiles, the weight gradient split per step */
         {2, 3, 1, 5, 1, 2, 7, 3},
@@ -194,11 +196,10 @@ static void test_conv2d_implicit_gemm_matches_reference(void **state) {
     set_mode(MODE_IGEMM);
     for (int k = 0; k < SETTINGS; k++) {
         if (test_small() && k == 0) continue; /* oclgrind: the default tiles ran in the main test */
-        for (int i = 0; i < KEYS - 1; i++) TEST_CHECK(device_profile_set(dev, keys[i], settings[k][i]));
+        for (int i = 0; i < SET; i++) TEST_CHECK(device_profile_set(dev, keys[i], settings[k][i]));
         for (size_t i = 0; i < count; i++) check_case(&cases[i], MODE_IGEMM, 7000 + 100 * (uint64_t)k + i);
     }
     for (int i = 0; i < KEYS; i++) TEST_CHECK(device_profile_set(dev, keys[i], saved[i]));
-    set_mode(MODE_OURS);
 }
 
 /* Weight gradients through our GEMM with split-k forced on (chunks of 4 pixels): the
