@@ -195,7 +195,6 @@ static void test_conv2d_implicit_gemm_matches_reference(void **state) {
     size_t count = test_small() ? sizeof small_shapes / sizeof *small_shapes : sizeof shapes / sizeof *shapes;
     set_mode(MODE_IGEMM);
     for (int k = 0; k < SETTINGS; k++) {
-        if (test_small() && k == 0) continue; /* oclgrind: the default tiles ran in the main test */
         for (int i = 0; i < SET; i++) TEST_CHECK(device_profile_set(dev, keys[i], settings[k][i]));
         for (size_t i = 0; i < count; i++) check_case(&cases[i], MODE_IGEMM, 7000 + 100 * (uint64_t)k + i);
     }
