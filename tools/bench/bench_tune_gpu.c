@@ -24,7 +24,7 @@ static const int space_wg[] = {16, 32, 64, 128}, space_kwg[] = {8, 16, 32}, spac
                  space_vw[] = {1, 2, 4, 8}, space_pad_vectors[] = {0, 1}, space_db[] = {0, 1};
 #define COUNT(array) ((int)(sizeof array / sizeof *array))
 
-/* Stage one: the generic defaults (profile.c) first, then the shapes GPU.md's sources tuned
+/* Stage one: the generic defaults (profile_keys.def) first, then the shapes GPU.md's sources tuned
  * or chose (as MWG NWG KWG MDIMC NDIMC VW PAD DB): CLBlast's A100 and V100 xgemm entries
  * re-expressed for this kernel, dlprimitives' NVIDIA 128 x 128 / 8 x 8 per work-item, 64 x 128
  * for the 64-channel layers, and the defaults double-buffered. */
