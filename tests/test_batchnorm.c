@@ -193,6 +193,10 @@ static void test_many_chunks_and_large_offset_keep_precision(void **state) {
      * with 1 or 2 values or none, walks that cross planes. */
     TEST_CHECK(device_profile_set(dev, "BN_GPU_CHUNK", 5));
     TEST_CHECK(device_profile_set(dev, "BN_GPU_WG", 4));
+    /* The reductions halve their width each step: the profile refuses other sizes. */
+    assert_int_equal(device_profile_set(dev, "BN_GPU_WG", 6), BC_ERR_USAGE);
+    error_clear();
+    assert_int_equal(device_profile_get(dev, "BN_GPU_WG"), 4);
     const struct {
         int planes, items;
     } paths[] = {{0, 64}, {1, 1000}, {1, 2}, {2, 64}};
