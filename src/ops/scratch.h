@@ -4,7 +4,8 @@
  * An op may call another op while holding scratch: conv2d keeps its patch columns in a
  * slot while gemm() packs B into another, and its flipped-kernel input gradient keeps the
  * flipped weights while the forward pass runs. The rule:
- *   - gemm and its parts (gemm.c, gemm_gpu.c) use slots 3-5 and hold none while calling another op;
+ *   - gemm and its parts (gemm.c, gemm_gpu.c) use slots 3-5 and hold none while calling
+ *     another op;
  *   - every other op uses slots 0-2 and may call gemm while holding them;
  *   - an op that calls another op while holding slots wraps the call in
  *     SCRATCH_HOLDING(slots, call); scratch_get then refuses (BC_ERR_USAGE naming the slot)

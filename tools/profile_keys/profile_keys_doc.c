@@ -46,17 +46,10 @@ static void range(char *out, size_t cap, const KeyDoc *k) {
                 used += (size_t)snprintf(out + used, cap - used, "%s%d", used ? ", " : "", widths[i]);
         return;
     }
-    if (k->rule == POWER_OF_TWO) {
-        char lo[16], hi[16];
-        number(lo, sizeof lo, k->min);
-        number(hi, sizeof hi, k->max);
-        snprintf(out, cap, "powers of two, %s to %s", lo, hi);
-        return;
-    }
     char lo[16], hi[16];
     number(lo, sizeof lo, k->min);
     number(hi, sizeof hi, k->max);
-    snprintf(out, cap, "%s to %s", lo, hi);
+    snprintf(out, cap, "%s%s to %s", k->rule == POWER_OF_TWO ? "powers of two, " : "", lo, hi);
 }
 
 /* The table, markers included, into a malloc'ed string. */
