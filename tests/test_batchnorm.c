@@ -1,7 +1,8 @@
 /* test_batchnorm.c — batch norm on the device against tests/ref/batchnorm_ref.c (training
  * forward with running statistics, evaluation, backward; 2-D and 1-D; odd shapes; views at
  * offsets; with and without the fused ReLU; the CPU plane kernels (BN_PLANES=1) and the
- * element kernels (BN_PLANES=0) alike), the reference's gradients against finite
+ * element kernels (BN_PLANES=0) and the GPU work-group reductions (BN_GPU=1) alike, and
+ * the residual join fused into the normalization), the reference's gradients against finite
  * differences, and the properties that training relies on (batch-independent evaluation,
  * PyTorch's running-statistics update, precision under a large common offset).
  * BYOLCL_OCLGRIND_TEST */
@@ -24,10 +25,18 @@ static size_t total_of(Dims d) { return (size_t)d.n * d.c * d.spatial; }
 
 static View view_in(Buffer *b, size_t offset) { return view_at(view_of(b), offset); }
 
-/* Both kernel families run on every device: the profile key picks one. */
-enum { PATH_COUNT = 2 };
-static void use_planes(int planes) { TEST_CHECK(device_profile_set(test_device(), "BN_PLANES", planes)); }
-static int default_planes(void) { return device_profile_get(test_device(), "BN_PLANES"); }
+/* All kernel families run on every device: the profile keys pick one. Path 0: the element
+ * and chunk kernels; 1: the CPU plane kernels (BN_PLANES); 2: the GPU work-group
+ * reductions (BN_GPU). */
+enum { PATH_COUNT = 3 };
+static void use_planes(int path) {
+    TEST_CHECK(device_profile_set(test_device(), "BN_PLANES", path == 1));
+    TEST_CHECK(device_profile_set(test_device(), "BN_GPU", path == 2));
+}
+static int default_planes(void) {
+    Device *dev = test_device();
+    return device_profile_get(dev, "BN_GPU") ? 2 : device_profile_get(dev, "BN_PLANES");
+}
 
 /* Host copies and device buffers of one training case; every device array sits at its own
  * non-zero offset so a kernel that ignores the offset is caught. */
@@ -177,10 +186,20 @@ static void test_many_chunks_and_large_offset_keep_precision(void **state) {
     int saved_chunk = device_profile_get(dev, "BN_CHUNK");
     int saved_items = device_profile_get(dev, "BN_PLANE_ITEMS");
     int saved_planes = default_planes();
+    int saved_gpu_chunk = device_profile_get(dev, "BN_GPU_CHUNK");
+    int saved_gpu_wg = device_profile_get(dev, "BN_GPU_WG");
     TEST_CHECK(device_profile_set(dev, "BN_CHUNK", 5));
+    /* Work-groups of 4 over chunks of 5 values: several partials per channel, work-items
+     * with 1 or 2 values or none, walks that cross planes. */
+    TEST_CHECK(device_profile_set(dev, "BN_GPU_CHUNK", 5));
+    TEST_CHECK(device_profile_set(dev, "BN_GPU_WG", 4));
+    /* The reductions halve their width each step: the profile refuses other sizes. */
+    assert_int_equal(device_profile_set(dev, "BN_GPU_WG", 6), BC_ERR_USAGE);
+    error_clear();
+    assert_int_equal(device_profile_get(dev, "BN_GPU_WG"), 4);
     const struct {
         int planes, items;
-    } paths[] = {{0, 64}, {1, 1000}, {1, 2}};
+    } paths[] = {{0, 64}, {1, 1000}, {1, 2}, {2, 64}};
     Dims shapes[] = {{3, 5, 7}, {4, 3, 1}, {2, 2, 13}, {5, 2, 33}};
     for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
         use_planes(paths[p].planes);
@@ -191,16 +210,66 @@ static void test_many_chunks_and_large_offset_keep_precision(void **state) {
             train_case_check(&plain, false, 1e-4, 1e-4);
             train_case_free(&plain);
             TrainCase offset = train_case_make(shapes[i], 1e3f - 1, 1e3f + 1, 400 + i);
-            train_case_run_device(&offset, p == 2);
+            train_case_run_device(&offset, p >= 2);
             /* A saved mean near 1e3 is rounded by up to 3e-5 (half an ulp), which moves xhat
              * by that times invstd: out and the gradients using xhat are only that close. */
-            train_case_check(&offset, p == 2, 5e-4, 2e-3);
+            train_case_check(&offset, p >= 2, 5e-4, 2e-3);
             train_case_free(&offset);
         }
     }
     TEST_CHECK(device_profile_set(dev, "BN_CHUNK", saved_chunk));
     TEST_CHECK(device_profile_set(dev, "BN_PLANE_ITEMS", saved_items));
+    TEST_CHECK(device_profile_set(dev, "BN_GPU_CHUNK", saved_gpu_chunk));
+    TEST_CHECK(device_profile_set(dev, "BN_GPU_WG", saved_gpu_wg));
     use_planes(saved_planes);
+}
+
+/* batchnorm_add_relu_forward_{train,eval}: max(0, batchnorm(in) + residual) against the
+ * reference's batch norm, join and ReLU, with the statistics as without the join; on every
+ * kernel family (the join has one kernel, the statistics differ). */
+static void test_residual_join_fused_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    static const Dims dims[] = {{3, 5, 7}, {2, 3, 49}, {1, 2, 9}, {4, 3, 1}};
+    int saved = default_planes();
+    for (int path = 0; path < PATH_COUNT; path++) {
+        use_planes(path);
+        for (size_t i = 0; i < sizeof dims / sizeof *dims; i++) {
+            TrainCase t = train_case_make(dims[i], -2, 3, 600 + i);
+            size_t total = total_of(t.d), c = (size_t)t.d.c;
+            float *res = test_alloc_uniform(total, 700 + i, -2, 2);
+            Buffer *b_res = test_upload_at(res, total, 4);
+            BatchNormShape s = {t.d.n, t.d.c, t.d.spatial, t.eps, t.momentum};
+            double *in = ref_doubles_from_floats(t.in, total), *r = ref_doubles_from_floats(res, total);
+            double *gamma = ref_doubles_from_floats(t.gamma, c), *beta = ref_doubles_from_floats(t.beta, c);
+            double *rm = ref_doubles_from_floats(t.rm, c), *rv = ref_doubles_from_floats(t.rv, c);
+            double *out = malloc(total * sizeof *out);
+            assert_non_null(out);
+            /* Evaluation first, on the running statistics the training pass then moves. */
+            TEST_CHECK(batchnorm_add_relu_forward_eval(dev, view_in(t.b_out, OFF_OUT), view_in(t.b_in, OFF_IN),
+                                                       view_in(b_res, 4), view_in(t.b_gamma, OFF_GAMMA),
+                                                       view_in(t.b_beta, OFF_BETA), view_in(t.b_rm, OFF_RM),
+                                                       view_in(t.b_rv, OFF_RV), &s));
+            batchnorm_ref_forward_eval(out, in, gamma, beta, rm, rv, t.d.n, t.d.c, t.d.spatial, t.eps);
+            for (size_t k = 0; k < total; k++) out[k] = out[k] + r[k] > 0 ? out[k] + r[k] : 0;
+            expect_close(t.b_out, OFF_OUT, out, total, 1e-4, 1e-4, "batchnorm + residual + relu (eval)");
+            TEST_CHECK(batchnorm_add_relu_forward_train(
+                dev, view_in(t.b_out, OFF_OUT), view_in(t.b_mean, OFF_MEAN), view_in(t.b_invstd, OFF_INVSTD),
+                view_in(t.b_rm, OFF_RM), view_in(t.b_rv, OFF_RV), view_in(t.b_in, OFF_IN), view_in(b_res, 4),
+                view_in(t.b_gamma, OFF_GAMMA), view_in(t.b_beta, OFF_BETA), &s));
+            batchnorm_ref_forward_train(out, NULL, NULL, rm, rv, in, gamma, beta, t.d.n, t.d.c, t.d.spatial,
+                                        t.eps, t.momentum);
+            for (size_t k = 0; k < total; k++) out[k] = out[k] + r[k] > 0 ? out[k] + r[k] : 0;
+            expect_close(t.b_out, OFF_OUT, out, total, 1e-4, 1e-4, "batchnorm + residual + relu (train)");
+            expect_close(t.b_rv, OFF_RV, rv, c, 1e-5, 1e-4, "batchnorm + residual: running var");
+            double *all[] = {in, r, gamma, beta, rm, rv, out};
+            for (size_t k = 0; k < sizeof all / sizeof *all; k++) free(all[k]);
+            free(res);
+            buffer_release(b_res);
+            train_case_free(&t);
+        }
+    }
+    use_planes(saved);
 }
 
 /* running = (1 - momentum) * running + momentum * batch statistic, with the unbiased
@@ -383,6 +452,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_training_matches_reference_on_odd_shapes),
         cmocka_unit_test(test_many_chunks_and_large_offset_keep_precision),
+        cmocka_unit_test(test_residual_join_fused_matches_reference),
         cmocka_unit_test(test_running_stats_follow_pytorch_formula),
         cmocka_unit_test(test_eval_is_independent_of_the_batch),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),

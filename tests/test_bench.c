@@ -1,6 +1,6 @@
 /* test_bench.c — byolcl-bench's own correctness checks on tiny sizes (--quick --check-only:
  * every measured kernel against plain-C formulas, every tuner candidate against the
- * references, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
+ * references, the GPU GEMM tuner's saved profile, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
  * is asserted. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +64,45 @@ static void test_tuner_candidates_check_out(void **state) {
     free(out);
 }
 
+/* The GPU GEMM's tuner, forced on this device (--tune-gemm-gpu --quick): its candidates
+ * checked and timed, the best saved as a profile in a private cache folder (the shared one
+ * must not change), which the next run loads: its GEMM rows name our GPU kernels. */
+static void test_gpu_gemm_tuner_saves_a_profile_that_loads(void **state) {
+    (void)state;
+    char dir[] = "/tmp/byolcl-tune-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *shared = getenv("BYOLCL_CACHE_DIR");
+    char *saved = shared ? strdup(shared) : NULL;
+    setenv("BYOLCL_CACHE_DIR", dir, 1);
+    char *out, *again;
+    int code = run_bench("--quick --tune-gemm-gpu --runs 1 --budget-ms 1", &out);
+    if (code != 0) fail_msg("byolcl-bench --tune-gemm-gpu exited with %d:\n%s", code, out);
+    const char *at = strstr(out, "saved to ");
+    assert_non_null(at);
+    char path[4096];
+    assert_int_equal(sscanf(at, "saved to %4095s", path), 1);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char profile[8192];
+    size_t n = fread(profile, 1, sizeof profile - 1, f);
+    profile[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(profile, "GEMM_GPU = 1\n"));
+    assert_non_null(strstr(profile, "GEMM_GPU_MWG = "));
+    assert_non_null(strstr(profile, "GEMM_GPU_DB = "));
+    code = run_bench("--quick --runs 1 --budget-ms 1 --filter gemm/square", &again);
+    if (code != 0) fail_msg("byolcl-bench after tuning exited with %d:\n%s", code, again);
+    if (!strstr(again, "ours GPU tiles")) fail_msg("the tuned profile was not loaded:\n%s", again);
+    char command[4200];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+    if (saved) setenv("BYOLCL_CACHE_DIR", saved, 1);
+    else unsetenv("BYOLCL_CACHE_DIR");
+    free(saved);
+    free(out);
+    free(again);
+}
+
 static void test_training_step_checks_out(void **state) {
     (void)state;
     char *out;
@@ -108,6 +147,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_section_checks_out),
         cmocka_unit_test(test_tuner_candidates_check_out),
+        cmocka_unit_test(test_gpu_gemm_tuner_saves_a_profile_that_loads),
         cmocka_unit_test(test_training_step_checks_out),
         cmocka_unit_test(test_json_has_the_measured_rows),
         cmocka_unit_test(test_bad_flag_is_a_usage_error),

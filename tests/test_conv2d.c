@@ -3,7 +3,9 @@
  * offsets; our fused GEMM path in one chunk and in many, and the generic path through
  * CLBlast, each with the element-wise and the panel-at-a-time (CONV_VECTOR) im2col/col2im
  * kernels; the direct stride-1 kernels (CONV_DIRECT) on a sweep of odd shapes, kernel sizes
- * and paddings), and finite-difference checks of the reference's backward passes.
+ * and paddings; the implicit GEMMs of GPUs (CONV_IGEMM) under several tile shapes and with
+ * the weight gradient's depth split), and finite-difference checks of the reference's
+ * backward passes.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -38,11 +40,11 @@ static const Conv2dShape small_cases[] = {
 
 typedef enum {
     MODE_OURS, MODE_OURS_CHUNKED, MODE_GENERIC,
-    MODE_OURS_VECTOR, MODE_OURS_VECTOR_CHUNKED, MODE_GENERIC_VECTOR, MODE_DIRECT, MODE_COUNT
+    MODE_OURS_VECTOR, MODE_OURS_VECTOR_CHUNKED, MODE_GENERIC_VECTOR, MODE_DIRECT, MODE_IGEMM, MODE_COUNT
 } Mode;
 static const char *mode_names[] = {"ours", "ours, one image per chunk", "generic (CLBlast)",
                                    "ours, panel kernels", "ours, panel kernels, one image per chunk",
-                                   "generic (CLBlast), panel col2im", "direct"};
+                                   "generic (CLBlast), panel col2im", "direct", "implicit GEMM"};
 
 static void set_mode(Mode mode) {
     Device *dev = test_device();
@@ -50,8 +52,9 @@ static void set_mode(Mode mode) {
     bool chunked = mode == MODE_OURS_CHUNKED || mode == MODE_OURS_VECTOR_CHUNKED;
     TEST_CHECK(device_profile_set(dev, "GEMM_PATH", generic ? GEMM_PATH_CLBLAST : GEMM_PATH_OURS));
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", chunked ? 1 : 65536));
-    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", mode >= MODE_OURS_VECTOR));
+    TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", mode >= MODE_OURS_VECTOR && mode != MODE_IGEMM));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", mode == MODE_DIRECT));
+    TEST_CHECK(device_profile_set(dev, "CONV_IGEMM", mode == MODE_IGEMM));
 }
 
 static size_t in_count(const Conv2dShape *s) { return (size_t)s->n * s->c_in * s->h * s->w; }
@@ -142,6 +145,7 @@ static void test_conv2d_matches_reference(void **state) {
     int scratch_kb = device_profile_get(dev, "CONV_SCRATCH_KB");
     int vector = device_profile_get(dev, "CONV_VECTOR");
     int direct = device_profile_get(dev, "CONV_DIRECT");
+    int igemm = device_profile_get(dev, "CONV_IGEMM");
     for (int mode = 0; mode < MODE_COUNT; mode++) {
         /* oclgrind is slow: the chunked and the generic panel modes add no kernel there. */
         if (test_small() && (mode == MODE_OURS_CHUNKED || mode == MODE_GENERIC_VECTOR)) continue;
@@ -152,6 +156,49 @@ static void test_conv2d_matches_reference(void **state) {
     TEST_CHECK(device_profile_set(dev, "CONV_SCRATCH_KB", scratch_kb));
     TEST_CHECK(device_profile_set(dev, "CONV_VECTOR", vector));
     TEST_CHECK(device_profile_set(dev, "CONV_DIRECT", direct));
+    TEST_CHECK(device_profile_set(dev, "CONV_IGEMM", igemm));
+}
+
+/* The implicit GEMMs (CONV_IGEMM) on kernels 1x1 to 7x7, strides 1 to 3, paddings 0 to 3,
+ * batch 1 and odd channel counts and spatial sizes, under the GPU default tiles (64 x 64,
+ * one tile or a partial one per shape) and under small odd tiles (work-groups of 4 x 8
+ * and 2 x 3 work-items, register tiles 3 x 2 and 1 x 5, depth slices of 5 and 1), so
+ * every shape spans several tiles cut at odd places, and the weight gradient's depth
+ * split into slices as shallow as one step (then reduced). */
+static void test_conv2d_implicit_gemm_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    /* The first eight are set here, the rest by set_mode: all are restored. */
+    const char *keys[] = {"CONV_IGEMM_WG_M", "CONV_IGEMM_WG_N", "CONV_IGEMM_TILE_M",
+                          "CONV_IGEMM_TILE_N", "CONV_IGEMM_TILE_K", "CONV_IGEMM_PAD",
+                          "CONV_IGEMM_WGRAD_GROUPS", "CONV_IGEMM_WGRAD_MIN_K", "CONV_IGEMM",
+                          "GEMM_PATH", "CONV_SCRATCH_KB", "CONV_VECTOR", "CONV_DIRECT"};
+    enum { KEYS = sizeof keys / sizeof *keys, SET = 8, SETTINGS = 3 };
+    static const int settings[SETTINGS][SET] = {
+        {16, 16, 4, 4, 16, 1, 1, 1024}, /* the GPU defaults, depth never split */
+        {4, 8, 3, 2, 5, 0, 1 << 20, 1}, /* 12 x 16 tiles, the weight gradient split per step */
+        {2, 3, 1, 5, 1, 2, 7, 3},
+    };
+    int saved[KEYS];
+    for (int i = 0; i < KEYS; i++) saved[i] = device_profile_get(dev, keys[i]);
+    static const Conv2dShape shapes[] = {
+        {1, 3, 7, 7, 5, 3, 3, 1, 1},    {2, 5, 9, 11, 7, 3, 3, 2, 1}, {1, 3, 11, 9, 4, 7, 7, 2, 3},
+        {3, 7, 5, 6, 3, 1, 1, 1, 0},    {2, 5, 9, 9, 19, 1, 1, 2, 0}, {2, 17, 6, 5, 9, 3, 3, 1, 0},
+        {1, 2, 10, 8, 3, 5, 3, 3, 2},   {2, 20, 8, 8, 70, 3, 3, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 0},
+        {2, 3, 7, 7, 4, 7, 7, 1, 3},
+    };
+    static const Conv2dShape small_shapes[] = {
+        {1, 3, 5, 5, 5, 3, 3, 1, 1}, {2, 3, 7, 6, 3, 3, 3, 2, 1}, {1, 2, 7, 7, 3, 7, 7, 2, 3},
+        {2, 3, 4, 5, 3, 1, 1, 1, 0},
+    };
+    const Conv2dShape *cases = test_small() ? small_shapes : shapes;
+    size_t count = test_small() ? sizeof small_shapes / sizeof *small_shapes : sizeof shapes / sizeof *shapes;
+    set_mode(MODE_IGEMM);
+    for (int k = 0; k < SETTINGS; k++) {
+        for (int i = 0; i < SET; i++) TEST_CHECK(device_profile_set(dev, keys[i], settings[k][i]));
+        for (size_t i = 0; i < count; i++) check_case(&cases[i], MODE_IGEMM, 7000 + 100 * (uint64_t)k + i);
+    }
+    for (int i = 0; i < KEYS; i++) TEST_CHECK(device_profile_set(dev, keys[i], saved[i]));
 }
 
 /* Weight gradients through our GEMM with split-k forced on (chunks of 4 pixels): the
@@ -325,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_conv2d_direct_sweep_matches_reference),
         cmocka_unit_test(test_conv2d_direct_channel_lanes_match_reference),
         cmocka_unit_test(test_conv2d_split_k_weight_gradients_match_reference),
+        cmocka_unit_test(test_conv2d_implicit_gemm_matches_reference),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
         cmocka_unit_test(test_bad_shapes_are_errors),
     };

@@ -2,7 +2,8 @@
  * all four transpose combinations, sizes that are not multiples of any tile, k = 0,
  * padded leading dimensions, views at non-zero offsets, beta 0 over NaN garbage; the CPU
  * profile's split-k (ours and CLBlast's), two-panel, swapped A * B^T and local-memory B paths
- * forced on.
+ * forced on; the GPU kernels (cl/gemm_gpu.cl) with several parameter sets and split-k, on
+ * odd and on vector-aligned placements.
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "byolcl/ops.h"
+#include "ops/gemm_gpu.h"
 #include "ops/scratch.h"
 #include "ref/gemm_ref.h"
 #include "ref/gradcheck.h"
@@ -23,13 +25,21 @@ static const Dims full_dims[] = {{1, 1, 1},    {7, 13, 5},  {33, 17, 9}, {9, 40,
                                  {64, 48, 31}, {100, 37, 129}, {5, 200, 3}, {17, 1, 64}};
 static const Dims small_dims[] = {{1, 1, 1}, {7, 13, 5}, {9, 17, 0}, {10, 20, 9}};
 
-/* One GEMM through `path` against the reference; the whole C buffer is compared, so writes
- * outside the m x n block (into padding) are caught too. */
-static void check_one(GemmPath path, Dims d, bool ta, bool tb, float alpha, float beta,
-                      uint64_t seed) {
+/* Where the operands lie: view offsets and the padding of their leading dimensions. */
+typedef struct {
+    int a_off, b_off, c_off, a_pad, b_pad, c_pad;
+} Placement;
+
+/* Odd offsets and leading dimensions: no row starts vector-aligned. */
+static const Placement odd_placement = {5, 7, 3, 3, 2, 1};
+
+/* One GEMM through `path` against the reference, operands placed as `at`; the whole C buffer
+ * is compared, so writes outside the m x n block (into padding) are caught too. */
+static void check_placed(GemmPath path, Dims d, bool ta, bool tb, float alpha, float beta, uint64_t seed,
+                         Placement at) {
     Device *dev = test_device();
-    const int a_off = 5, b_off = 7, c_off = 3;
-    int lda = (ta ? d.m : d.k) + 3, ldb = (tb ? d.k : d.n) + 2, ldc = d.n + 1;
+    const int a_off = at.a_off, b_off = at.b_off, c_off = at.c_off;
+    int lda = (ta ? d.m : d.k) + at.a_pad, ldb = (tb ? d.k : d.n) + at.b_pad, ldc = d.n + at.c_pad;
     size_t a_len = (size_t)a_off + (size_t)(ta ? d.k : d.m) * lda;
     size_t b_len = (size_t)b_off + (size_t)(tb ? d.n : d.k) * ldb;
     size_t c_len = (size_t)c_off + (size_t)d.m * ldc;
@@ -54,6 +64,10 @@ static void check_one(GemmPath path, Dims d, bool ta, bool tb, float alpha, floa
 
     free(a), free(b), free(c), free(got), free(ra), free(rb), free(rc), free(want);
     buffer_release(ba), buffer_release(bb), buffer_release(bc);
+}
+
+static void check_one(GemmPath path, Dims d, bool ta, bool tb, float alpha, float beta, uint64_t seed) {
+    check_placed(path, d, ta, tb, alpha, beta, seed, odd_placement);
 }
 
 static void check_path(GemmPath path) {
@@ -161,6 +175,76 @@ static void test_local_b_gemm_matches_reference(void **state) {
     for (int i = 0; i < 4; i++) swap_profile_key(keys[i], saved[i]);
 }
 
+/* The GPU kernels' parameter sets (GEMM_GPU_MWG, NWG, KWG, MDIMC, NDIMC, VW, PAD, DB): the
+ * defaults, double-buffered, and the tuner's extremes: tiny tiles of 4 x 4 per work-item with
+ * a 4-deep slice, scalar loads (VW 1) with odd padding on rectangular tiles, 128 x 64 tiles of
+ * 8 x 8 per work-item with float8s and no padding, and the largest tile of the search (128 x
+ * 128 x 32 over 256 work-items, 35 KB of local memory). */
+static const GemmGpuParams gpu_sets[] = {
+    {64, 64, 16, 8, 8, 4, 4, 0},    {64, 64, 16, 8, 8, 4, 4, 1},      {8, 16, 4, 2, 4, 2, 2, 1},
+    {16, 32, 8, 4, 8, 1, 1, 0},     {128, 64, 16, 16, 8, 8, 0, 1},    {128, 128, 32, 16, 16, 8, 8, 0},
+};
+
+/* Aligned rows (vector loads and stores) with padded leading dimensions, and unpadded. */
+static const Placement aligned_placements[] = {{8, 16, 8, 8, 0, 8}, {0, 0, 0, 0, 0, 0}};
+
+/* Shapes that fill whole tiles of every set and then some (the vector paths and the edges
+ * in one product), and one of several tiles each way. */
+static const Dims aligned_dims[] = {{128, 128, 64}, {136, 72, 40}};
+
+static void check_gpu_set(const GemmGpuParams *p, uint64_t seed) {
+    Device *dev = test_device();
+    TEST_CHECK(gemm_gpu_params_apply(dev, p));
+    check_path(GEMM_PATH_OURS);
+    /* oclgrind (small): the second shape only, which has whole and partial tiles each way. */
+    for (int i = test_small() ? 1 : 0; i < 2; i++)
+        for (int t = 0; t < 4; t++)
+            for (int at = 0; at < (test_small() ? 1 : 2); at++)
+                check_placed(GEMM_PATH_OURS, aligned_dims[i], t & 1, t & 2, 1.0f, at ? 0.0f : 0.5f, seed + 8 * i + t,
+                             aligned_placements[at]);
+}
+
+/* The GPU kernels (GEMM_GPU, the GPU default) forced on, with each parameter set; then
+ * split-k in chunks rounded up to whole slices (k = 129, 31 and the aligned shapes' 64 and 40:
+ * remainders and exact multiples). */
+static void test_gpu_gemm_matches_reference(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    GemmGpuParams saved = gemm_gpu_params(dev);
+    int enabled = swap_profile_key("GEMM_GPU", 1);
+    /* oclgrind (small): the defaults, and the tiny double-buffered tiles (most slices and
+     * barriers per product), which split-k then runs as well. */
+    for (size_t i = 0; i < sizeof gpu_sets / sizeof *gpu_sets; i++)
+        if (!test_small() || i == 0 || i == 2) check_gpu_set(&gpu_sets[i], 300 + 40 * i);
+    int depth = swap_profile_key("GEMM_SPLIT_K", 8), ratio = swap_profile_key("GEMM_SPLIT_RATIO", 1);
+    if (!test_small()) check_gpu_set(&gpu_sets[0], 600);
+    check_gpu_set(&gpu_sets[2], 640);
+    swap_profile_key("GEMM_SPLIT_K", depth);
+    swap_profile_key("GEMM_SPLIT_RATIO", ratio);
+    TEST_CHECK(gemm_gpu_params_apply(dev, &saved));
+    swap_profile_key("GEMM_GPU", enabled);
+}
+
+/* A parameter set the kernel cannot run is refused before anything is built, naming the key. */
+static void test_gpu_gemm_refuses_inconsistent_sizes(void **state) {
+    (void)state;
+    Device *dev = test_device();
+    GemmGpuParams saved = gemm_gpu_params(dev), bad = saved;
+    int enabled = swap_profile_key("GEMM_GPU", 1);
+    bad.mwg = 48; /* not a multiple of MDIMC x VW = 32 */
+    TEST_CHECK(gemm_gpu_params_apply(dev, &bad));
+    Buffer *x = test_alloc_device(16);
+    View v = view_of(x);
+    assert_int_equal(gemm(dev, false, false, 2, 2, 2, 1, v, 2, v, 2, 0, v, 2), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "GEMM_GPU_MWG"));
+    error_clear();
+    assert_int_equal(device_profile_set(dev, "GEMM_GPU_VW", 3), BC_ERR_USAGE);
+    error_clear();
+    buffer_release(x);
+    TEST_CHECK(gemm_gpu_params_apply(dev, &saved));
+    swap_profile_key("GEMM_GPU", enabled);
+}
+
 /* gemm() follows the profile's GEMM_PATH. */
 static void test_profile_path_dispatch(void **state) {
     (void)state;
@@ -209,6 +293,13 @@ static void test_bad_arguments_are_errors(void **state) {
     buffer_release(x);
 }
 
+/* The CPU kernels are what the tests before the GPU ones check, on every device (oclgrind
+ * presents itself as a GPU, whose profile turns GEMM_GPU on). */
+static int cpu_kernels_first(void **state) {
+    (void)state;
+    return device_profile_set(test_device(), "GEMM_GPU", 0) == BC_OK ? 0 : -1;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_our_gemm_matches_reference),
@@ -217,9 +308,11 @@ int main(void) {
         cmocka_unit_test(test_packed_a_gemm_matches_reference),
         cmocka_unit_test(test_split_k_and_swapped_gemm_match_reference),
         cmocka_unit_test(test_local_b_gemm_matches_reference),
+        cmocka_unit_test(test_gpu_gemm_matches_reference),
+        cmocka_unit_test(test_gpu_gemm_refuses_inconsistent_sizes),
         cmocka_unit_test(test_profile_path_dispatch),
         cmocka_unit_test(test_scratch_nesting_rule_is_checked),
         cmocka_unit_test(test_bad_arguments_are_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, test_teardown_device);
+    return cmocka_run_group_tests(tests, cpu_kernels_first, test_teardown_device);
 }

@@ -52,13 +52,13 @@ def byolcl_step(bench, width, batch, steps):
     return batch / ((step_ms - augment_ms) / 1000.0), out.strip()
 
 
-def make_torch_step(width, batch, threads):
-    """PyTorch's step function for the model above, and torch's version."""
-    import torch
+def build_networks(m):
+    """BYOL's online network, predictor and target for model m (a dict: channels, width,
+    blocks per stage, head hidden and out sizes), as PyTorch modules on the CPU: stem 3x3 conv
+    + BN + ReLU, basic blocks (stride 2 first in every stage after the first, 1x1 conv + BN
+    projection shortcuts), global average pool; heads Linear + BN1d + ReLU + Linear."""
     import torch.nn as nn
     import torch.nn.functional as F
-
-    torch.set_num_threads(threads)
 
     def conv_bn(cin, cout, k, stride, relu=True):
         layers = [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)]
@@ -77,23 +77,41 @@ def make_torch_step(width, batch, threads):
             s = x if self.short is None else self.short(x)
             return F.relu(self.b(self.a(x)) + s)
 
-    def encoder(w):
-        return nn.Sequential(conv_bn(1, w, 3, 1), Block(w, w, 1), Block(w, 2 * w, 2), Block(2 * w, 4 * w, 2),
-                             nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    def encoder():
+        w, cin = m["width"], m["width"]
+        layers = [conv_bn(m["channels"], w, 3, 1)]
+        for stage, blocks in enumerate(m["blocks"]):
+            for b in range(blocks):
+                layers.append(Block(cin, w << stage, 2 if stage > 0 and b == 0 else 1))
+                cin = w << stage
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), cin
 
     def head(i):
-        return nn.Sequential(nn.Linear(i, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Linear(512, 128))
+        return nn.Sequential(nn.Linear(i, m["hidden"]), nn.BatchNorm1d(m["hidden"]), nn.ReLU(inplace=True),
+                             nn.Linear(m["hidden"], m["out"]))
+
+    enc, features = encoder()
+    online = nn.Sequential(enc, head(features))
+    predictor = head(m["out"])
+    target = nn.Sequential(encoder()[0], head(features))
+    target.load_state_dict(online.state_dict())
+    return online, predictor, target
+
+
+def make_byol_step(m, batch, device="cpu", read_loss=True):
+    """One BYOL step of model m (build_networks, plus size: the image side) on `device`, on
+    fixed random views; read_loss reads each view's loss back (free on the CPU; on a GPU a
+    wait for the device twice per step)."""
+    import torch
+    import torch.nn.functional as F
 
     torch.manual_seed(1)
-    online = nn.Sequential(encoder(width), head(4 * width))
-    predictor = head(128)
-    target = nn.Sequential(encoder(width), head(4 * width))
-    target.load_state_dict(online.state_dict())
+    online, predictor, target = (net.to(device) for net in build_networks(m))
     for p in target.parameters():
         p.requires_grad_(False)
     params = list(online.parameters()) + list(predictor.parameters())
     opt = torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1.5e-6)
-    views = [torch.rand(batch, 1, 28, 28) * 2 - 1 for _ in range(2)]
+    views = [torch.rand(batch, m["channels"], m["size"], m["size"], device=device) * 2 - 1 for _ in range(2)]
 
     def loss_fn(p, z):
         return (2 - 2 * F.cosine_similarity(p, z, dim=-1)).mean()
@@ -106,13 +124,22 @@ def make_torch_step(width, batch, threads):
         for v in range(2):  # each view's forward then its backward, as byolcl does
             term = loss_fn(predictor(online(views[v])), z[1 - v])
             term.backward()
-            loss += float(term)
+            if read_loss:
+                loss += float(term)
         opt.step()
         with torch.no_grad():
             for t, o in zip(target.parameters(), online.parameters()):
                 t.mul_(0.99).add_(o, alpha=0.01)
         return loss
+    return step
 
+
+def make_torch_step(width, batch, threads):
+    """PyTorch's step function for the model above, and torch's version."""
+    import torch
+
+    torch.set_num_threads(threads)
+    step = make_byol_step(dict(channels=1, size=28, width=width, blocks=[1, 1, 1], hidden=512, out=128), batch)
     step()  # warm-up
     return step, torch.__version__
 
@@ -122,6 +149,20 @@ def torch_images_per_s(step, batch, steps):
     for _ in range(steps):
         step()
     return batch * steps / (time.perf_counter() - t0)
+
+
+def have_torch_or_reexec():
+    """True when torch imports; else this script restarts under /usr/bin/python3 when that one
+    has it (Debian's python3-torch belongs to it, and a pyenv or venv hides it); else False."""
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
+                subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
+            os.execv(system, [system] + sys.argv)
+        return False
 
 
 def median(values):
@@ -138,16 +179,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating byolcl / PyTorch runs")
     ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-bench"))
     a = ap.parse_args()
-    have_torch = True
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        # Debian's python3-torch belongs to /usr/bin/python3, which a pyenv or venv hides.
-        system = "/usr/bin/python3"
-        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
-                subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
-            os.execv(system, [system] + sys.argv)
-        have_torch = False
+    have_torch = have_torch_or_reexec()
     if a.rounds < 1:
         ap.error(f"--rounds must be at least 1 (got {a.rounds})")
     ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)

@@ -83,6 +83,20 @@ Status batchnorm_relu_backward(Device *device, View d_in, View d_gamma, View d_b
                                View out, View in, View save_mean, View save_invstd, View gamma,
                                const BatchNormShape *s);
 
+/* A residual block's last batch norm with the join and the block's ReLU fused: out =
+ * max(0, batchnorm(in) + residual), one pass instead of two (residual_add_relu_forward
+ * after batchnorm_forward_train). Its backward is batchnorm_relu_backward with `out` as the
+ * ReLU's output, plus residual_add_relu_backward for the shortcut. */
+Status batchnorm_add_relu_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                                        View running_mean, View running_var, View in, View residual,
+                                        View gamma, View beta, const BatchNormShape *s);
+Status batchnorm_add_relu_forward_eval(Device *device, View out, View in, View residual, View gamma,
+                                       View beta, View running_mean, View running_var,
+                                       const BatchNormShape *s);
+/* Whether the network should take the fused join above (the profile's BN_GPU): on CPU
+ * drivers the plane kernels and the separate join stay. */
+bool batchnorm_fuses_residual(const Device *device);
+
 /* ---- elementwise ---- */
 Status relu_forward(Device *device, View out, View in, size_t count); /* out may equal in */
 Status relu_backward(Device *device, View d_in, View d_out, View out, size_t count);

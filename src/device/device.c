@@ -78,10 +78,7 @@ void device_close(Device *device) {
     /* CLBlast caches programs per context; drop them while the context still exists (some
      * drivers, oclgrind among them, do not keep a released context alive for them). */
     CLBlastClearCache();
-    for (int i = 0; i < device->event_count; i++) {
-        clReleaseEvent(device->events[i].event);
-        if (device->events[i].since) clReleaseEvent(device->events[i].since);
-    }
+    device_release_events(device);
     free(device->events);
     device_forget_programs(device);
     for (int i = 0; i < DEVICE_SCRATCH_SLOTS; i++) buffer_release(device->scratch[i]);

@@ -82,6 +82,8 @@ void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap)
 /* launch.c: records a profiling event (takes ownership of `event` and `since`, which may be
  * NULL) to be folded into device_collect_timings under kernel->name. */
 Status device_remember_event(Device *device, cl_event event, cl_event since, const Kernel *kernel);
+/* Releases the remembered events uncollected (their timings are dropped). */
+void device_release_events(Device *device);
 
 /* program.c: releases built programs and kernels (after the profile changed). */
 void device_forget_programs(Device *device);

@@ -101,6 +101,14 @@ static Status event_span(const LaunchEvent *e, cl_ulong *start, cl_ulong *end) {
     return BC_OK;
 }
 
+void device_release_events(Device *device) {
+    for (int i = 0; i < device->event_count; i++) {
+        clReleaseEvent(device->events[i].event);
+        if (device->events[i].since) clReleaseEvent(device->events[i].since);
+    }
+    device->event_count = 0;
+}
+
 /* Median of the launches of row `row` (ms[i] belongs to row_of[i]); `work` holds count doubles. */
 static double median_of_row(const double *ms, const int *row_of, int count, int row, double *work) {
     int n = 0;

@@ -31,7 +31,7 @@ int device_cpu_simd_floats(const DeviceInfo *info) {
 }
 
 /* Every key, declared once (profile_keys.def). */
-typedef enum { PLAIN, PER_CU, VECTOR_WIDTH } KeyRule;
+typedef enum { PLAIN, PER_CU, VECTOR_WIDTH, POWER_OF_TWO } KeyRule;
 
 typedef struct {
     const char *name;
@@ -72,6 +72,7 @@ static const char *profile_value_problem(const KeySpec *k, int value) {
     if (value < k->min || value > k->max) return "out of range";
     if (k->rule == VECTOR_WIDTH && value != 2 && value != 3 && value != 4 && value != 8 && value != 16)
         return "not an OpenCL vector width (2, 3, 4, 8 or 16)";
+    if (k->rule == POWER_OF_TWO && (value & (value - 1)) != 0) return "not a power of two";
     return NULL;
 }
 

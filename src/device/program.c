@@ -185,6 +185,10 @@ Status kernel_get(Device *device, const char *program, const char *kernel_name, 
 const char *kernel_name(const Kernel *kernel) { return kernel->name; }
 
 void device_forget_programs(Device *device) {
+    /* Remembered launches name kernels freed below (a profile change between a launch and
+     * the collection of its timing, as in byolcl-bench --tune): their timings belong to the
+     * old build options anyway. */
+    device_release_events(device);
     for (int i = 0; i < device->kernel_count; i++) {
         clReleaseKernel(device->kernels[i]->handle);
         free(device->kernels[i]);

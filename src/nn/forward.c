@@ -39,10 +39,31 @@ static Status conv_bn_forward(Device *d, Arena *arena, const ConvBn *c, ConvBnAc
                      view_of(acts->invstd), view_of(acts->conv_out), &bs);
 }
 
+/* The block's last conv and batch norm, joined with the shortcut and passed through the
+ * block's ReLU in the batch norm's normalization (batchnorm_fuses_residual). */
+static Status conv_bn_add_relu_forward(Device *d, Arena *arena, const ConvBn *c, ConvBnActs *acts, View in,
+                                       View shortcut, int batch, BnMode mode) {
+    Conv2dShape shape = conv_bn_shape(c, batch);
+    Status st = conv2d_forward(d, view_of(acts->conv_out), in, arena_param(arena, c->weight), &shape);
+    if (st != BC_OK) return st;
+    BatchNormShape bs = conv_bn_norm_shape(c, batch);
+    View gamma = arena_param(arena, c->bn.gamma), beta = arena_param(arena, c->bn.beta);
+    View running_mean = arena_state(arena, c->bn.running_mean), running_var = arena_state(arena, c->bn.running_var);
+    if (mode == BN_EVAL)
+        return batchnorm_add_relu_forward_eval(d, view_of(acts->out), view_of(acts->conv_out), shortcut, gamma,
+                                               beta, running_mean, running_var, &bs);
+    return batchnorm_add_relu_forward_train(d, view_of(acts->out), view_of(acts->mean), view_of(acts->invstd),
+                                            running_mean, running_var, view_of(acts->conv_out), shortcut, gamma,
+                                            beta, &bs);
+}
+
 static Status block_forward(Device *d, Arena *arena, const Block *b, BlockActs *acts, View in,
                             int batch, BnMode mode) {
+    /* Fused: the shortcut first, so that the last batch norm can add it. */
+    bool fuse = batchnorm_fuses_residual(d);
+    int last_index = b->conv_count - 1;
     Status st = BC_OK;
-    for (int i = 0; i < b->conv_count && st == BC_OK; i++)
+    for (int i = 0; i < (fuse ? last_index : b->conv_count) && st == BC_OK; i++)
         st = conv_bn_forward(d, arena, &b->convs[i], &acts->convs[i], block_conv_input(acts, i, in), batch, mode);
     View shortcut = in;
     if (st == BC_OK && b->projection) {
@@ -50,7 +71,10 @@ static Status block_forward(Device *d, Arena *arena, const Block *b, BlockActs *
         shortcut = view_of(acts->shortcut.out);
     }
     if (st != BC_OK) return st;
-    const ConvBn *last = &b->convs[b->conv_count - 1];
+    const ConvBn *last = &b->convs[last_index];
+    if (fuse)
+        return conv_bn_add_relu_forward(d, arena, last, &acts->convs[last_index],
+                                        block_conv_input(acts, last_index, in), shortcut, batch, mode);
     size_t count = (size_t)batch * (size_t)last->c_out * (size_t)last->out_size * (size_t)last->out_size;
     View out = view_of(acts->out);
     return residual_add_relu_forward(d, out, out, shortcut, count);

@@ -1,7 +1,9 @@
 /* batchnorm.c — batch normalization forward (training and evaluation) and backward, with
- * an optional fused ReLU: host side of cl/batchnorm.cl (element and chunk kernels, for GPUs
- * and for spatial = 1) and cl/batchnorm_planes.cl (per-plane vector kernels for CPUs,
- * chosen by the profile's BN_PLANES when spatial > 1). */
+ * an optional fused ReLU (or residual join and ReLU): host side of cl/batchnorm.cl (element
+ * and chunk kernels, for spatial = 1 and wherever the others are off),
+ * cl/batchnorm_planes.cl (per-plane vector kernels for CPUs, chosen by the profile's
+ * BN_PLANES when spatial > 1) and cl/batchnorm_gpu.cl (work-group reductions for GPUs,
+ * BN_GPU, spatial > 1). */
 #include <limits.h>
 
 #include "byolcl/ops.h"
@@ -39,6 +41,30 @@ static bool use_planes(Device *device, const BatchNormShape *s) {
     return s->spatial > 1 && device_profile_get(device, "BN_PLANES") != 0;
 }
 
+/* The work-group reductions read a channel's planes in coalesced runs; with spatial = 1
+ * neighbouring values are c apart, and the chunk kernels do as well. */
+static bool use_gpu(Device *device, const BatchNormShape *s) {
+    return s->spatial > 1 && device_profile_get(device, "BN_GPU") != 0;
+}
+
+/* Splits each channel's values into `parts` chunks of `chunk`, one work-group each. */
+static void plan_gpu_chunks(Device *device, const BatchNormShape *s, int *parts, int *chunk) {
+    int count = s->n * s->spatial;
+    int target = device_profile_get(device, "BN_GPU_CHUNK");
+    int p = (count + target - 1) / target;
+    if (p > BN_MAX_PARTS) p = BN_MAX_PARTS;
+    *chunk = (count + p - 1) / p;
+    *parts = (count + *chunk - 1) / *chunk;
+}
+
+/* One work-group of BN_GPU_WG per (chunk, channel). */
+static Status launch_gpu_reduction(Device *device, Kernel *k, const BatchNormShape *s, int parts,
+                                   const KernelArg *args, int arg_count) {
+    size_t group = (size_t)device_profile_get(device, "BN_GPU_WG");
+    size_t local[2] = {group, 1}, global[2] = {(size_t)parts * group, (size_t)s->c};
+    return kernel_launch(device, k, 2, global, local, args, arg_count);
+}
+
 /* Splits the n images into `parts` runs of `per_part` images. */
 static void plan_plane_runs(Device *device, const BatchNormShape *s, int *parts, int *per_part) {
     int p = device_profile_get(device, "BN_PLANE_ITEMS");
@@ -56,22 +82,39 @@ static Status launch_reduction(Device *device, Kernel *k, size_t items, const Ke
     return kernel_launch(device, k, 1, &items, &one, args, arg_count);
 }
 
+/* out = max(0, bn(in) + residual) over the range (spatial, c, n); mean and var are the
+ * saved mean and invstd, or with `running` the running statistics. */
+static Status add_relu_normalize(Device *device, View out, View in, View residual, View mean, View var,
+                                 View gamma, View beta, const BatchNormShape *s, bool running) {
+    Kernel *k;
+    Status st = kernel_get(device, "batchnorm_gpu", "batchnorm_add_relu_normalize", &k);
+    if (st != BC_OK) return st;
+    size_t range[3] = {(size_t)s->spatial, (size_t)s->c, (size_t)s->n};
+    return KERNEL_LAUNCH(device, k, 3, range, NULL, ARG_VIEW(out), ARG_VIEW(in), ARG_VIEW(residual),
+                         ARG_VIEW(mean), ARG_VIEW(var), ARG_VIEW(gamma), ARG_VIEW(beta), ARG_I(s->c),
+                         ARG_I(s->spatial), ARG_I(running), ARG_F(s->eps));
+}
+
+/* residual: VIEW_NONE, or the shortcut joined before the ReLU (relu is then true). */
 static Status forward_train(Device *device, View out, View save_mean, View save_invstd,
-                            View running_mean, View running_var, View in, View gamma, View beta,
-                            const BatchNormShape *s, bool relu, const char *op) {
+                            View running_mean, View running_var, View in, View residual, View gamma,
+                            View beta, const BatchNormShape *s, bool relu, const char *op) {
     Status st = check_shape(s, op);
     if (st != BC_OK) return st;
-    bool planes = use_planes(device, s);
+    bool gpu = use_gpu(device, s);
+    bool planes = !gpu && use_planes(device, s);
     int parts, chunk;
-    if (planes) plan_plane_runs(device, s, &parts, &chunk);
+    if (gpu) plan_gpu_chunks(device, s, &parts, &chunk);
+    else if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial;
     st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 3 * sizeof(float), &partial);
     if (st != BC_OK) return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_normalize;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";
-    if ((st = kernel_get(device, program, planes ? "batchnorm_plane_partial_stats" : "batchnorm_partial_stats",
-                         &k_partial)) != BC_OK ||
+    const char *partial_name = gpu ? "batchnorm_gpu_partial_stats"
+                               : planes ? "batchnorm_plane_partial_stats" : "batchnorm_partial_stats";
+    if ((st = kernel_get(device, gpu ? "batchnorm_gpu" : program, partial_name, &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_stats", &k_finalize)) != BC_OK ||
         (st = kernel_get(device, program,
                          planes ? "batchnorm_plane_normalize" : relu ? "batchnorm_relu_normalize" : "batchnorm_normalize",
@@ -80,14 +123,17 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
     KernelArg partial_args[] = {ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->n), ARG_I(s->c),
                                 ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk)};
     int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]);
-    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
-                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
+    st = gpu      ? launch_gpu_reduction(device, k_partial, s, parts, partial_args, partial_count)
+         : planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                  : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_VIEW(save_mean),
                           ARG_VIEW(save_invstd), ARG_VIEW(running_mean), ARG_VIEW(running_var),
                           ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->c), ARG_I(s->spatial),
                           ARG_I(parts), ARG_F(s->eps), ARG_F(s->momentum));
     if (st != BC_OK) return st;
+    if (residual.buffer)
+        return add_relu_normalize(device, out, in, residual, save_mean, save_invstd, gamma, beta, s, false);
     if (planes)
         return KERNEL_LAUNCH_1D(device, k_normalize, (size_t)s->n * s->c, ARG_VIEW(out), ARG_VIEW(in),
                                 ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(gamma),
@@ -99,13 +145,15 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
                          ARG_VIEW(beta), ARG_I(s->c), ARG_I(s->spatial));
 }
 
-static Status forward_eval(Device *device, View out, View in, View gamma, View beta,
+static Status forward_eval(Device *device, View out, View in, View residual, View gamma, View beta,
                            View running_mean, View running_var, const BatchNormShape *s,
                            bool relu, const char *op) {
     Status st = check_shape(s, op);
     if (st != BC_OK) return st;
+    if (residual.buffer)
+        return add_relu_normalize(device, out, in, residual, running_mean, running_var, gamma, beta, s, true);
     Kernel *k;
-    if (use_planes(device, s)) {
+    if (!use_gpu(device, s) && use_planes(device, s)) {
         if ((st = kernel_get(device, "batchnorm_planes", "batchnorm_plane_normalize_running", &k)) != BC_OK)
             return st;
         return KERNEL_LAUNCH_1D(device, k, (size_t)s->n * s->c, ARG_VIEW(out), ARG_VIEW(in),
@@ -128,9 +176,11 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
     Status st = check_shape(s, op);
     if (st != BC_OK) return st;
     if (!relu) out = d_out;
-    bool planes = use_planes(device, s);
+    bool gpu = use_gpu(device, s);
+    bool planes = !gpu && use_planes(device, s);
     int parts, chunk;
-    if (planes) plan_plane_runs(device, s, &parts, &chunk);
+    if (gpu) plan_gpu_chunks(device, s, &parts, &chunk);
+    else if (planes) plan_plane_runs(device, s, &parts, &chunk);
     else plan_chunks(device, s, &parts, &chunk);
     Buffer *partial, *sums;
     if ((st = scratch_get(device, SCRATCH_BN_PARTIAL, (size_t)s->c * parts * 2 * sizeof(float), &partial)) != BC_OK ||
@@ -138,13 +188,14 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
         return error_wrap(st, "%s: ", op);
     Kernel *k_partial, *k_finalize, *k_input;
     const char *program = planes ? "batchnorm_planes" : "batchnorm";
-    const char *partial_name = planes ? "batchnorm_plane_partial_grad_sums"
-                               : relu ? "batchnorm_relu_partial_grad_sums"
-                                      : "batchnorm_partial_grad_sums";
+    const char *partial_name = gpu      ? (relu ? "batchnorm_gpu_relu_partial_grad_sums" : "batchnorm_gpu_partial_grad_sums")
+                               : planes ? "batchnorm_plane_partial_grad_sums"
+                               : relu   ? "batchnorm_relu_partial_grad_sums"
+                                        : "batchnorm_partial_grad_sums";
     const char *input_name = planes ? "batchnorm_plane_backward_input"
                              : relu ? "batchnorm_relu_backward_input"
                                     : "batchnorm_backward_input";
-    if ((st = kernel_get(device, program, partial_name, &k_partial)) != BC_OK ||
+    if ((st = kernel_get(device, gpu ? "batchnorm_gpu" : program, partial_name, &k_partial)) != BC_OK ||
         (st = kernel_get(device, "batchnorm", "batchnorm_finalize_grad_sums", &k_finalize)) != BC_OK ||
         (st = kernel_get(device, program, input_name, &k_input)) != BC_OK)
         return st;
@@ -154,8 +205,9 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
                                 ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_I(s->n), ARG_I(s->c),
                                 ARG_I(s->spatial), ARG_I(parts), ARG_I(chunk), ARG_I(relu)};
     int partial_count = (int)(sizeof partial_args / sizeof partial_args[0]) - (planes ? 0 : 1);
-    st = planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
-                : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
+    st = gpu      ? launch_gpu_reduction(device, k_partial, s, parts, partial_args, partial_count)
+         : planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
+                  : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_BUF(sums), ARG_VIEW(d_gamma),
                           ARG_VIEW(d_beta), ARG_BUF(partial), ARG_I(s->c), ARG_I(parts));
@@ -176,26 +228,42 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
 Status batchnorm_forward_train(Device *device, View out, View save_mean, View save_invstd,
                                View running_mean, View running_var, View in, View gamma,
                                View beta, const BatchNormShape *s) {
-    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, gamma,
-                         beta, s, false, "batchnorm_forward_train");
+    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, VIEW_NONE,
+                         gamma, beta, s, false, "batchnorm_forward_train");
 }
 
 Status batchnorm_relu_forward_train(Device *device, View out, View save_mean, View save_invstd,
                                     View running_mean, View running_var, View in, View gamma,
                                     View beta, const BatchNormShape *s) {
-    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, gamma,
-                         beta, s, true, "batchnorm_relu_forward_train");
+    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, VIEW_NONE,
+                         gamma, beta, s, true, "batchnorm_relu_forward_train");
 }
+
+Status batchnorm_add_relu_forward_train(Device *device, View out, View save_mean, View save_invstd,
+                                        View running_mean, View running_var, View in, View residual,
+                                        View gamma, View beta, const BatchNormShape *s) {
+    return forward_train(device, out, save_mean, save_invstd, running_mean, running_var, in, residual,
+                         gamma, beta, s, true, "batchnorm_add_relu_forward_train");
+}
+
+Status batchnorm_add_relu_forward_eval(Device *device, View out, View in, View residual, View gamma,
+                                       View beta, View running_mean, View running_var,
+                                       const BatchNormShape *s) {
+    return forward_eval(device, out, in, residual, gamma, beta, running_mean, running_var, s, true,
+                        "batchnorm_add_relu_forward_eval");
+}
+
+bool batchnorm_fuses_residual(const Device *device) { return device_profile_get(device, "BN_GPU") != 0; }
 
 Status batchnorm_forward_eval(Device *device, View out, View in, View gamma, View beta,
                               View running_mean, View running_var, const BatchNormShape *s) {
-    return forward_eval(device, out, in, gamma, beta, running_mean, running_var, s, false,
+    return forward_eval(device, out, in, VIEW_NONE, gamma, beta, running_mean, running_var, s, false,
                         "batchnorm_forward_eval");
 }
 
 Status batchnorm_relu_forward_eval(Device *device, View out, View in, View gamma, View beta,
                                    View running_mean, View running_var, const BatchNormShape *s) {
-    return forward_eval(device, out, in, gamma, beta, running_mean, running_var, s, true,
+    return forward_eval(device, out, in, VIEW_NONE, gamma, beta, running_mean, running_var, s, true,
                         "batchnorm_relu_forward_eval");
 }
 

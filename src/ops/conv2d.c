@@ -3,10 +3,12 @@
  * the patches are written straight into its packed-panel layout and NCHW tensors are read
  * and written in place (one GEMM per chunk); with CLBlast the patches are plain and each
  * image gets its own GEMM. Stride-1 square kernels on CPU drivers (CONV_DIRECT) skip the
- * patch matrix in forward and backward data: see conv2d_direct.c. */
+ * patch matrix in forward and backward data: see conv2d_direct.c. On GPUs (CONV_IGEMM) every
+ * pass is one implicit GEMM over the whole batch instead: see conv2d_igemm.c. */
 #include <string.h>
 
 #include "ops/conv2d_direct.h"
+#include "ops/conv2d_igemm.h"
 #include "ops/conv2d_paths.h"
 #include "ops/conv2d_wgrad.h"
 #include "ops/gemm_tiles.h"
@@ -115,7 +117,11 @@ static Status forward_into(Device *device, View out, View in, View weight, const
 }
 
 Status conv2d_forward(Device *device, View out, View in, View weight, const Conv2dShape *s) {
-    Status st = forward_into(device, out, in, weight, s, 0.0f);
+    ConvPlan p;
+    Status st = plan(device, s, &p);
+    if (st == BC_OK)
+        st = conv2d_igemm_applies(device, s) ? conv2d_igemm_forward(device, out, in, weight, s, 0.0f)
+                                             : forward_into(device, out, in, weight, s, 0.0f);
     return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_forward: ");
 }
 
@@ -186,6 +192,10 @@ Status conv2d_backward_data(Device *device, View d_in, View d_out, View weight,
                             const Conv2dShape *s, bool accumulate) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && conv2d_igemm_applies(device, s)) {
+        st = conv2d_igemm_backward_data(device, d_in, d_out, weight, s, accumulate);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
+    }
     if (st == BC_OK && s->n > 0 && conv2d_direct_backward_s2_applies(device, s)) {
         st = conv2d_direct_backward_s2(device, d_in, d_out, weight, s, accumulate);
         return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_data: ");
@@ -232,6 +242,10 @@ Status conv2d_backward_weights(Device *device, View d_weight, View d_out, View i
                                const Conv2dShape *s) {
     ConvPlan p;
     Status st = plan(device, s, &p);
+    if (st == BC_OK && conv2d_igemm_applies(device, s)) {
+        st = conv2d_igemm_backward_weights(device, d_weight, d_out, in, s);
+        return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
+    }
     if (st == BC_OK && conv2d_wgrad_direct_applies(device, s)) {
         st = conv2d_wgrad_direct(device, d_weight, d_out, in, s);
         return st == BC_OK ? BC_OK : error_wrap(st, "conv2d_backward_weights: ");
@@ -270,6 +284,7 @@ const char *conv2d_path_name(Device *device, const Conv2dShape *s, Conv2dPass pa
     ConvPlan p = {0};
     if (plan(device, s, &p) != BC_OK) return "invalid shape";
     Conv2dShape flipped = flipped_shape(s, &p);
+    if (conv2d_igemm_applies(device, s)) return "implicit GEMM";
     switch (pass) {
     case CONV2D_FORWARD:
         return conv2d_direct_applies(device, s) ? "direct" : "im2col + GEMM";

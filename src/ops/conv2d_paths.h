@@ -7,8 +7,8 @@
 
 typedef enum { CONV2D_FORWARD, CONV2D_BACKWARD_DATA, CONV2D_BACKWARD_WEIGHTS } Conv2dPass;
 
-/* "direct", "direct (flipped kernel)", "direct 3x3 weight gradient", "im2col + GEMM" or
- * "GEMM + col2im". */
+/* "direct", "direct (flipped kernel)", "direct 3x3 weight gradient", "im2col + GEMM",
+ * "GEMM + col2im" or "implicit GEMM". */
 const char *conv2d_path_name(Device *device, const Conv2dShape *s, Conv2dPass pass);
 
 #endif

@@ -1,8 +1,10 @@
-/* gemm.c — row-major SGEMM on the device: CLBlast or our register-tiled kernels (cl/gemm.cl),
- * chosen by the device profile's GEMM_PATH; either splits long depths (GEMM_SPLIT_K). */
+/* gemm.c — row-major SGEMM on the device: CLBlast or ours, chosen by the device profile's
+ * GEMM_PATH; ours are the register-tiled CPU kernels (cl/gemm.cl) or, with GEMM_GPU, the
+ * local-memory tiled GPU kernels (gemm_gpu.c). Each splits long depths (GEMM_SPLIT_K). */
 #include <limits.h>
 #include <stdio.h>
 
+#include "ops/gemm_gpu.h"
 #include "ops/gemm_tiles.h"
 #include "ops/scratch.h"
 #include "util/int_math.h"
@@ -57,7 +59,7 @@ static int panels_per_item(int panels, int most) {
  * each stream MBs of A and B from memory with no reuse between them. Each chunk adds an
  * m x n partial product to write and read back: cheap next to its depth x m x n FMAs only
  * while the output is small, hence the ratio. */
-static int split_chunk_depth(const Device *device, int m, int n, int k) {
+int gemm_split_chunk_depth(const Device *device, int m, int n, int k) {
     int depth = device_profile_get(device, "GEMM_SPLIT_K");
     int ratio = device_profile_get(device, "GEMM_SPLIT_RATIO");
     size_t partial_floats = (size_t)m * (size_t)n * (size_t)ceil_div(k, depth > 0 ? depth : 1);
@@ -66,8 +68,8 @@ static int split_chunk_depth(const Device *device, int m, int n, int k) {
 }
 
 /* C = alpha * sum of the chunks' partial products (plain m x n, m * n apart) + beta * C. */
-static Status sum_chunks(Device *device, Buffer *partial, int chunks, int m, int n, float alpha,
-                         float beta, const GemmLayout *c) {
+Status gemm_sum_chunks(Device *device, Buffer *partial, int chunks, int m, int n, float alpha,
+                       float beta, const GemmLayout *c) {
     Kernel *kernel;
     Status st = kernel_get(device, "gemm", "gemm_sum_chunks", &kernel);
     if (st != BC_OK) return st;
@@ -156,14 +158,14 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
     else
         in_place_a_kernel(device, &a_or_c, panels, &t);
     if (st != BC_OK) return st;
-    int depth = split_chunk_depth(device, m, n, k);
+    int depth = gemm_split_chunk_depth(device, m, n, k);
     if (depth >= k) return launch_tiles(device, &t, m, n, k, b, c, alpha, beta, k > 0 ? k : 1, 0);
     Buffer *partial;
     int chunks = ceil_div(k, depth);
     st = scratch_get(device, SCRATCH_GEMM_PARTIAL, (size_t)chunks * m * n * sizeof(float), &partial);
     GemmLayout partials = gemm_layout_plain(view_of(partial), n);
     if (st == BC_OK) st = launch_tiles(device, &t, m, n, k, b, &partials, 1.0f, 0.0f, depth, m * n);
-    if (st == BC_OK) st = sum_chunks(device, partial, chunks, m, n, alpha, beta, c);
+    if (st == BC_OK) st = gemm_sum_chunks(device, partial, chunks, m, n, alpha, beta, c);
     return st;
 }
 
@@ -178,7 +180,7 @@ Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLa
 static bool local_b_applies(const Device *device, bool trans_b, int m, int n, int k, int *np, size_t *bytes) {
     if (trans_b || k <= 0 || !device_profile_get(device, "GEMM_LOCAL_B")) return false;
     if (m > device_profile_get(device, "GEMM_LOCAL_B_MAX_M")) return false;
-    if (split_chunk_depth(device, m, n, k) < k) return false;
+    if (gemm_split_chunk_depth(device, m, n, k) < k) return false;
     int tile_n = gemm_tile_n(device), panels = ceil_div(n, tile_n);
     *np = panels_per_item(panels, 2);
     *bytes = (size_t)*np * (size_t)tile_n * (size_t)k * sizeof(float);
@@ -260,9 +262,15 @@ static Status gemm_ours(Device *device, bool trans_a, bool trans_b, int m, int n
 }
 
 void gemm_route_text(const Device *device, bool trans_a, bool trans_b, int m, int n, int k, char *out, size_t cap) {
+    if (gemm_gpu_enabled(device)) {
+        GemmGpuParams p = gemm_gpu_params(device);
+        snprintf(out, cap, "GPU tiles %dx%dx%d%s", p.mwg, p.nwg, p.kwg,
+                 gemm_split_chunk_depth(device, m, n, k) < k ? ", split-k" : "");
+        return;
+    }
     GemmRoute r = gemm_route(device, trans_a, trans_b, m, n, k);
     const char *how = r.local_b ? "local-B" : packs_a(device, ceil_div(r.n, gemm_tile_n(device))) ? "packed-A" : "A in place";
-    snprintf(out, cap, "%s%s%s", how, r.swapped ? ", swapped" : "", split_chunk_depth(device, r.m, r.n, k) < k ? ", split-k" : "");
+    snprintf(out, cap, "%s%s%s", how, r.swapped ? ", swapped" : "", gemm_split_chunk_depth(device, r.m, r.n, k) < k ? ", split-k" : "");
 }
 
 static Status check_args(int m, int n, int k, View a, int lda, View b, int ldb, View c, int ldc,
@@ -305,7 +313,7 @@ static Status clblast_split_k(Device *device, bool trans_a, bool trans_b, int m,
                                  b.offset + (size_t)full * b_stride, (size_t)ldb, 0.0f, partial, (size_t)full * mn,
                                  (size_t)n);
     GemmLayout cl = gemm_layout_plain(c, ldc);
-    if (st == BC_OK) st = sum_chunks(device, partial, chunks, m, n, alpha, beta, &cl);
+    if (st == BC_OK) st = gemm_sum_chunks(device, partial, chunks, m, n, alpha, beta, &cl);
     return st;
 }
 
@@ -317,12 +325,14 @@ Status gemm_with_path(Device *device, GemmPath path, bool trans_a, bool trans_b,
     if (m == 0 || n == 0) return BC_OK;
     switch (path) {
     case GEMM_PATH_OURS:
+        if (gemm_gpu_enabled(device))
+            return gemm_gpu(device, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return gemm_ours(device, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     case GEMM_PATH_CLBLAST:
         /* C = beta * C is all k == 0 asks for, and CLBlast may reject the empty product. */
         if (k == 0)
             return gemm_ours(device, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        int depth = split_chunk_depth(device, m, n, k);
+        int depth = gemm_split_chunk_depth(device, m, n, k);
         if (depth < k)
             return clblast_split_k(device, trans_a, trans_b, m, n, k, depth, alpha, a, lda, b, ldb, beta, c, ldc);
         return device_gemm_clblast(device, trans_a, trans_b, (size_t)m, (size_t)n, (size_t)k,

@@ -30,4 +30,11 @@ Status gemm_pack_b_into(Device *device, View packed, const GemmLayout *b, bool t
 Status gemm_tiles(Device *device, int m, int n, int k, float alpha, const GemmLayout *a,
                   View packed_b, float beta, const GemmLayout *c);
 
+/* Split-k, shared by our CPU and GPU kernels: the depth of a chunk for an m x n x k product
+ * (k itself when the product is not split), and C = alpha * the sum of `chunks` plain m x n
+ * partial products (m * n apart in `partial`) + beta * C. */
+int gemm_split_chunk_depth(const Device *device, int m, int n, int k);
+Status gemm_sum_chunks(Device *device, Buffer *partial, int chunks, int m, int n, float alpha, float beta,
+                       const GemmLayout *c);
+
 #endif

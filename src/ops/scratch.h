@@ -4,7 +4,8 @@
  * An op may call another op while holding scratch: conv2d keeps its patch columns in a
  * slot while gemm() packs B into another, and its flipped-kernel input gradient keeps the
  * flipped weights while the forward pass runs. The rule:
- *   - gemm and its parts (gemm.c) use slots 3-5 and hold none while calling another op;
+ *   - gemm and its parts (gemm.c, gemm_gpu.c) use slots 3-5 and hold none while calling
+ *     another op;
  *   - every other op uses slots 0-2 and may call gemm while holding them;
  *   - an op that calls another op while holding slots wraps the call in
  *     SCRATCH_HOLDING(slots, call); scratch_get then refuses (BC_ERR_USAGE naming the slot)
@@ -31,6 +32,7 @@ typedef enum {
     SCRATCH_LOSS_TERMS = 0,          /* losses (and NT-Xent): per-row terms */
     SCRATCH_COLLAPSE_INV_NORMS = 0,  /* collapse monitor: 1 / ||row|| */
     SCRATCH_COLLAPSE_COLUMN_STD = 1, /* collapse monitor: per-dimension spread */
+    SCRATCH_IGEMM_PARTIAL = 0,       /* conv2d_igemm: the weight gradient's per-split partials */
     /* Slots 3-5: gemm's own. */
     SCRATCH_GEMM_PACKED_B = 3,
     SCRATCH_GEMM_PACKED_A = 4,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "byolcl/device.h"
+#include "byolcl/ops.h"
 
 typedef enum { RATE_NONE = 0, RATE_FLOPS, RATE_BYTES } RateKind;
 
@@ -110,6 +111,11 @@ Status bench_layers(Bench *b);
 Status bench_optimizer(Bench *b);
 Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
+/* The GPU GEMM's search (bench_tune_gpu.c): `seconds` bounds it (0: no bound). */
+Status bench_tune_gemm_gpu(Bench *b, bool wide, double seconds);
+/* The tuners' correctness check: m x n x k (dense operands) in all four transpositions
+ * through gemm_with_path against the double reference. */
+Status bench_tune_check_gemm(Bench *b, GemmPath path, const char *label, int m, int n, int k);
 
 typedef struct {
     const char *arch;      /* small | resnet18 | resnet50 */

@@ -10,6 +10,7 @@
 #include "bench.h"
 #include "bench_gemm_cases.h"
 #include "byolcl/ops.h"
+#include "ops/gemm_gpu.h"
 #ifdef BYOLCL_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
@@ -78,6 +79,11 @@ void gemm_implementation_name(Device *device, GemmPath path, char *out, size_t c
         snprintf(out, cap, "clblast");
         return;
     }
+    if (gemm_gpu_enabled(device)) {
+        GemmGpuParams p = gemm_gpu_params(device);
+        snprintf(out, cap, "ours gpu %dx%dx%d wg%dx%d vw%d", p.mwg, p.nwg, p.kwg, p.mdimc, p.ndimc, p.vw);
+        return;
+    }
     snprintf(out, cap, "ours %dx%d wg%dx%d%s", device_profile_get(device, "GEMM_TILE_M"),
              device_profile_get(device, "GEMM_TILE_N"), device_profile_get(device, "GEMM_WG_M"),
              device_profile_get(device, "GEMM_WG_N"),
@@ -88,6 +94,10 @@ void gemm_implementation_name(Device *device, GemmPath path, char *out, size_t c
 static void ours_row_text(Device *device, const GemmCase *c, char *out, size_t cap) {
     char route[32];
     gemm_route_text(device, c->trans_a, c->trans_b, c->m, c->n, c->k, route, sizeof route);
+    if (gemm_gpu_enabled(device)) {
+        snprintf(out, cap, "ours %.31s", route);
+        return;
+    }
     snprintf(out, cap, "ours %dx%d %.31s", device_profile_get(device, "GEMM_TILE_M"),
              device_profile_get(device, "GEMM_TILE_N"), route);
 }
@@ -155,7 +165,7 @@ Status bench_gemm(Bench *b) {
     bench_section_header(b, "gemm", "C = op(A) op(B); ours and CLBlast on the device (built without OpenBLAS)");
 #endif
     GemmCase cases[GEMM_MAX_CASES];
-    int count = gemm_model_cases(b->quick, cases, GEMM_MAX_CASES);
+    int count = gemm_model_cases(b->quick, device_info(b->device)->kind != DEVICE_CPU, cases, GEMM_MAX_CASES);
     Status st = BC_OK;
     for (int i = 0; st == BC_OK && i < count; i++)
         if (bench_selected(b, "gemm", cases[i].name)) st = bench_one_case(b, &cases[i]);

@@ -24,7 +24,8 @@ static const Section sections[] = {
 
 typedef struct {
     const char *device, *filter, *json;
-    bool quick, check_only, tune, tune_wide, step;
+    bool quick, check_only, tune, tune_wide, tune_gemm_gpu, step;
+    double tune_seconds;
     BenchStepOptions step_options;
     int runs;
     double budget_ms;
@@ -41,6 +42,11 @@ static void default_json_to_stdout(int argc, char **argv) {
 static Status run_all(Bench *b, const BenchFlags *f) {
     Status st = bench_peak(b);
     if (st != BC_OK) return st;
+    /* Devices whose gemm() runs the GPU kernels tune those (GEMM_GPU: the GPU profile's
+     * default); --tune-gemm-gpu searches them on any device (CI on a CPU driver). */
+    bool gpu_kernels = device_profile_get(b->device, "GEMM_GPU") != 0;
+    if (f->tune_gemm_gpu || ((f->tune || f->tune_wide) && gpu_kernels))
+        return bench_tune_gemm_gpu(b, f->tune_wide, f->tune_seconds);
     if (f->tune || f->tune_wide) return bench_tune(b, f->tune_wide);
     if (f->step) return bench_step(b, &f->step_options);
     for (size_t i = 0; st == BC_OK && i < sizeof sections / sizeof sections[0]; i++)
@@ -71,6 +77,9 @@ static Status bench_main(int argc, char **argv) {
         {"--budget-ms", FLAG_FLOAT, &f.budget_ms, "device time per case beyond 3 runs (0: 500, quick 50)", 0, 1e7},
         {"--tune", FLAG_BOOL, &f.tune, "search our GEMM's tiles and the GEMM path; save the device profile"},
         {"--tune-wide", FLAG_BOOL, &f.tune_wide, "--tune over a wider search space"},
+        {"--tune-gemm-gpu", FLAG_BOOL, &f.tune_gemm_gpu,
+         "search our GPU GEMM's sizes (what --tune does where GEMM_GPU is on) on any device"},
+        {"--tune-seconds", FLAG_FLOAT, &f.tune_seconds, "stop the GPU GEMM search after this many seconds (0: no bound)", 0, 1e6},
         {"--seed", FLAG_INT, &f.seed, "seed of the random operands", 0, CLI_COUNT_MAX},
         {"--step", FLAG_BOOL, &f.step, "time whole BYOL training steps, broken down by kernel kind"},
         {"--arch", FLAG_STRING, &so->arch, "--step: small | resnet18 | resnet50"},

@@ -20,6 +20,7 @@ static const struct {
     const char *kind;
     const char *patterns[8];
 } kinds[] = {
+    {"conv implicit GEMM", {"conv2d_igemm", NULL}},
     {"gemm", {"gemm_", "clblast", NULL}},
     {"conv direct", {"conv2d_direct", NULL}},
     {"padded copies (direct conv, weight gradient)", {"conv2d_pad", NULL}},

@@ -25,9 +25,7 @@ static Status apply_choice(Device *device, const TileChoice *c) {
     return st;
 }
 
-/* Odd sizes (no multiple of any tile) in all four transpositions, through gemm_with_path. */
-static Status check_gemm(Bench *b, GemmPath path, const char *label) {
-    const int m = 37, n = 53, k = 29;
+Status bench_tune_check_gemm(Bench *b, GemmPath path, const char *label, int m, int n, int k) {
     Buffer *a = NULL, *bb = NULL, *c = NULL;
     float *ha = NULL, *hb = NULL;
     double *da = NULL, *db = NULL, *want = malloc((size_t)m * n * sizeof *want);
@@ -44,7 +42,7 @@ static Status check_gemm(Bench *b, GemmPath path, const char *label) {
                             view_of(c), n);
         gemm_ref(ta, tb, m, n, k, 1.0, da, lda, db, ldb, 0.0, want, n);
         char what[96];
-        snprintf(what, sizeof what, "%s gemm %c%c 37x53x29", label, ta ? 'T' : 'N', tb ? 'T' : 'N');
+        snprintf(what, sizeof what, "%s gemm %c%c %dx%dx%d", label, ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k);
         if (st == BC_OK) st = bench_expect_buffer_close(b, what, c, want, (size_t)m * n, 1e-4);
     }
     buffer_release(a);
@@ -109,27 +107,32 @@ static Status check_conv(Bench *b, const char *label) {
     return st;
 }
 
-/* What the tuner times: the small ResNet's heaviest GEMMs in each pass at a reduced batch,
- * and a square. */
-typedef struct {
-    GemmCase cases[8];
-    int count;
-    Buffer *a[8], *b[8], *c[8];
-    GemmPath path;
-    double flops;
-} TuneSet;
-
 static Status run_set(Device *device, void *context) {
     TuneSet *t = context;
     Status st = BC_OK;
     for (int i = 0; st == BC_OK && i < t->count; i++) {
         const GemmCase *c = &t->cases[i];
-        st = gemm_with_path(device, t->path, c->trans_a, c->trans_b, c->m, c->n, c->k, 1.0f, view_of(t->a[i]),
-                            gemm_case_lda(c), view_of(t->b[i]), gemm_case_ldb(c), 0.0f, view_of(t->c[i]), c->n);
+        for (int r = 0; st == BC_OK && r < t->repeats[i]; r++)
+            st = gemm_with_path(device, t->path, c->trans_a, c->trans_b, c->m, c->n, c->k, 1.0f, view_of(t->a[i]),
+                                gemm_case_lda(c), view_of(t->b[i]), gemm_case_ldb(c), 0.0f, view_of(t->c[i]), c->n);
     }
     return st;
 }
 
+Status tune_set_upload(Bench *b, TuneSet *t) {
+    t->flops = 0;
+    Status st = BC_OK;
+    for (int i = 0; st == BC_OK && i < t->count; i++) {
+        const GemmCase *c = &t->cases[i];
+        t->flops += 2.0 * c->m * c->n * (double)c->k * t->repeats[i];
+        st = bench_upload_random(b, (size_t)c->m * c->k, -1, 1, &t->a[i], NULL);
+        if (st == BC_OK) st = bench_upload_random(b, (size_t)c->k * c->n, -1, 1, &t->b[i], NULL);
+        if (st == BC_OK) st = buffer_create(b->device, (size_t)c->m * c->n * sizeof(float), &t->c[i]);
+    }
+    return st;
+}
+
+/* The small ResNet's heaviest GEMMs in each pass at a reduced batch, and a square. */
 static Status tune_set_create(Bench *b, bool wide, TuneSet *t) {
     /* small-w16 stage 1 (16 -> 16, 3x3 over 28x28) and stage 3 (64 -> 64 over 7x7). */
     int batch = b->quick ? 2 : wide ? 64 : 32;
@@ -140,21 +143,12 @@ static Status tune_set_create(Bench *b, bool wide, TuneSet *t) {
         {"s3 bwd-data", 576, np3, 64, true, false}, {"s3 bwd-weights", 64, 576, np3, false, true},
         {"square", b->quick ? 96 : 512, b->quick ? 96 : 512, b->quick ? 96 : 512, false, false}};
     t->count = (int)(sizeof cases / sizeof cases[0]);
-    t->flops = 0;
-    Status st = BC_OK;
-    for (int i = 0; st == BC_OK && i < t->count; i++) {
-        t->cases[i] = cases[i];
-        const GemmCase *c = &cases[i];
-        t->flops += 2.0 * c->m * c->n * (double)c->k;
-        st = bench_upload_random(b, (size_t)c->m * c->k, -1, 1, &t->a[i], NULL);
-        if (st == BC_OK) st = bench_upload_random(b, (size_t)c->k * c->n, -1, 1, &t->b[i], NULL);
-        if (st == BC_OK) st = buffer_create(b->device, (size_t)c->m * c->n * sizeof(float), &t->c[i]);
-    }
-    return st;
+    for (int i = 0; i < t->count; i++) t->cases[i] = cases[i], t->repeats[i] = 1;
+    return tune_set_upload(b, t);
 }
 
-static void tune_set_release(TuneSet *t) {
-    for (int i = 0; i < 8; i++) {
+void tune_set_release(TuneSet *t) {
+    for (int i = 0; i < t->count; i++) {
         buffer_release(t->a[i]);
         buffer_release(t->b[i]);
         buffer_release(t->c[i]);
@@ -169,10 +163,11 @@ static Status run_set_and_wait(Device *device, void *context) {
     return st == BC_OK ? device_finish(device) : st;
 }
 
-static Status time_candidate(Bench *b, TuneSet *set, const char *name, const char *impl, double *median_ms) {
+Status tune_set_time(Bench *b, TuneSet *set, const char *name, const char *impl, const char *shape,
+                     double *median_ms) {
     BenchRow row = {.section = "tune", .rate_kind = RATE_FLOPS, .work = set->flops, .host = true};
     snprintf(row.name, sizeof row.name, "%s", name);
-    snprintf(row.shape, sizeof row.shape, "%d model GEMMs", set->count);
+    snprintf(row.shape, sizeof row.shape, "%s", shape);
     snprintf(row.impl, sizeof row.impl, "%s", impl);
     Status st = run_set_and_wait(b->device, set); /* warm-up: kernel builds, first touches */
     if (st == BC_OK) st = bench_measure(b, row, run_set_and_wait, set);
@@ -203,6 +198,8 @@ Status bench_tune(Bench *b, bool wide) {
                                          : "our GEMM's tiles and work-groups, and the GEMM path");
     TuneSet set = {0};
     Status st = tune_set_create(b, wide, &set);
+    char shape[32];
+    snprintf(shape, sizeof shape, "%d model GEMMs", set.count);
     TileChoice list[256];
     int count = candidates(wide, list, 256);
     if (b->quick && count > 3) count = 3;
@@ -218,13 +215,13 @@ Status bench_tune(Bench *b, bool wide) {
         snprintf(name, sizeof name, "ours tile %dx%d wg %dx%d", list[i].tile_m, list[i].tile_n, list[i].wg_m, list[i].wg_n);
         st = apply_choice(b->device, &list[i]);
         if (st == BC_OK) st = device_profile_set(b->device, "GEMM_PATH", GEMM_PATH_OURS);
-        if (st == BC_OK) st = check_gemm(b, GEMM_PATH_OURS, name);
+        if (st == BC_OK) st = bench_tune_check_gemm(b, GEMM_PATH_OURS, name, 37, 53, 29);
         if (st == BC_OK) st = check_conv(b, name);
         if (st != BC_OK || b->check_only) continue;
         set.path = GEMM_PATH_OURS;
         gemm_implementation_name(b->device, GEMM_PATH_OURS, impl, sizeof impl);
         double ms;
-        st = time_candidate(b, &set, name, impl, &ms);
+        st = tune_set_time(b, &set, name, impl, shape, &ms);
         if (st == BC_OK && ms < best_ms) {
             best_ms = ms;
             best = list[i];
@@ -232,10 +229,10 @@ Status bench_tune(Bench *b, bool wide) {
     }
     /* CLBlast with its own tuning database, on the same shapes. */
     double clblast_ms = INFINITY;
-    if (st == BC_OK) st = check_gemm(b, GEMM_PATH_CLBLAST, "clblast");
+    if (st == BC_OK) st = bench_tune_check_gemm(b, GEMM_PATH_CLBLAST, "clblast", 37, 53, 29);
     if (st == BC_OK && !b->check_only) {
         set.path = GEMM_PATH_CLBLAST;
-        st = time_candidate(b, &set, "clblast", "clblast", &clblast_ms);
+        st = tune_set_time(b, &set, "clblast", "clblast", shape, &clblast_ms);
     }
     if (st == BC_OK && b->check_only) {
         st = apply_choice(b->device, &original);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PLAIN, PER_CU, VECTOR_WIDTH };
+enum { PLAIN, PER_CU, VECTOR_WIDTH, POWER_OF_TWO };
 
 typedef struct {
     const char *name;
@@ -49,7 +49,7 @@ static void range(char *out, size_t cap, const KeyDoc *k) {
     char lo[16], hi[16];
     number(lo, sizeof lo, k->min);
     number(hi, sizeof hi, k->max);
-    snprintf(out, cap, "%s to %s", lo, hi);
+    snprintf(out, cap, "%s%s to %s", k->rule == POWER_OF_TWO ? "powers of two, " : "", lo, hi);
 }
 
 /* The table, markers included, into a malloc'ed string. */

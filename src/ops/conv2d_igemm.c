@@ -1,0 +1,108 @@
+/* conv2d_igemm.c — host side of cl/conv2d_igemm.cl: the GEMM view of each pass, the tile
+ * grid and, for weight gradients, the split of the depth and the reduction of its partials. */
+#include <limits.h>
+
+#include "ops/conv2d_igemm.h"
+#include "ops/scratch.h"
+#include "util/int_math.h"
+
+typedef struct {
+    int wg_m, wg_n, tile_m, tile_n; /* work-items and each one's register tile, per side */
+} IgTiles;
+
+static IgTiles tiles_of(const Device *device) {
+    return (IgTiles){device_profile_get(device, "CONV_IGEMM_WG_M"),
+                     device_profile_get(device, "CONV_IGEMM_WG_N"),
+                     device_profile_get(device, "CONV_IGEMM_TILE_M"),
+                     device_profile_get(device, "CONV_IGEMM_TILE_N")};
+}
+
+bool conv2d_igemm_applies(const Device *device, const Conv2dShape *s) {
+    if (!device_profile_get(device, "CONV_IGEMM") || s->n < 1) return false;
+    IgTiles t = tiles_of(device);
+    size_t group = (size_t)t.wg_m * (size_t)t.wg_n;
+    size_t max_group = device_info(device)->max_work_group_size;
+    if (max_group && group > max_group) return false;
+    /* The kernel's local arrays: both operand slices and the column / depth tables. */
+    size_t tile_k = (size_t)device_profile_get(device, "CONV_IGEMM_TILE_K");
+    size_t pad = (size_t)device_profile_get(device, "CONV_IGEMM_PAD");
+    size_t tm = (size_t)t.wg_m * t.tile_m, tn = (size_t)t.wg_n * t.tile_n;
+    size_t local = tile_k * (tm + tn + 2 * pad) * sizeof(float) + (tn + tile_k) * 4 * sizeof(int);
+    uint64_t local_max = device_info(device)->local_mem_bytes;
+    if (local_max && local > local_max) return false;
+    long long out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
+    long long in = (long long)s->n * s->c_in * s->h * s->w;
+    long long out = (long long)s->n * s->c_out * out_h * out_w;
+    long long weights = (long long)s->c_out * s->c_in * s->kernel_h * s->kernel_w;
+    return in < INT_MAX && out < INT_MAX && weights < INT_MAX;
+}
+
+/* One launch of pass `name` computing rows x cols of C over `depth`, in `splits` slices of
+ * k_split (C advancing by c_split_stride floats per slice). */
+static Status launch(Device *device, const char *name, View c, View a, View b, const Conv2dShape *s,
+                     int rows, int cols, int depth, int splits, int k_split, int c_split_stride,
+                     float beta) {
+    IgTiles t = tiles_of(device);
+    Kernel *kernel;
+    Status st = kernel_get(device, "conv2d_igemm", name, &kernel);
+    if (st != BC_OK) return st;
+    size_t group = (size_t)t.wg_m * (size_t)t.wg_n;
+    size_t local[3] = {group, 1, 1};
+    size_t global[3] = {(size_t)ceil_div(cols, t.wg_n * t.tile_n) * group,
+                        (size_t)ceil_div(rows, t.wg_m * t.tile_m), (size_t)splits};
+    return KERNEL_LAUNCH(device, kernel, 3, global, local, ARG_VIEW(c), ARG_VIEW(a), ARG_VIEW(b),
+                         ARG_I(s->n), ARG_I(s->c_in), ARG_I(s->h), ARG_I(s->w), ARG_I(s->c_out),
+                         ARG_I(s->kernel_h), ARG_I(s->kernel_w), ARG_I(s->stride), ARG_I(s->pad),
+                         ARG_I(conv2d_out_h(s)), ARG_I(conv2d_out_w(s)), ARG_I(rows), ARG_I(cols),
+                         ARG_I(depth), ARG_I(k_split), ARG_I(c_split_stride), ARG_F(beta));
+}
+
+Status conv2d_igemm_forward(Device *device, View out, View in, View weight, const Conv2dShape *s,
+                            float beta) {
+    int pixels = s->n * conv2d_out_h(s) * conv2d_out_w(s);
+    int ksize = s->c_in * s->kernel_h * s->kernel_w;
+    return launch(device, "conv2d_igemm_forward", out, weight, in, s, s->c_out, pixels, ksize, 1,
+                  ksize, 0, beta);
+}
+
+Status conv2d_igemm_backward_data(Device *device, View d_in, View d_out, View weight,
+                                  const Conv2dShape *s, bool accumulate) {
+    int depth = s->c_out * s->kernel_h * s->kernel_w;
+    return launch(device, "conv2d_igemm_data", d_in, weight, d_out, s, s->c_in, s->n * s->h * s->w,
+                  depth, 1, depth, 0, accumulate ? 1.0f : 0.0f);
+}
+
+Status conv2d_igemm_backward_weights(Device *device, View d_weight, View d_out, View in,
+                                     const Conv2dShape *s) {
+    IgTiles t = tiles_of(device);
+    int rows = s->c_out, cols = s->c_in * s->kernel_h * s->kernel_w;
+    int depth = s->n * conv2d_out_h(s) * conv2d_out_w(s);
+    int tile_k = device_profile_get(device, "CONV_IGEMM_TILE_K");
+    int groups = ceil_div(rows, t.wg_m * t.tile_m) * ceil_div(cols, t.wg_n * t.tile_n);
+    /* Few output tiles over a long depth (the early layers: 64 x 576 outputs over 262144
+     * pixels at batch 256) would leave most cores idle: slice the depth until the grid
+     * reaches CONV_IGEMM_WGRAD_GROUPS work-groups, no slice shallower than
+     * CONV_IGEMM_WGRAD_MIN_K, each a whole number of TILE_K steps. */
+    int target = device_profile_get(device, "CONV_IGEMM_WGRAD_GROUPS");
+    int min_k = device_profile_get(device, "CONV_IGEMM_WGRAD_MIN_K");
+    int splits = ceil_div(target, groups);
+    int max_splits = ceil_div(depth, min_k < tile_k ? tile_k : min_k);
+    if (splits > max_splits) splits = max_splits;
+    if (splits < 1) splits = 1;
+    int k_split = ceil_div(ceil_div(depth, splits), tile_k) * tile_k;
+    splits = ceil_div(depth, k_split);
+    if (splits == 1)
+        return launch(device, "conv2d_igemm_weights", d_weight, d_out, in, s, rows, cols, depth, 1,
+                      depth, 0, 1.0f);
+    int count = rows * cols;
+    Buffer *partial;
+    Kernel *reduce;
+    Status st = scratch_get(device, SCRATCH_IGEMM_PARTIAL, (size_t)splits * count * sizeof(float), &partial);
+    if (st == BC_OK)
+        st = launch(device, "conv2d_igemm_weights", view_of(partial), d_out, in, s, rows, cols, depth,
+                    splits, k_split, count, 0.0f);
+    if (st == BC_OK) st = kernel_get(device, "conv2d_wgrad", "conv2d_wgrad_reduce", &reduce);
+    if (st != BC_OK) return st;
+    return KERNEL_LAUNCH_1D(device, reduce, (size_t)count, ARG_VIEW(d_weight), ARG_BUF(partial),
+                            ARG_I(count), ARG_I(splits));
+}
