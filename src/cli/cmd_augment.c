@@ -6,7 +6,7 @@
 
 #include "byolcl/augment.h"
 #include "byolcl/data.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 
 Status command_augment(int argc, char **argv) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "byolcl/data.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 #include "util/clock.h"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 #include "util/clock.h"
 #include "util/json.h"

@@ -7,7 +7,7 @@
 #include "byolcl/checkpoint.h"
 #include "byolcl/eval.h"
 #include "byolcl/log.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 #include "util/fs.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "byolcl/export.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 
 /* labels.npy in the folder of `features_path`. */

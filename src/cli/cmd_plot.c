@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "byolcl/eval.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 
 Status command_plot(int argc, char **argv) {

@@ -7,7 +7,7 @@
 #include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/train.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 #include "cli/commands.h"
 
 /* A resumed run keeps its configuration: only how long and where it runs may change. */

@@ -7,7 +7,7 @@
 
 #include "bench.h"
 #include "byolcl/data.h"
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 
 typedef struct {
     const char *name;

@@ -1,5 +1,6 @@
-/* cli_flags.h — declarative flag tables for the subcommands: each flag has a name, a kind,
- * where its value goes, a help line and (numbers) the range a given value must lie in;
+/* cli_flags.h — declarative flag tables for the command lines (byolcl's subcommands and
+ * byolcl-bench): each flag has a name, a kind, where its value goes, a help line and
+ * (numbers) the range a given value must lie in;
  * --help is generated from the same table, and the range is checked in one place. */
 #ifndef BYOLCL_CLI_FLAGS_H
 #define BYOLCL_CLI_FLAGS_H

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli_flags.h"
+#include "util/cli_flags.h"
 
 static const CliFlag *find_flag(const CliFlag *flags, int count, const char *name, size_t len) {
     for (int i = 0; i < count; i++)
