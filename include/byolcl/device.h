@@ -40,6 +40,10 @@ typedef struct {
     bool fp16, fp64;
 } DeviceInfo;
 
+/* The line every command starts with: "device: P:D name (kind, platform)", flushed, so a
+ * slow kernel build that follows does not hide which device was picked. */
+void device_print_chosen(const DeviceInfo *info);
+
 /* Enumerates every device of every platform. BC_ERR_NO_PLATFORM when no ICD is installed
  * (the message names the package that provides a CPU driver). Free with free(). */
 Status device_list(DeviceInfo **out_list, int *out_count);

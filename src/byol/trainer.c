@@ -155,8 +155,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
     Status st = device_open(request->device, NULL, &run->device);
     if (st != BC_OK) return st;
     const DeviceInfo *dev = device_info(run->device);
-    printf("device: %d:%d %s (%s, %s)\n", dev->platform_index, dev->device_index, dev->name,
-           device_kind_name(dev->kind), dev->platform_name);
+    device_print_chosen(dev);
     TrainRequest effective = *request;
     if (request->resume) {
         char path[4200], made_on[256];

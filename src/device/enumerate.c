@@ -5,6 +5,12 @@
 
 #include "device/device_internal.h"
 
+void device_print_chosen(const DeviceInfo *d) {
+    printf("device: %d:%d %s (%s, %s)\n", d->platform_index, d->device_index, d->name, device_kind_name(d->kind),
+           d->platform_name);
+    fflush(stdout);
+}
+
 const char *device_kind_name(DeviceKind kind) {
     switch (kind) {
     case DEVICE_DISCRETE_GPU: return "discrete GPU";

@@ -89,10 +89,7 @@ Status embed_run(const EmbedRequest *r) {
     double *xs[MAX_PANELS] = {0}, *ys[MAX_PANELS] = {0};
     st = device_open(r->device, NULL, &device);
     if (st == BC_OK) {
-        const DeviceInfo *d = device_info(device);
-        printf("device: %d:%d %s (%s, %s)\n", d->platform_index, d->device_index, d->name, device_kind_name(d->kind),
-               d->platform_name);
-        fflush(stdout);
+        device_print_chosen(device_info(device));
         st = eval_encoder_random(device, &configs[0], &enc[0]);
     }
     for (int c = 0; c < trained && st == BC_OK; c++) st = eval_encoder_load(device, paths[c], &enc[1 + c]);

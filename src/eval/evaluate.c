@@ -154,9 +154,7 @@ Status eval_run(const EvalRequest *request, EvalReport *report) {
     st = device_open(request->device, NULL, &ctx.device);
     if (st == BC_OK) {
         const DeviceInfo *d = device_info(ctx.device);
-        printf("device: %d:%d %s (%s, %s)\n", d->platform_index, d->device_index, d->name, device_kind_name(d->kind),
-               d->platform_name);
-        fflush(stdout);
+        device_print_chosen(d);
         snprintf(report->device, sizeof report->device, "%s", d->name);
         st = eval_encoder_load(ctx.device, request->checkpoint, &trained);
     }

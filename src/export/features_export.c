@@ -61,10 +61,7 @@ Status features_export(const FeaturesRequest *r, FeaturesSummary *summary) {
     FeatureSet set = {0};
     st = device_open(r->device, NULL, &device);
     if (st == BC_OK) {
-        const DeviceInfo *d = device_info(device);
-        printf("device: %d:%d %s (%s, %s)\n", d->platform_index, d->device_index, d->name, device_kind_name(d->kind),
-               d->platform_name);
-        fflush(stdout);
+        device_print_chosen(device_info(device));
         st = eval_encoder_load(device, r->checkpoint, &encoder);
     }
     if (st == BC_OK)
