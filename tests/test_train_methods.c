@@ -6,6 +6,7 @@
  * target equal to the online network and --tau-base 1 keeps it at its initialization; the
  * collapse monitor reaches metrics.jsonl. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,8 @@ static void test_simclr_and_no_predictor_checkpoints_hold_no_predictor(void **st
     assert_int_not_equal(plot_collapse_of_runs(missing, 1, fixture_path("none.png")), BC_OK);
 }
 
-/* Rewrites a checkpoint without its "method" section: the file an older byolcl wrote. */
+/* Rewrites a checkpoint without its "method" section and with the configuration as it was
+ * before --background: the file an older byolcl wrote. */
 static void strip_method_section(const char *name) {
     Checkpoint *c = load(name);
     static const char *keep[] = {"config", "progress", "device", "layout", "online.params", "online.state",
@@ -166,6 +168,7 @@ static void strip_method_section(const char *name) {
         sections[i].name = keep[i];
         section(c, keep[i], &sections[i].data, &sections[i].bytes);
     }
+    sections[0].bytes = offsetof(TrainConfig, background);
     TEST_CHECK(checkpoint_write(fixture_path("%s/old.ckpt", name), sections, 9));
     checkpoint_free(c);
     assert_int_equal(rename(fixture_path("%s/old.ckpt", name), fixture_path("%s/checkpoint.ckpt", name)), 0);
@@ -186,6 +189,8 @@ static void test_checkpoint_without_method_reads_as_byol(void **state) {
     model_of("old", &config, &model);
     assert_int_equal(config.method.kind, METHOD_BYOL);
     assert_int_equal(config.method.predictor, 1);
+    assert_int_equal(config.background[0], 255); /* older runs composited onto white */
+    assert_int_equal(config.background[2], 255);
     assert_non_null(model.target);
     assert_true(arena_find(model.online, "predictor.fc1.weight") >= 0);
     byol_model_destroy(&model);

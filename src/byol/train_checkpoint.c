@@ -92,12 +92,14 @@ Status train_checkpoint_read_config(const char *path, TrainConfig *config, Train
     const void *data;
     size_t bytes;
     st = checkpoint_section(c, "config", &data, &bytes);
-    if (st == BC_OK && bytes != TRAIN_CONFIG_STORED_BYTES)
+    if (st == BC_OK && bytes != TRAIN_CONFIG_STORED_BYTES && bytes != TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND)
         st = error_set(BC_ERR_FORMAT, "%s: the configuration was written by another byolcl version "
                        "(%zu bytes, this one uses %zu)", path, bytes, (size_t)TRAIN_CONFIG_STORED_BYTES);
     if (st == BC_OK) {
         memset(config, 0, sizeof *config);
-        memcpy(config, data, TRAIN_CONFIG_STORED_BYTES);
+        memcpy(config, data, bytes);
+        /* Checkpoints made before --background composited transparent pixels onto white. */
+        if (bytes == TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND) memset(config->background, 255, sizeof config->background);
         /* Checkpoints made before SimCLR and the ablations were BYOL with a predictor. */
         config->method = (MethodConfig){.kind = METHOD_BYOL, .predictor = 1};
         if (checkpoint_section(c, "method", &data, &bytes) == BC_OK)

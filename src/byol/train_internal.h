@@ -65,6 +65,8 @@ Status train_model_create(Device *device, const TrainConfig *config, ByolModel *
 /* Bytes of TrainConfig in the checkpoint's "config" section: everything before `method`
  * (which has a section of its own), so older checkpoints keep their size. */
 #define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
+/* ... and in checkpoints written before `background` existed (2026-12-03), still read. */
+#define TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND offsetof(TrainConfig, background)
 
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);
