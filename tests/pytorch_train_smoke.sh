@@ -7,13 +7,8 @@
 set -u
 source_dir=$1
 data=/usr/share/datasets/fashion-mnist
-python=""
-for candidate in "${BYOLCL_PYTHON:-}" python3 /usr/bin/python3; do
-  if [ -n "$candidate" ] && "$candidate" -c "import numpy, torch" 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
+. "$source_dir/tests/torch_python.sh"
+torch_python "numpy, torch"
 if [ -z "$python" ]; then
   echo "SKIP: no python3 with numpy and torch (Debian: python3-torch); pytorch_train.py did not run"
   exit 77

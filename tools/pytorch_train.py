@@ -32,24 +32,19 @@ import gzip
 import json
 import math
 import os
-import subprocess
 import sys
 import time
 
-try:
-    import numpy as np
-    import torch
-except ImportError:
-    # Debian's python3-torch belongs to /usr/bin/python3, which a pyenv or venv hides.
-    system = "/usr/bin/python3"
-    if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
-            subprocess.run([system, "-c", "import numpy, torch"], capture_output=True).returncode == 0:
-        os.execv(system, [system] + sys.argv)
-    sys.exit("pytorch_train: needs numpy and torch (Debian: python3-torch python3-numpy)")
-from torch import nn
-import torch.nn.functional as F
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from system_python import reexec_if_missing  # noqa: E402
+
+if not reexec_if_missing(["numpy", "torch"]):
+    sys.exit("pytorch_train: needs numpy and torch (Debian: python3-torch python3-numpy)")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
 from byolcl_torch import ByolclEncoder, read_safetensors  # noqa: E402  (the shared builder)
 
 DATA = "/usr/share/datasets/fashion-mnist"
