@@ -286,14 +286,14 @@ class Optimizer:
             p.add_(buf)
 
 
-def learning_rate_at(a, step, warmup, total):  # src/byol/schedule.c:76
+def learning_rate_at(a, step, warmup, total):  # src/byol/schedule.c:19
     peak = a.lr * a.batch / 256.0
     if step < warmup:
         return peak * step / warmup
     return peak * 0.5 * (1 + math.cos(math.pi * min(step - warmup, total - warmup) / max(total - warmup, 1)))
 
 
-def tau_at(tau_base, step, total):  # src/byol/schedule.c:82
+def tau_at(tau_base, step, total):  # src/byol/schedule.c:25
     if tau_base == 0:
         return 0.0
     return 1 - (1 - tau_base) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
@@ -513,7 +513,7 @@ def train(a):
         at = step if a.schedule_unit == "step" else step - step % steps_per_epoch
         opt.step(learning_rate_at(a, at, warmup, total))
         tau = tau_at(a.tau_base, at, total) if a.tau_schedule == "cosine" else a.tau_base
-        with torch.no_grad():  # EMA of the parameters, BN running statistics copied (src/byol/ema.c:114)
+        with torch.no_grad():  # EMA of the parameters, BN running statistics copied (src/byol/ema.c:29)
             for t, o in zip(target.parameters(), online.parameters()):
                 t.mul_(tau).add_(o, alpha=1 - tau)
             for t, o in zip(target.buffers(), online.buffers()):
