@@ -138,9 +138,16 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating byolcl / PyTorch runs")
     ap.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "build", "byolcl-bench"))
     a = ap.parse_args()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from system_python import reexec_if_missing
-    have_torch = reexec_if_missing(["torch"])
+    have_torch = True
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        # Debian's python3-torch belongs to /usr/bin/python3, which a pyenv or venv hides.
+        system = "/usr/bin/python3"
+        if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system) and \
+                subprocess.run([system, "-c", "import torch"], capture_output=True).returncode == 0:
+            os.execv(system, [system] + sys.argv)
+        have_torch = False
     if a.rounds < 1:
         ap.error(f"--rounds must be at least 1 (got {a.rounds})")
     ours, report = byolcl_step(a.bench, a.width, a.batch, a.steps)
