@@ -8,13 +8,8 @@
 set -u
 byolcl=$1 source_dir=$2
 data=/usr/share/datasets/fashion-mnist
-python=""
-for candidate in "${BYOLCL_PYTHON:-}" python3 /usr/bin/python3; do
-  if [ -n "$candidate" ] && "$candidate" -c "import numpy, torch, torchvision" 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
+. "$source_dir/tests/torch_python.sh"
+torch_python "numpy, torch, torchvision"
 if [ -z "$python" ]; then
   echo "SKIP: no python3 with numpy, torch and torchvision (Debian: python3-torch python3-torchvision," \
        "which tools/install-deps.sh installs); the PyTorch interop check did not run"
