@@ -9,16 +9,8 @@ set -u
 byolcl=$1 source_dir=$2
 data=/usr/share/datasets/fashion-mnist
 . "$source_dir/tests/torch_python.sh"
-torch_python "numpy, torch, torchvision"
-if [ -z "$python" ]; then
-  echo "SKIP: no python3 with numpy, torch and torchvision (Debian: python3-torch python3-torchvision," \
-       "which tools/install-deps.sh installs); the PyTorch interop check did not run"
-  exit 77
-fi
-if [ ! -e "$data/t10k-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist); the PyTorch interop check did not run"
-  exit 77
-fi
+torch_test_needs "numpy, torch, torchvision" "python3-torch python3-torchvision" "$data/t10k-images-idx3-ubyte.gz" \
+  "the PyTorch interop check"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -8,15 +8,7 @@ set -u
 source_dir=$1
 data=/usr/share/datasets/fashion-mnist
 . "$source_dir/tests/torch_python.sh"
-torch_python "numpy, torch"
-if [ -z "$python" ]; then
-  echo "SKIP: no python3 with numpy and torch (Debian: python3-torch); pytorch_train.py did not run"
-  exit 77
-fi
-if [ ! -e "$data/train-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: Fashion-MNIST is not installed (Debian: dataset-fashion-mnist); pytorch_train.py did not run"
-  exit 77
-fi
+torch_test_needs "numpy, torch" "python3-torch" "$data/train-images-idx3-ubyte.gz" "pytorch_train.py"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if ! "$python" "$source_dir/tools/pytorch_train.py" --data "$data" --steps 4 --batch 16 --max-train-images 128 \
