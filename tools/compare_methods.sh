@@ -8,7 +8,8 @@
 #   DIR/embed.png     the test features by PCA, random init and each run side by side
 # Usage: tools/compare_methods.sh [--steps N | --epochs N] [--batch N] [--out DIR]
 #        [--byolcl PATH] [--eval "EVAL FLAGS"] [--runs "byol simclr ..."] [-- TRAIN FLAGS]
-# Everything after -- goes to every `byolcl train` (e.g. --data, --device, --seed).
+# Everything after -- goes to every `byolcl train` (e.g. --data, --device, --seed). Run again
+# with the same --out, it continues stopped runs, keeps finished ones and evaluates again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
         --eval) eval_flags="$2"; shift 2 ;;
         --runs) runs="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare_methods.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -57,10 +58,16 @@ for name in $runs; do
     flags=$(method_flags "$name")
     dir="$out/$name"
     dirs+=("$dir")
-    echo "== $name: byolcl train $flags ${length[*]} --batch $batch ${extra[*]:-}"
-    # shellcheck disable=SC2086 # the method flags are words
-    "$byolcl" train $flags "${length[@]}" --batch "$batch" --log-every 10 --out "$dir" "${extra[@]}" 2>&1 |
-        tee "$dir.train.log" | grep -Ev '^\s*$' | grep -E '^(device|method|training|done)|collapse|warn' || true
+    if [ -f "$dir/checkpoint.ckpt" ]; then
+        # A run of an earlier invocation (--out reused): continued if it was stopped, kept if done.
+        echo "== $name: byolcl train --resume $dir"
+        "$byolcl" train --resume "$dir" 2>&1 | tee -a "$dir.train.log" | grep -E '^(resuming|done|the run)' || true
+    else
+        echo "== $name: byolcl train $flags ${length[*]} --batch $batch ${extra[*]:-}"
+        # shellcheck disable=SC2086 # the method flags are words
+        "$byolcl" train $flags "${length[@]}" --batch "$batch" --log-every 10 --out "$dir" "${extra[@]}" 2>&1 |
+            tee "$dir.train.log" | grep -Ev '^\s*$' | grep -E '^(device|method|training|done)|collapse|warn' || true
+    fi
     [ -f "$dir/checkpoint.ckpt" ] || { echo "compare_methods.sh: $name did not leave a checkpoint (see $dir.train.log)" >&2; exit 1; }
     baseline=--no-baseline
     [ $first = 1 ] && baseline=
