@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
         --eval) eval_flags="$2"; shift 2 ;;
         --runs) runs="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare_methods.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
