@@ -15,19 +15,30 @@
 #include "ref/optimizer_ref.h"
 #include "test_util.h"
 
-/* Steps with `bn_views` at `batch` against the reference: with BN_VIEWS_CONCAT the
- * reference runs both views as one batch of 2 batch images (batch norm over both, the
- * running statistics moving once), otherwise one forward per view. */
-static void run_steps(OptimizerKind kind, BnViews bn_views, int batch) {
-    Device *dev = test_device();
+/* The tiny network the tests train: two stages of width 2, heads 6 -> 4 and 5 -> 4. */
+static void create_tiny_model(BnViews bn_views, int batch, ByolModel *m) {
     EncoderConfig enc;
     encoder_config_defaults(&enc, ARCH_SMALL, 1, test_small() ? 5 : 8);
     enc.width = 2;
     enc.stages = 2;
     HeadConfig proj = {6, 4}, pred = {5, 4};
+    TEST_CHECK(byol_model_create(test_device(), &enc, &proj, &pred, batch, bn_views, 5, m));
+}
+
+/* Floats of one view of the tiny model's batch. */
+static size_t view_floats(const ByolModel *m) {
+    int side = network_encoder_config(m->online_net)->image_size;
+    return (size_t)m->batch * (size_t)side * (size_t)side;
+}
+
+/* Steps with `bn_views` at `batch` against the reference: with BN_VIEWS_CONCAT the
+ * reference runs both views as one batch of 2 batch images (batch norm over both, the
+ * running statistics moving once), otherwise one forward per view. */
+static void run_steps(OptimizerKind kind, BnViews bn_views, int batch) {
+    Device *dev = test_device();
     const int steps = 2;
     ByolModel m;
-    TEST_CHECK(byol_model_create(dev, &enc, &proj, &pred, batch, bn_views, 5, &m));
+    create_tiny_model(bn_views, batch, &m);
     OptimizerConfig cfg = optimizer_config_default(kind);
     cfg.weight_decay = 1e-2f; /* large enough to matter in two steps */
     double lr = kind == OPTIMIZER_SGD ? 0.05 : 0.5, tau = 0.9;
@@ -43,7 +54,7 @@ static void run_steps(OptimizerKind kind, BnViews bn_views, int batch) {
     double *momentum = calloc(pf, sizeof(double));
 
     int per_pass = bn_views == BN_VIEWS_CONCAT ? 2 : 1, rows = per_pass * batch;
-    size_t view_n = (size_t)batch * (size_t)enc.image_size * (size_t)enc.image_size;
+    size_t view_n = view_floats(&m);
     size_t out_n = (size_t)batch * 4;
     double *views_d = malloc(2 * view_n * sizeof(double)), *z = malloc(2 * out_n * sizeof(double));
     double *d_p = malloc(2 * out_n * sizeof(double));
@@ -131,25 +142,18 @@ static void test_concat_lars_steps_match_reference(void **state) {
  * statistics in one mode against the other's, and the difference they make. */
 static void test_concat_differs_from_separate(void **state) {
     (void)state;
-    Device *dev = test_device();
-    EncoderConfig enc;
-    encoder_config_defaults(&enc, ARCH_SMALL, 1, test_small() ? 5 : 8);
-    enc.width = 2;
-    enc.stages = 2;
-    HeadConfig proj = {6, 4}, pred = {5, 4};
-    const int batch = 3;
     OptimizerConfig cfg = optimizer_config_default(OPTIMIZER_SGD);
     double loss[2];
     float *after[2][2]; /* [mode][params, state] */
     size_t floats[2];
     for (int mode = 0; mode < 2; mode++) {
         ByolModel m;
-        TEST_CHECK(byol_model_create(dev, &enc, &proj, &pred, batch, (BnViews)mode, 5, &m));
-        size_t view_n = (size_t)batch * (size_t)enc.image_size * (size_t)enc.image_size;
+        create_tiny_model((BnViews)mode, 3, &m);
+        size_t view_n = view_floats(&m);
         /* The views differ in scale and offset, as T and T' do, so their batch statistics differ. */
         float *both = test_alloc_uniform(2 * view_n, 300, -2.0f, 1.0f);
         for (size_t i = view_n; i < 2 * view_n; i++) both[i] = 1.5f * both[i] + 2.0f;
-        TEST_CHECK(buffer_write(dev, m.view_pair, 0, 2 * view_n * sizeof(float), both));
+        TEST_CHECK(buffer_write(test_device(), m.view_pair, 0, 2 * view_n * sizeof(float), both));
         free(both);
         TEST_CHECK(byol_model_step(&m, &cfg, 0.05, 0.9));
         TEST_CHECK(byol_model_read_loss(&m, &loss[mode]));

@@ -46,33 +46,45 @@ static MetricsRecord *read_metrics(const char *name, int *count) {
     return rows;
 }
 
-static void test_simclr_resume_equals_uninterrupted(void **state) {
-    (void)state;
-    write_tiny_dataset();
-    const int steps = test_small() ? 2 : 6;
-    TrainRequest r = tiny_request(fixture_path("straight"), steps);
-    r.method = "simclr";
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("split"), steps);
-    r.method = "simclr";
-    r.stop_after = steps / 2;
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("split"), steps);
+/* `steps` steps of `method` (NULL: BYOL) with `bn_views` (NULL: the default) into
+ * `straight` uninterrupted, and into `split` stopped halfway and resumed with no settings
+ * given (the checkpoint's hold). */
+static void train_straight_and_split(const char *straight, const char *split, int steps, const char *method,
+                                     const char *bn_views) {
+    for (int stop = 0; stop < 2; stop++) {
+        TrainRequest r = tiny_request(fixture_path("%s", stop ? split : straight), steps);
+        r.method = method;
+        if (bn_views) r.bn_views = bn_views;
+        r.stop_after = stop ? steps / 2 : 0;
+        TEST_CHECK(train_run(&r));
+    }
+    TrainRequest r = tiny_request(fixture_path("%s", split), steps);
     r.resume = "";
     TEST_CHECK(train_run(&r));
+}
 
-    Checkpoint *a = load("straight"), *b = load("split");
-    const char *names[] = {"online.params", "online.state", "online.momentum", "method"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+/* The sections `names` of two runs' checkpoints: equal bytes when `equal`, else different. */
+static void compare_sections(const char *run_a, const char *run_b, const char *const *names, int count, bool equal) {
+    Checkpoint *a = load(run_a), *b = load(run_b);
+    for (int i = 0; i < count; i++) {
         const void *da, *db;
         size_t na, nb;
         section(a, names[i], &da, &na);
         section(b, names[i], &db, &nb);
-        assert_int_equal(na, nb);
-        if (memcmp(da, db, na) != 0) fail_msg("section %s differs between the runs", names[i]);
+        bool same = na == nb && memcmp(da, db, na) == 0;
+        if (same != equal) fail_msg("section %s: %s and %s %s", names[i], run_a, run_b, equal ? "differ" : "agree");
     }
     checkpoint_free(a);
     checkpoint_free(b);
+}
+
+static void test_simclr_resume_equals_uninterrupted(void **state) {
+    (void)state;
+    write_tiny_dataset();
+    const int steps = test_small() ? 2 : 6;
+    train_straight_and_split("straight", "split", steps, "simclr", NULL);
+    const char *names[] = {"online.params", "online.state", "online.momentum", "method"};
+    compare_sections("straight", "split", names, 4, true);
     int na, nb;
     MetricsRecord *ra = read_metrics("straight", &na), *rb = read_metrics("split", &nb);
     assert_int_equal(na, steps);
@@ -230,17 +242,8 @@ static void test_bn_views_concat_is_kept_and_resumes_exactly(void **state) {
     (void)state;
     write_tiny_dataset();
     const int steps = test_small() ? 2 : 4;
-    TrainRequest r = tiny_request(fixture_path("cat"), steps);
-    r.bn_views = "concat";
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("catsplit"), steps);
-    r.bn_views = "concat";
-    r.stop_after = steps / 2;
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("catsplit"), steps);
-    r.resume = ""; /* the request's bn_views is the default: the checkpoint's wins */
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("sep"), steps);
+    train_straight_and_split("cat", "catsplit", steps, NULL, "concat");
+    TrainRequest r = tiny_request(fixture_path("sep"), steps);
     TEST_CHECK(train_run(&r));
 
     TrainConfig config;
@@ -249,21 +252,9 @@ static void test_bn_views_concat_is_kept_and_resumes_exactly(void **state) {
     assert_int_equal(config.bn_views, BN_VIEWS_CONCAT);
     assert_int_equal(model.bn_views, BN_VIEWS_CONCAT);
     byol_model_destroy(&model);
-    Checkpoint *a = load("cat"), *b = load("catsplit"), *sep = load("sep");
     const char *names[] = {"online.params", "online.state", "target.params", "bn_views"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const void *da, *db, *ds;
-        size_t na, nb, ns;
-        section(a, names[i], &da, &na);
-        section(b, names[i], &db, &nb);
-        section(sep, names[i], &ds, &ns);
-        assert_int_equal(na, nb);
-        if (memcmp(da, db, na) != 0) fail_msg("section %s differs between the concat runs", names[i]);
-        if (na == ns && memcmp(da, ds, na) == 0) fail_msg("section %s: concat and separate runs agree", names[i]);
-    }
-    checkpoint_free(a);
-    checkpoint_free(b);
-    checkpoint_free(sep);
+    compare_sections("cat", "catsplit", names, 4, true);
+    compare_sections("cat", "sep", names, 4, false);
     size_t json_bytes;
     char *json = (char *)fixture_read_file(fixture_path("cat/config.json"), &json_bytes);
     json[json_bytes] = '\0';
