@@ -225,8 +225,8 @@ static void test_checkpoint_without_method_reads_as_byol(void **state) {
 /* Rewrites a checkpoint with `value` in its bn_views section. */
 static void rewrite_bn_views(const char *name, int32_t value) {
     Checkpoint *c = load(name);
-    static const char *keep[] = {"config", "method", "bn_views", "progress", "device", "layout", "online.params",
-                                 "online.state", "online.momentum", "target.params", "target.state"};
+    static const char *keep[] = {"config", "method", "budget", "bn_views", "progress", "device", "layout",
+                                 "online.params", "online.state", "online.momentum", "target.params", "target.state"};
     enum { KEPT = sizeof keep / sizeof keep[0] };
     CheckpointSection sections[KEPT];
     for (int i = 0; i < KEPT; i++) {

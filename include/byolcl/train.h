@@ -47,8 +47,16 @@ typedef struct {
  * and pictures name a trained model. */
 const char *method_title(const MethodConfig *method, double tau_base);
 
-/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`
- * in one section. */
+/* --minutes: the run's length planned from its measured pace (src/byol/time_budget.h).
+ * Stored in a checkpoint section of its own; checkpoints without one have no budget. */
+typedef struct {
+    double minutes;        /* 0 = the length comes from --steps / --epochs */
+    int32_t planned;       /* 1 once total_steps comes from a measurement */
+    int32_t warmup_given;  /* --warmup-epochs was set: keep it when the length is planned */
+} TrainBudget;
+
+/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`,
+ * `budget` and `bn_views` in one section. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */
     char out_dir[1024];
@@ -68,6 +76,7 @@ typedef struct {
     double checkpoint_minutes;
     uint8_t background[3];   /* RGB that transparent PNG pixels are composited onto */
     MethodConfig method; /* from here on: not part of the checkpoint's "config" section */
+    TrainBudget budget;
     int32_t bn_views;    /* BnViews; the checkpoint's "bn_views" section */
 } TrainConfig;
 
@@ -88,6 +97,7 @@ typedef struct {
     const char *arch;    /* NULL = auto */
     int width, image_size, batch, proj_hidden, proj_out, pred_hidden;
     int64_t epochs, steps;
+    double minutes;      /* > 0: train for this long (the length planned from the pace) */
     const char *optimizer;
     double lr, wd, warmup_epochs, tau_base, lars_eta;
     int64_t seed;

@@ -15,7 +15,10 @@
 Status train_config_resolve(const TrainRequest *request, const DatasetInfo *data,
                             const DeviceInfo *device, TrainConfig *config);
 /* Totals that depend on the loader: total, warmup. */
-Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch, TrainConfig *config);
+void train_config_finish(int64_t steps_per_epoch, TrainConfig *config);
+/* Sets the run's length and the warmup that follows from it (--warmup-epochs, or 10 epochs
+ * but at most a tenth of the run). */
+void train_config_set_length(TrainConfig *config, int64_t total_steps);
 void train_config_print(const TrainConfig *config, FILE *out);
 
 /* The training checkpoint's public readers (train_checkpoint_path, _read_config,
@@ -63,7 +66,7 @@ Status train_model_create(Device *device, const TrainConfig *config, ByolModel *
 #define COLLAPSE_WARN_FRACTION 0.1
 
 /* Bytes of TrainConfig in the checkpoint's "config" section: everything before `method`
- * (`method` and `bn_views` have sections of their own), so older checkpoints keep their size. */
+ * (`method`, `budget` and `bn_views` have sections of their own), so older checkpoints keep their size. */
 #define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
 /* ... and in checkpoints written before `background` existed (2026-12-03), still read. */
 #define TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND offsetof(TrainConfig, background)
