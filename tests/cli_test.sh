@@ -66,6 +66,8 @@ for bad in "--warmup-epochs -1" "--warmup-epochs 1e12" "--width 0" "--width -7" 
   expect 2 "${bad%% *}" -- "$byolcl" train $bad --out "$work/never"
 done
 expect 2 "--data: the value is empty" -- "$byolcl" train --data "" --out "$work/never"
+expect 2 "--bn-views: 'both' is not one of separate, concat" -- "$byolcl" train --bn-views both --out "$work/never"
+expect 2 "--bn-views" -- "$byolcl-bench" --step --bn-views both
 expect 2 "--size must lie in" -- "$byolcl" data --size 100000
 [ -e "$work/never" ] && { echo "FAIL: a refused train command created its --out folder"; failures=$((failures + 1)); }
 
@@ -105,6 +107,7 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   [ -e "$kill9/checkpoint.ckpt.tmp.$pid.7" ] && { echo "FAIL: a dead run's temporary file was kept"; failures=$((failures + 1)); }
   # --resume: other flags are refused by name; --steps extends; a finished run says so.
   expect 2 "--batch, --lr" -- "$byolcl" train --resume "$kill9" --batch 8 --lr 0.5
+  expect 2 "--bn-views would change it" -- "$byolcl" train --resume "$kill9" --bn-views concat
   expect 2 "--aug-\*" -- "$byolcl" train --resume "$kill9" --aug-flip-prob 0
   expect 2 "already done" -- "$byolcl" train --resume "$kill9" --steps 5
   expect 2 "--batch" -- "$byolcl" train --resume "$kill9" --batch=8

@@ -111,6 +111,11 @@ static void test_training_step_checks_out(void **state) {
     /* the peak kernels and the step (its loss is finite and in [0, 8], else the exit code says so) */
     assert_true(checks_passed(out) > 0);
     free(out);
+    /* both views as one batch, BYOL and SimCLR */
+    code = run_bench("--quick --check-only --step --width 8 --batch 3 --bn-views concat --method simclr", &out);
+    if (code != 0) fail_msg("byolcl-bench --step --bn-views concat exited with %d:\n%s", code, out);
+    assert_true(checks_passed(out) > 0);
+    free(out);
 }
 
 static void test_json_has_the_measured_rows(void **state) {

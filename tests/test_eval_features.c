@@ -53,7 +53,7 @@ static void make_checkpoint(TrainConfig *config, ByolModel *model_out) {
     config->augment.mean[0] = 0.4f, config->augment.std[0] = 0.25f;
     ByolModel model;
     TEST_CHECK(byol_model_create(test_device(), &config->encoder, &config->projector, &config->predictor, 8,
-                                 config->seed, &model));
+                                 BN_VIEWS_SEPARATE, config->seed, &model));
     size_t sf = arena_floats(model.online, ARENA_STATE);
     float *state = malloc(sf * sizeof *state);
     TEST_CHECK(arena_download(model.online, ARENA_STATE, state));

@@ -2,7 +2,9 @@
  * generated data: a SimCLR run stopped halfway and resumed ends bit for bit where an
  * uninterrupted one ends; SimCLR and --no-predictor checkpoints hold no predictor (and
  * SimCLR no target) and evaluation loads their encoders; a checkpoint without the method
- * section (as written before it existed) reads and resumes as BYOL; --tau-base 0 keeps the
+ * section (as written before it existed) reads and resumes as BYOL with batch norm per view;
+ * --bn-views concat is kept in the checkpoint and config.json, resumes bit for bit and a
+ * bad stored value is refused; --tau-base 0 keeps the
  * target equal to the online network and --tau-base 1 keeps it at its initialization; the
  * collapse monitor reaches metrics.jsonl. */
 #include <math.h>
@@ -44,33 +46,45 @@ static MetricsRecord *read_metrics(const char *name, int *count) {
     return rows;
 }
 
-static void test_simclr_resume_equals_uninterrupted(void **state) {
-    (void)state;
-    write_tiny_dataset();
-    const int steps = test_small() ? 2 : 6;
-    TrainRequest r = tiny_request(fixture_path("straight"), steps);
-    r.method = "simclr";
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("split"), steps);
-    r.method = "simclr";
-    r.stop_after = steps / 2;
-    TEST_CHECK(train_run(&r));
-    r = tiny_request(fixture_path("split"), steps);
+/* `steps` steps of `method` (NULL: BYOL) with `bn_views` (NULL: the default) into
+ * `straight` uninterrupted, and into `split` stopped halfway and resumed with no settings
+ * given (the checkpoint's hold). */
+static void train_straight_and_split(const char *straight, const char *split, int steps, const char *method,
+                                     const char *bn_views) {
+    for (int stop = 0; stop < 2; stop++) {
+        TrainRequest r = tiny_request(fixture_path("%s", stop ? split : straight), steps);
+        r.method = method;
+        if (bn_views) r.bn_views = bn_views;
+        r.stop_after = stop ? steps / 2 : 0;
+        TEST_CHECK(train_run(&r));
+    }
+    TrainRequest r = tiny_request(fixture_path("%s", split), steps);
     r.resume = "";
     TEST_CHECK(train_run(&r));
+}
 
-    Checkpoint *a = load("straight"), *b = load("split");
-    const char *names[] = {"online.params", "online.state", "online.momentum", "method"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+/* The sections `names` of two runs' checkpoints: equal bytes when `equal`, else different. */
+static void compare_sections(const char *run_a, const char *run_b, const char *const *names, int count, bool equal) {
+    Checkpoint *a = load(run_a), *b = load(run_b);
+    for (int i = 0; i < count; i++) {
         const void *da, *db;
         size_t na, nb;
         section(a, names[i], &da, &na);
         section(b, names[i], &db, &nb);
-        assert_int_equal(na, nb);
-        if (memcmp(da, db, na) != 0) fail_msg("section %s differs between the runs", names[i]);
+        bool same = na == nb && memcmp(da, db, na) == 0;
+        if (same != equal) fail_msg("section %s: %s and %s %s", names[i], run_a, run_b, equal ? "differ" : "agree");
     }
     checkpoint_free(a);
     checkpoint_free(b);
+}
+
+static void test_simclr_resume_equals_uninterrupted(void **state) {
+    (void)state;
+    write_tiny_dataset();
+    const int steps = test_small() ? 2 : 6;
+    train_straight_and_split("straight", "split", steps, "simclr", NULL);
+    const char *names[] = {"online.params", "online.state", "online.momentum", "method"};
+    compare_sections("straight", "split", names, 4, true);
     int na, nb;
     MetricsRecord *ra = read_metrics("straight", &na), *rb = read_metrics("split", &nb);
     assert_int_equal(na, steps);
@@ -191,6 +205,7 @@ static void test_checkpoint_without_method_reads_as_byol(void **state) {
     assert_int_equal(config.method.predictor, 1);
     assert_int_equal(config.background[0], 255); /* older runs composited onto white */
     assert_int_equal(config.background[2], 255);
+    assert_int_equal(config.bn_views, BN_VIEWS_SEPARATE); /* older runs: one forward per view */
     assert_non_null(model.target);
     assert_true(arena_find(model.online, "predictor.fc1.weight") >= 0);
     byol_model_destroy(&model);
@@ -199,7 +214,60 @@ static void test_checkpoint_without_method_reads_as_byol(void **state) {
     TEST_CHECK(train_run(&r));
     c = load("old");
     assert_true(has_section(c, "method")); /* rewritten by this version */
+    const void *data;
+    size_t bytes;
+    section(c, "bn_views", &data, &bytes);
+    assert_int_equal(bytes, sizeof(int32_t));
+    assert_int_equal(*(const int32_t *)data, BN_VIEWS_SEPARATE);
     checkpoint_free(c);
+}
+
+/* Rewrites a checkpoint with `value` in its bn_views section. */
+static void rewrite_bn_views(const char *name, int32_t value) {
+    Checkpoint *c = load(name);
+    static const char *keep[] = {"config", "method", "budget", "bn_views", "progress", "device", "layout",
+                                 "online.params", "online.state", "online.momentum", "target.params", "target.state"};
+    enum { KEPT = sizeof keep / sizeof keep[0] };
+    CheckpointSection sections[KEPT];
+    for (int i = 0; i < KEPT; i++) {
+        sections[i].name = keep[i];
+        section(c, keep[i], &sections[i].data, &sections[i].bytes);
+        if (strcmp(keep[i], "bn_views") == 0) sections[i].data = &value;
+    }
+    TEST_CHECK(checkpoint_write(fixture_path("%s/bad.ckpt", name), sections, KEPT));
+    checkpoint_free(c);
+}
+
+static void test_bn_views_concat_is_kept_and_resumes_exactly(void **state) {
+    (void)state;
+    write_tiny_dataset();
+    const int steps = test_small() ? 2 : 4;
+    train_straight_and_split("cat", "catsplit", steps, NULL, "concat");
+    TrainRequest r = tiny_request(fixture_path("sep"), steps);
+    TEST_CHECK(train_run(&r));
+
+    TrainConfig config;
+    ByolModel model;
+    model_of("catsplit", &config, &model);
+    assert_int_equal(config.bn_views, BN_VIEWS_CONCAT);
+    assert_int_equal(model.bn_views, BN_VIEWS_CONCAT);
+    byol_model_destroy(&model);
+    const char *names[] = {"online.params", "online.state", "target.params", "bn_views"};
+    compare_sections("cat", "catsplit", names, 4, true);
+    compare_sections("cat", "sep", names, 4, false);
+    size_t json_bytes;
+    char *json = (char *)fixture_read_file(fixture_path("cat/config.json"), &json_bytes);
+    json[json_bytes] = '\0';
+    assert_non_null(strstr(json, "\"bn_views\": \"concat\""));
+    free(json);
+
+    /* A stored value that is neither mode is refused, naming the section. */
+    rewrite_bn_views("cat", 7);
+    TrainProgress progress;
+    char made_on[256];
+    assert_int_equal(train_checkpoint_read_config(fixture_path("cat/bad.ckpt"), &config, &progress, made_on,
+                                                  sizeof made_on), BC_ERR_FORMAT);
+    assert_non_null(strstr(error_last(), "bn_views"));
 }
 
 /* The first target floats of the checkpoint against `want` (floats of the online layout). */
@@ -267,6 +335,10 @@ static void test_method_flags_are_checked(void **state) {
     r.no_predictor = true;
     assert_int_equal(train_run(&r), BC_ERR_USAGE);
     assert_non_null(strstr(error_last(), "--no-predictor"));
+    r = tiny_request(fixture_path("bad"), 2);
+    r.bn_views = "both";
+    assert_int_equal(train_run(&r), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "--bn-views"));
 }
 
 #define TRAIN_TEST(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
@@ -277,6 +349,7 @@ int main(void) {
         TRAIN_TEST(test_simclr_resume_equals_uninterrupted),
         TRAIN_TEST(test_simclr_and_no_predictor_checkpoints_hold_no_predictor),
         TRAIN_TEST(test_checkpoint_without_method_reads_as_byol),
+        TRAIN_TEST(test_bn_views_concat_is_kept_and_resumes_exactly),
         TRAIN_TEST(test_tau_extremes_are_the_papers_ablations),
         TRAIN_TEST(test_method_flags_are_checked),
     };

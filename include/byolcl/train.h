@@ -22,6 +22,19 @@ const char *method_kind_name(MethodKind kind);
 /* "byol", "simclr" -> MethodKind; BC_ERR_USAGE naming --method otherwise. */
 Status method_kind_parse(const char *text, MethodKind *out);
 
+/* Where BatchNorm takes its batch statistics in a training step. SEPARATE: each view has
+ * its own forward (statistics over the batch's B images of that view; the running
+ * statistics move twice per step). CONCAT: both views go through one forward of 2B images
+ * (statistics over both views; the running statistics move once per step), as PyTorch BYOL
+ * code that concatenates the views does. Checkpoints store it in a section of its own:
+ * those written before it existed are SEPARATE. */
+typedef enum { BN_VIEWS_SEPARATE = 0, BN_VIEWS_CONCAT = 1 } BnViews;
+/* The default of --bn-views: this line alone decides it (issue 23 measures which is better). */
+#define TRAIN_BN_VIEWS_DEFAULT BN_VIEWS_SEPARATE
+const char *bn_views_name(BnViews views);
+/* "separate", "concat" -> BnViews; BC_ERR_USAGE naming --bn-views otherwise. */
+Status bn_views_parse(const char *text, BnViews *out);
+
 /* The objective and its ablations. Checkpoints store it in a section of its own, so those
  * written before it existed still load (as BYOL with a predictor). */
 typedef struct {
@@ -42,8 +55,8 @@ typedef struct {
     int32_t warmup_given;  /* --warmup-epochs was set: keep it when the length is planned */
 } TrainBudget;
 
-/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`
- * and `budget` in one section. */
+/* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`,
+ * `budget` and `bn_views` in one section. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */
     char out_dir[1024];
@@ -64,6 +77,7 @@ typedef struct {
     uint8_t background[3];   /* RGB that transparent PNG pixels are composited onto */
     MethodConfig method; /* from here on: not part of the checkpoint's "config" section */
     TrainBudget budget;
+    int32_t bn_views;    /* BnViews; the checkpoint's "bn_views" section */
 } TrainConfig;
 
 /* Measures the encoder as it trains, for --eval-every (the command line passes eval.h's
@@ -103,6 +117,7 @@ typedef struct {
     const char *method;  /* NULL = byol */
     double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
     bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
+    const char *bn_views; /* "separate" | "concat"; train_request_defaults: TRAIN_BN_VIEWS_DEFAULT's name */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);

@@ -1,7 +1,9 @@
 /* byol_model.h — the BYOL model on a device: the online network (encoder | projector |
  * predictor) and its EMA target (encoder | projector), their arenas and activations, the
  * two views, and one training step: target forward on both views, online forward and
- * backward per view against the other view's target projection, optimizer step, EMA.
+ * backward against the other view's target projection, optimizer step, EMA. The forwards
+ * run per view (BN_VIEWS_SEPARATE) or once over both views as one batch of 2B images
+ * (BN_VIEWS_CONCAT: batch norm over both views), the loss is the same either way.
  * The same struct carries the ablation without a predictor and, through simclr.h, SimCLR
  * (online encoder | projector only, no target). Every step also leaves the collapse
  * monitor of the online projections on the device, read back with the loss. */
@@ -11,6 +13,7 @@
 #include "byolcl/arena.h"
 #include "byolcl/nn.h"
 #include "byolcl/optimizer.h"
+#include "byolcl/train.h"
 
 typedef struct SimclrState SimclrState;
 
@@ -18,11 +21,14 @@ typedef struct {
     Device *device;
     Network *online_net, *target_net; /* target_net NULL for SimCLR */
     Arena *online, *target;
-    Activations *online_acts, *target_acts;
+    Activations *online_acts, *target_acts; /* for one forward pass: batch images, 2 batch with CONCAT */
     int batch, out_dim;
-    Buffer *views[2];    /* (batch, channels, size, size) floats: the augmented views */
+    BnViews bn_views;
+    /* (2 batch, channels, size, size) floats: view 0's images, then view 1's (a host write
+     * must cover both from the start: oclgrind 21.10 leaves one past the start uninitialized) */
+    Buffer *view_pair;
     Buffer *targets[2];  /* (batch, out_dim): target projection of view 0 and view 1 */
-    Buffer *d_prediction;/* (batch, out_dim) */
+    Buffer *d_prediction;/* (rows of one forward pass, out_dim) */
     Buffer *loss;        /* MODEL_READOUT_FLOATS: see below */
     SimclrState *simclr; /* not NULL: a SimCLR model (simclr.h) */
 } ByolModel;
@@ -34,16 +40,25 @@ enum { MODEL_READOUT_FLOATS = 4, MODEL_READOUT_COLLAPSE = 2 };
 /* The part both methods share: the online network and arena (initialized from `seed`),
  * its activations, the views and the read-back buffer. predictor may be NULL. */
 Status byol_model_create_online(Device *device, const EncoderConfig *encoder, const HeadConfig *projector,
-                                const HeadConfig *predictor, int batch, uint64_t seed, ByolModel *model);
+                                const HeadConfig *predictor, int batch, BnViews bn_views, uint64_t seed,
+                                ByolModel *model);
 
-/* Builds both networks, allocates everything for `batch`, initializes the online network
- * from `seed` and copies it into the target. predictor NULL: the ablation without one
- * (the online projection is compared with the target's directly). */
+/* Builds both networks, allocates everything for `batch` (two views each) and `bn_views`,
+ * initializes the online network from `seed` and copies it into the target. predictor
+ * NULL: the ablation without one (the online projection is compared with the target's
+ * directly). */
 Status byol_model_create(Device *device, const EncoderConfig *encoder, const HeadConfig *projector,
-                         const HeadConfig *predictor, int batch, uint64_t seed, ByolModel *model);
+                         const HeadConfig *predictor, int batch, BnViews bn_views, uint64_t seed,
+                         ByolModel *model);
 void byol_model_destroy(ByolModel *model);
 
-/* One step on the views already in model->views: the symmetric loss goes to model->loss
+/* Where view v (0 or 1) lies in model->view_pair: the augmentations write it there. */
+View byol_model_view(const ByolModel *model, int v);
+/* Views per forward pass (1 SEPARATE, 2 CONCAT) and the images (rows) of one pass. */
+int byol_model_views_per_pass(const ByolModel *model);
+int byol_model_pass_rows(const ByolModel *model);
+
+/* One step on the views already in model->view_pair: the symmetric loss goes to model->loss
  * (not read back), the online network is updated with `learning_rate`, the target moves
  * with `tau`. Nothing waits for the device. */
 Status byol_model_step(ByolModel *model, const OptimizerConfig *optimizer, double learning_rate,

@@ -52,8 +52,8 @@ const HeadConfig *train_config_predictor(const TrainConfig *c) {
 
 Status train_model_create(Device *device, const TrainConfig *c, ByolModel *model) {
     if (c->method.kind == METHOD_SIMCLR)
-        return simclr_model_create(device, &c->encoder, &c->projector, c->batch, c->seed, (float)c->method.temperature,
-                                   model);
-    return byol_model_create(device, &c->encoder, &c->projector, train_config_predictor(c), c->batch, c->seed,
-                             model);
+        return simclr_model_create(device, &c->encoder, &c->projector, c->batch, (BnViews)c->bn_views, c->seed,
+                                   (float)c->method.temperature, model);
+    return byol_model_create(device, &c->encoder, &c->projector, train_config_predictor(c), c->batch,
+                             (BnViews)c->bn_views, c->seed, model);
 }

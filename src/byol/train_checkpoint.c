@@ -1,9 +1,9 @@
-/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the method and the
- * time budget (own sections: checkpoints without them are BYOL, without a budget), the
- * progress, the device it was made on, a layout description (to refuse another
- * architecture with a clear message) and the online and target arenas (parameters, BN
- * running statistics, momentum; SimCLR has no target). Floats are stored as they lie in
- * the arenas, so any device can load them. */
+/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the method, the
+ * time budget and where batch norm takes its statistics (own sections: checkpoints without
+ * them are BYOL, without a budget, with batch norm per view), the progress, the device it
+ * was made on, a layout description (to refuse another architecture with a clear message)
+ * and the online and target arenas (parameters, BN running statistics, momentum; SimCLR
+ * has no target). Floats are stored as they lie in the arenas, so any device can load them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +64,12 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
     float *data[5] = {0};
     char *layout = describe_layout(model->online);
     Status st = layout ? BC_OK : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    CheckpointSection sections[12];
+    CheckpointSection sections[13];
     int count = 0;
     sections[count++] = (CheckpointSection){"config", config, TRAIN_CONFIG_STORED_BYTES};
     sections[count++] = (CheckpointSection){"method", &config->method, sizeof config->method};
     sections[count++] = (CheckpointSection){"budget", &config->budget, sizeof config->budget};
+    sections[count++] = (CheckpointSection){"bn_views", &config->bn_views, sizeof config->bn_views};
     sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
     sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
     if (layout) sections[count++] = (CheckpointSection){"layout", layout, strlen(layout)};
@@ -114,6 +115,15 @@ Status train_checkpoint_read_config(const char *path, TrainConfig *config, Train
         st = checkpoint_section_exact(c, "budget", &config->budget, sizeof config->budget);
     else if (st == BC_OK)
         error_clear();
+    /* Checkpoints made before --bn-views ran each view through its own forward. */
+    config->bn_views = BN_VIEWS_SEPARATE;
+    if (st == BC_OK && checkpoint_section(c, "bn_views", &data, &bytes) == BC_OK)
+        st = checkpoint_section_exact(c, "bn_views", &config->bn_views, sizeof config->bn_views);
+    else if (st == BC_OK)
+        error_clear();
+    if (st == BC_OK && config->bn_views != BN_VIEWS_SEPARATE && config->bn_views != BN_VIEWS_CONCAT)
+        st = error_set(BC_ERR_FORMAT, "%s: the bn_views section holds %d, not separate (0) or concat (1)", path,
+                       (int)config->bn_views);
     if (st == BC_OK) st = checkpoint_section_exact(c, "progress", progress, sizeof *progress);
     if (st == BC_OK) st = checkpoint_section(c, "device", &data, &bytes);
     if (st == BC_OK) snprintf(device_name, device_name_cap, "%.*s", (int)bytes, (const char *)data);

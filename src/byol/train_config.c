@@ -5,10 +5,22 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "byol/time_budget.h"
 #include "byol/train_internal.h"
 #include "util/json.h"
+
+const char *bn_views_name(BnViews views) { return views == BN_VIEWS_CONCAT ? "concat" : "separate"; }
+
+Status bn_views_parse(const char *text, BnViews *out) {
+    for (BnViews v = BN_VIEWS_SEPARATE; v <= BN_VIEWS_CONCAT; v++)
+        if (strcasecmp(text, bn_views_name(v)) == 0) {
+            *out = v;
+            return BC_OK;
+        }
+    return error_set(BC_ERR_USAGE, "--bn-views: '%s' is not one of separate, concat", text);
+}
 
 void train_request_defaults(TrainRequest *r) {
     memset(r, 0, sizeof *r);
@@ -20,6 +32,7 @@ void train_request_defaults(TrainRequest *r) {
     r->checkpoint_every = 0;
     r->checkpoint_minutes = 10.0;
     r->out_dir = "byolcl-run";
+    r->bn_views = bn_views_name(TRAIN_BN_VIEWS_DEFAULT);
     memset(r->background, 255, sizeof r->background);
     augment_config_default(&r->augment);
 }
@@ -88,6 +101,9 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
     c->checkpoint_minutes = r->checkpoint_minutes;
     memcpy(c->background, r->background, sizeof c->background);
     if ((st = method_config_resolve(r, size, &c->method))) return st;
+    BnViews bn_views = TRAIN_BN_VIEWS_DEFAULT;
+    if (r->bn_views && (st = bn_views_parse(r->bn_views, &bn_views))) return st;
+    c->bn_views = bn_views;
     if ((st = check_positive("--lr", c->base_lr))) return st;
     if (c->tau_base < 0 || c->tau_base > 1)
         return error_set(BC_ERR_USAGE, "--tau-base must lie in [0, 1] (got %g)", c->tau_base);
@@ -142,6 +158,10 @@ void train_config_print(const TrainConfig *c, FILE *out) {
                 c->batch, (long long)c->total_steps, (long long)c->steps_per_epoch,
                 (double)c->total_steps / (double)c->steps_per_epoch, (long long)c->warmup_steps,
                 c->budget.minutes > 0 ? " (planned for the time budget)" : "");
+    if (c->bn_views == BN_VIEWS_CONCAT)
+        fprintf(out, "bn views:  concat: both views in one forward of %d images, batch norm over both\n", 2 * c->batch);
+    else
+        fprintf(out, "bn views:  separate: one forward per view, batch norm over each view's %d images\n", c->batch);
     fprintf(out, "optimizer: %s, lr %g per 256 images (peak %g), momentum %g, weight decay %g",
             optimizer_kind_name(c->optimizer.kind), c->base_lr, c->base_lr * c->batch / 256.0,
             c->optimizer.momentum, c->optimizer.weight_decay);
@@ -171,8 +191,9 @@ Status train_config_write_json(const TrainConfig *c, const char *device_name, co
     fprintf(f, "  \"optimizer\": \"%s\", \"lr\": %g, \"momentum\": %g, \"weight_decay\": %g, \"trust_coefficient\": %g,\n",
             optimizer_kind_name(c->optimizer.kind), c->base_lr, c->optimizer.momentum,
             c->optimizer.weight_decay, c->optimizer.trust_coefficient);
-    fprintf(f, "  \"method\": \"%s\", \"predictor\": %s, \"temperature\": %g,\n",
-            method_kind_name((MethodKind)c->method.kind), c->method.predictor ? "true" : "false", c->method.temperature);
+    fprintf(f, "  \"method\": \"%s\", \"predictor\": %s, \"temperature\": %g, \"bn_views\": \"%s\",\n",
+            method_kind_name((MethodKind)c->method.kind), c->method.predictor ? "true" : "false", c->method.temperature,
+            bn_views_name((BnViews)c->bn_views));
     fprintf(f, "  \"tau_base\": %g, \"seed\": %llu, \"minutes\": %g,\n", c->tau_base, (unsigned long long)c->seed,
             c->budget.minutes);
     fprintf(f, "  \"augment\": {\"size\": %d, \"mean\": [%g, %g, %g], \"std\": [%g, %g, %g], \"views\": [",

@@ -66,7 +66,7 @@ Status train_model_create(Device *device, const TrainConfig *config, ByolModel *
 #define COLLAPSE_WARN_FRACTION 0.1
 
 /* Bytes of TrainConfig in the checkpoint's "config" section: everything before `method`
- * (which has a section of its own), so older checkpoints keep their size. */
+ * (`method`, `budget` and `bn_views` have sections of their own), so older checkpoints keep their size. */
 #define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
 /* ... and in checkpoints written before `background` existed (2026-12-03), still read. */
 #define TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND offsetof(TrainConfig, background)

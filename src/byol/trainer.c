@@ -287,7 +287,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
         run->held[run->held_count++] = batch;
         for (int v = 0; v < 2 && st == BC_OK; v++)
             st = augment_batch(run->device, &c->augment, v, c->seed, (int)batch.epoch, (int)batch.step,
-                               view_of(run->model.views[v]), run->images, (int)batch.count, data->height,
+                               byol_model_view(&run->model, v), run->images, (int)batch.count, data->height,
                                data->width, data->channels);
         double lr = learning_rate_at(&schedule, step), tau = target_tau_at(c->tau_base, step, c->total_steps);
         if (st == BC_OK) st = byol_model_step(&run->model, &c->optimizer, lr, tau);

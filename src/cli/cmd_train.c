@@ -58,6 +58,7 @@ Status command_train(int argc, char **argv) {
         {"--method", FLAG_STRING, &r.method, "byol | simclr (NT-Xent over the batch's 2N views; no predictor, no target); default byol"},
         {"--temperature", FLAG_FLOAT, &temperature, "SimCLR's NT-Xent temperature (default: 0.5 for images <= 64 px, else 0.1)", 1e-3, 1e3},
         {"--no-predictor", FLAG_BOOL, &r.no_predictor, "BYOL ablation: no predictor, the online projection predicts the target's"},
+        {"--bn-views", FLAG_STRING, &r.bn_views, "separate (one forward per view: batch norm over each view's images) | concat (both views as one batch of 2N: batch norm over both, as PyTorch BYOL code does)"},
         {"--arch", FLAG_STRING, &r.arch, "small | resnet18 | resnet50 (default: small on CPUs, resnet18 <= 64 px, else resnet50)"},
         {"--width", FLAG_INT, &r.width, "base width (default: 16 for small, 64 for ResNets)", 1, 1024},
         {"--image-size", FLAG_INT, &r.image_size, "training resolution S (SxS views; default: the data's size)", TRAIN_MIN_IMAGE_SIZE, DATASET_MAX_SIDE},

@@ -9,6 +9,7 @@
 
 #include "byolcl/device.h"
 #include "byolcl/ops.h"
+#include "byolcl/train.h" /* BnViews */
 
 typedef enum { RATE_NONE = 0, RATE_FLOPS, RATE_BYTES } RateKind;
 
@@ -123,6 +124,7 @@ typedef struct {
     int width;             /* 0: both 16 and 32 for small, 64 for the ResNets */
     int batch, image_size, channels, steps;
     const char *method;    /* NULL or "byol": BYOL steps; "simclr": SimCLR's, each next to BYOL's */
+    BnViews bn_views;      /* as byolcl train --bn-views */
 } BenchStepOptions;
 Status bench_step(Bench *b, const BenchStepOptions *options);
 

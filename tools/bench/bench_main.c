@@ -65,7 +65,8 @@ static Status write_json(const Bench *b, const char *path) {
 
 static Status bench_main(int argc, char **argv) {
     BenchFlags f = {.device = device_default_selector(), .runs = 0, .budget_ms = 0, .seed = 1,
-                    .step_options = {"small", "sgd", 0, 256, 28, 1, 0}};
+                    .step_options = {"small", "sgd", 0, 256, 28, 1, 0, NULL, TRAIN_BN_VIEWS_DEFAULT}};
+    const char *bn_views = bn_views_name(TRAIN_BN_VIEWS_DEFAULT);
     BenchStepOptions *so = &f.step_options;
     const CliFlag flags[] = {
         {"--device", FLAG_STRING, &f.device, "OpenCL device: auto | gpu | igpu | cpu | P:D | N | name substring"},
@@ -90,6 +91,7 @@ static Status bench_main(int argc, char **argv) {
         {"--optimizer", FLAG_STRING, &so->optimizer, "--step: sgd | lars"},
         {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)", 0, 1000000},
         {"--method", FLAG_STRING, &so->method, "--step: byol | simclr (SimCLR's steps, each after BYOL's at the same batch)"},
+        {"--bn-views", FLAG_STRING, &bn_views, "--step: separate | concat (batch norm per view, or over both views in one pass; as byolcl train)"},
     };
     enum { FLAG_COUNT = sizeof flags / sizeof flags[0] };
     default_json_to_stdout(argc, argv);
@@ -105,6 +107,7 @@ static Status bench_main(int argc, char **argv) {
         return BC_OK;
     }
     if (so->channels == 2) return error_set(BC_ERR_USAGE, "--step: --channels must be 1 or 3");
+    if ((st = bn_views_parse(bn_views, &so->bn_views))) return st;
     if (f.quick && so->batch == 256) so->batch = 4;
     Bench b = {.selector = f.device, .filter = f.filter, .quick = f.quick, .check_only = f.check_only,
                .seed = (uint64_t)f.seed};

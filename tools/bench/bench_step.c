@@ -3,7 +3,8 @@
  * view, optimizer, EMA) timed by the wall clock and broken down by kernel kind from the
  * profiling events: where a step's time goes, how much of it is outside kernels, images/s.
  * --method simclr adds SimCLR's steps (both views forward, NT-Xent, both backward,
- * optimizer) after BYOL's at the same batch and widths. */
+ * optimizer) after BYOL's at the same batch and widths; --bn-views concat runs both views
+ * as one forward of 2N images, as `byolcl train --bn-views concat` does. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ typedef struct {
 static Status run_step(Device *device, StepRun *r) {
     Status st = BC_OK;
     for (int view = 0; st == BC_OK && view < 2; view++)
-        st = augment_batch(device, &r->augment, view, 1, 0, r->step, view_of(r->model.views[view]), r->images,
+        st = augment_batch(device, &r->augment, view, 1, 0, r->step, byol_model_view(&r->model, view), r->images,
                            r->model.batch, r->size, r->size, r->channels);
     if (st == BC_OK) st = byol_model_step(&r->model, &r->optimizer, 0.05, 0.996);
     r->step++;
@@ -84,7 +85,7 @@ static Status add_step_row(Bench *b, const char *label, const char *name, const 
     return bench_add_row(b, &row);
 }
 
-static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width, bool simclr) {
+static Status bench_one_step(Bench *b, const BenchStepOptions *o, BnViews bn_views, int width, bool simclr) {
     StepRun r = {.size = o->image_size, .channels = o->channels};
     ArchKind arch;
     Status st = arch_parse(o->arch, &arch);
@@ -100,8 +101,8 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width, boo
     r.optimizer = optimizer_config_default(r.optimizer.kind);
     char label[48], shape[80];
     snprintf(label, sizeof label, "%s-w%d %s", arch_name(arch), encoder.width, simclr ? "simclr" : "byol");
-    snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s", o->batch, o->image_size, o->image_size, o->channels,
-             optimizer_kind_name(r.optimizer.kind));
+    snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s, bn %s", o->batch, o->image_size, o->image_size, o->channels,
+             optimizer_kind_name(r.optimizer.kind), bn_views_name(bn_views));
     if (!bench_selected(b, "step", label)) return BC_OK;
     int steps = o->steps > 0 ? o->steps : b->quick ? 1 : 3;
     size_t pixels = (size_t)o->batch * o->image_size * o->image_size * o->channels;
@@ -112,8 +113,10 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width, boo
     float *noise = st == BC_OK ? bench_random(b, pixels, 0.0f, 255.0f) : NULL;
     for (size_t i = 0; noise && i < pixels; i++) images[i] = (uint8_t)noise[i];
     free(noise);
-    if (st == BC_OK && simclr) st = simclr_model_create(b->device, &encoder, &projector, o->batch, 5, 0.5f, &r.model);
-    else if (st == BC_OK) st = byol_model_create(b->device, &encoder, &projector, &predictor, o->batch, 5, &r.model);
+    if (st == BC_OK && simclr)
+        st = simclr_model_create(b->device, &encoder, &projector, o->batch, bn_views, 5, 0.5f, &r.model);
+    else if (st == BC_OK)
+        st = byol_model_create(b->device, &encoder, &projector, &predictor, o->batch, bn_views, 5, &r.model);
     bool created = st == BC_OK;
     if (st == BC_OK) st = buffer_create(b->device, pixels ? pixels : 1, &r.images);
     if (st == BC_OK) st = buffer_write(b->device, r.images, 0, pixels, images);
@@ -176,9 +179,9 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, int width, boo
 }
 
 /* BYOL at one width, then SimCLR at the same width and batch when asked. */
-static Status bench_methods(Bench *b, const BenchStepOptions *o, int width, bool simclr) {
-    Status st = bench_one_step(b, o, width, false);
-    if (st == BC_OK && simclr) st = bench_one_step(b, o, width, true);
+static Status bench_methods(Bench *b, const BenchStepOptions *o, BnViews bn_views, int width, bool simclr) {
+    Status st = bench_one_step(b, o, bn_views, width, false);
+    if (st == BC_OK && simclr) st = bench_one_step(b, o, bn_views, width, true);
     return st;
 }
 
@@ -187,13 +190,14 @@ Status bench_step(Bench *b, const BenchStepOptions *o) {
     if (o->method && strcmp(o->method, "simclr") == 0) simclr = true;
     else if (o->method && strcmp(o->method, "byol") != 0)
         return error_set(BC_ERR_USAGE, "--method: '%s' is not one of byol, simclr", o->method);
-    if (o->width > 0) return bench_methods(b, o, o->width, simclr);
+    BnViews bn_views = o->bn_views;
+    if (o->width > 0) return bench_methods(b, o, bn_views, o->width, simclr);
     ArchKind arch;
     Status st = arch_parse(o->arch, &arch);
     if (st != BC_OK) return st;
-    if (arch != ARCH_SMALL) return bench_methods(b, o, 0, simclr);
+    if (arch != ARCH_SMALL) return bench_methods(b, o, bn_views, 0, simclr);
     /* The small ResNet at both widths the speed targets name. */
-    st = bench_methods(b, o, 16, simclr);
-    if (st == BC_OK) st = bench_methods(b, o, 32, simclr);
+    st = bench_methods(b, o, bn_views, 16, simclr);
+    if (st == BC_OK) st = bench_methods(b, o, bn_views, 32, simclr);
     return st;
 }
