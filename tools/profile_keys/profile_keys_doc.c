@@ -63,7 +63,7 @@ static char *table(void) {
                              "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const KeyDoc *k = &keys[i];
-        char a[32], b[32], g[32], r[48];
+        char a[32], b[32], g[32], r[64];
         default_value(a, sizeof a, k, k->avx512);
         default_value(b, sizeof b, k, k->avx2);
         default_value(g, sizeof g, k, k->gpu);
