@@ -93,6 +93,7 @@ typedef struct {
     const char *method;  /* NULL = byol */
     double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
     bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
+    int sync_bn;         /* several ranks: batch norm over the whole batch (1), per rank (0); -1 = 1 */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);

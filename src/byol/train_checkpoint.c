@@ -10,6 +10,7 @@
 
 #include "byol/train_internal.h"
 #include "byolcl/checkpoint.h"
+#include "byolcl/dist.h"
 #include "util/fs.h"
 
 void train_checkpoint_path(const char *file_or_run_dir, char *out, size_t cap) {
@@ -63,12 +64,14 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
     float *data[5] = {0};
     char *layout = describe_layout(model->online);
     Status st = layout ? BC_OK : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    CheckpointSection sections[10];
+    CheckpointSection sections[11];
     int count = 0;
     sections[count++] = (CheckpointSection){"config", config, TRAIN_CONFIG_STORED_BYTES};
     sections[count++] = (CheckpointSection){"method", &config->method, sizeof config->method};
     sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
     sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
+    int32_t ranks = dist_info()->size; /* how many ranks trained it (any count may resume it) */
+    sections[count++] = (CheckpointSection){"ranks", &ranks, sizeof ranks};
     if (layout) sections[count++] = (CheckpointSection){"layout", layout, strlen(layout)};
     for (int i = 0; i < n && st == BC_OK; i++) {
         size_t floats = arena_floats(arenas[i].arena, arenas[i].part);
