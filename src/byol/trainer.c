@@ -392,6 +392,14 @@ Status train_run(const TrainRequest *request) {
     if (st == BC_OK) st = train_loop(&run, request);
     if (together && st != BC_OK && st != BC_ERR_INTERRUPTED && dist_info()->size > 1)
         dist_abort(status_exit_code(st), error_last()); /* the others are waiting in a sum */
+    if (together && dist_info()->size > 1) {
+        /* No rank leaves before rank 0 has saved: mpirun ends the job at the first non-zero exit. */
+        char message[1024];
+        snprintf(message, sizeof message, "%s", error_last());
+        bool all_done;
+        if (dist_all_ok(true, &all_done) != BC_OK) dist_abort(1, error_last());
+        if (st != BC_OK) error_set(st, "%s", message);
+    }
     if (!run.leader) {
     } else if (st == BC_OK && run.progress.steps_done < run.config.total_steps) {
         printf("checkpoint: %s\n", run.checkpoint_path);
