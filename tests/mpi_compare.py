@@ -6,6 +6,7 @@ u64 size, u64 checksum and the bytes), and a checkpoint's step and rank count.
 
   mpi_compare.py losses RUN_A RUN_B TOLERANCE   same steps, |loss difference| <= TOLERANCE
   mpi_compare.py params RUN_A RUN_B TOLERANCE   every float of the arenas within TOLERANCE
+                                                (relative, absolute below 1)
   mpi_compare.py info RUN                       prints "step S ranks R" of the checkpoint
 """
 import json
@@ -58,6 +59,8 @@ def main():
     else:
         sa, sb = sections(a), sections(b)
         for name in ARENAS:
+            if name not in sa and name not in sb:
+                continue  # SimCLR has no target
             fa = struct.unpack(f"<{len(sa[name]) // 4}f", sa[name])
             fb = struct.unpack(f"<{len(sb[name]) // 4}f", sb[name])
             for i, (x, y) in enumerate(zip(fa, fb)):

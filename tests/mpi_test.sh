@@ -3,7 +3,8 @@
 # same per-step losses and final parameters as one rank with the whole batch, resuming a
 # 2-rank checkpoint with 1 rank and the reverse, a batch the ranks cannot share refused, a
 # rank that cannot start stopping the job, SIGTERM to one rank saving once (exit 130), and
-# a SIGKILLed rank ending the job with a readable last checkpoint.
+# a SIGKILLed rank ending the job with a readable last checkpoint; SimCLR with its negatives
+# gathered from both ranks.
 # Usage: mpi_test.sh path/to/byolcl path/to/tests (exit 77: skipped, with the reason)
 set -u
 byolcl=$1
@@ -46,6 +47,14 @@ grep -q "^rank 1 of 2 on .*device:" "$work/two.log" && grep -q "^ranks: *2, 8 im
   [ "$(grep -c '^done:' "$work/two.log")" = 1 ] && ok "every rank names its device, rank 0 alone reports" ||
   fail "start lines / summary: $(head -3 "$work/two.log")"
 [ "$(compare info "$work/two")" = "step 20 ranks 2" ] && ok "the checkpoint records 2 ranks" || fail "info: $(compare info "$work/two")"
+
+# SimCLR: the negatives gathered from both ranks. Its losses part at 1e-5 after ~8 steps
+# (the same rounding, amplified faster), so 6 are compared, and the parameters after them.
+run simclr_one 1 -- "${common[@]}" --method simclr --steps 6 --out "$work/simclr_one" || fail "SimCLR 1 rank"
+run simclr_two 2 -- "${common[@]}" --method simclr --steps 6 --out "$work/simclr_two" || fail "SimCLR 2 ranks: $(tail -3 "$work/simclr_two.log")"
+if compare losses "$work/simclr_one" "$work/simclr_two" 1e-4 && compare params "$work/simclr_one" "$work/simclr_two" 2e-3; then
+  ok "SimCLR: 2 ranks x 8 = 1 rank x 16 (negatives from both ranks)"
+else fail "SimCLR on 2 ranks differs"; fi
 
 # 2. Without cross-replica batch norm each rank normalizes its 8 images: another loss at step 1.
 run nosync 2 -- "${common[@]}" --steps 1 --sync-bn off --out "$work/nosync" || fail "--sync-bn off: $(tail -3 "$work/nosync.log")"

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byol/simclr.h"
 #include "byol/train_internal.h"
 #include "byolcl/log.h"
 #include "util/clock.h"
@@ -72,9 +73,6 @@ Status train_dist_attach(TrainDist *d, ByolModel *model, volatile sig_atomic_t *
     d->info = dist_info();
     d->stop_signal = stop_signal;
     if (d->info->size == 1) return BC_OK;
-    if (model->simclr)
-        return error_set(BC_ERR_USAGE, "--method simclr runs on one rank only for now: its negatives would have "
-                         "to be gathered from every rank (all-gather of the projections); run it without mpirun");
     d->grad_floats = arena_floats(model->online, ARENA_GRADS);
     d->grads = malloc((d->grad_floats + 1) * sizeof *d->grads);
     if (!d->grads) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory for the gradients' host copy");
@@ -85,6 +83,7 @@ Status train_dist_attach(TrainDist *d, ByolModel *model, volatile sig_atomic_t *
         d->replicas = (CrossReplicaSum){.sum = dist_sum_doubles_callback, .replicas = d->info->size};
         activations_set_cross_replica(model->online_acts, &d->replicas);
         if (model->target_acts) activations_set_cross_replica(model->target_acts, &d->replicas);
+        if (model->simclr) simclr_set_cross_replica(model->simclr, &d->replicas);
     }
     const char *check = getenv("BYOLCL_DIST_CHECK");
     d->check_every = check ? atoll(check) : 0;

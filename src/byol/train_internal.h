@@ -90,7 +90,7 @@ typedef struct {
  * P:D as given. */
 Status train_dist_choose_device(const char *selector, char *out, size_t cap);
 /* Hooks the gradient sum into the model's step and, when sync_bn (-1: default on), cross-
- * replica batch norm into its activations. Refuses SimCLR on several ranks. */
+ * replica batch norm into its activations. */
 Status train_dist_attach(TrainDist *dist, ByolModel *model, volatile sig_atomic_t *stop_signal, int sync_bn);
 void train_dist_detach(TrainDist *dist);
 /* Whether the run stops at this step: any rank had a signal (all ranks agree). */

@@ -52,6 +52,10 @@ Status dist_sum_doubles(double *values, size_t count) {
     return info.size > 1 ? transport_sum(values, count, true) : BC_OK;
 }
 
+Status dist_all_gather_floats(float *all, size_t count) {
+    return info.size > 1 ? transport_all_gather(all, count) : BC_OK;
+}
+
 Status dist_sum_doubles_callback(void *context, double *values, size_t count) {
     (void)context;
     return dist_sum_doubles(values, count);
