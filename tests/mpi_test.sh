@@ -3,8 +3,8 @@
 # same per-step losses and final parameters as one rank with the whole batch, resuming a
 # 2-rank checkpoint with 1 rank and the reverse, a batch the ranks cannot share refused, a
 # rank that cannot start stopping the job, SIGTERM to one rank saving once (exit 130), and
-# a SIGKILLed rank ending the job with a readable last checkpoint; SimCLR with its negatives
-# gathered from both ranks.
+# a SIGKILLed rank ending the job with a readable last checkpoint, a failure on one rank
+# stopping all of them; SimCLR with its negatives gathered from both ranks.
 # Usage: mpi_test.sh path/to/byolcl path/to/tests (exit 77: skipped, with the reason)
 set -u
 byolcl=$1
@@ -42,7 +42,7 @@ run() { # run NAME RANKS -- byolcl arguments...
 run one 1 -- "${common[@]}" --steps 20 --out "$work/one" || fail "1 rank: $(tail -3 "$work/one.log")"
 BYOLCL_DIST_CHECK=5 run two 2 -- "${common[@]}" --steps 20 --out "$work/two" || fail "2 ranks: $(tail -5 "$work/two.log")"
 if compare losses "$work/one" "$work/two" 1e-4; then ok "2 ranks x 8 = 1 rank x 16: losses of 20 steps"; else fail "losses differ"; fi
-if compare params "$work/one" "$work/two" 2e-3; then ok "... and the parameters after them"; else fail "parameters differ"; fi
+if compare params "$work/one" "$work/two" 5e-3; then ok "... and the parameters after them"; else fail "parameters differ"; fi
 grep -q "^rank 1 of 2 on .*device:" "$work/two.log" && grep -q "^ranks: *2, 8 images each" "$work/two.log" &&
   [ "$(grep -c '^done:' "$work/two.log")" = 1 ] && ok "every rank names its device, rank 0 alone reports" ||
   fail "start lines / summary: $(head -3 "$work/two.log")"
@@ -52,7 +52,7 @@ grep -q "^rank 1 of 2 on .*device:" "$work/two.log" && grep -q "^ranks: *2, 8 im
 # (the same rounding, amplified faster), so 6 are compared, and the parameters after them.
 run simclr_one 1 -- "${common[@]}" --method simclr --steps 6 --out "$work/simclr_one" || fail "SimCLR 1 rank"
 run simclr_two 2 -- "${common[@]}" --method simclr --steps 6 --out "$work/simclr_two" || fail "SimCLR 2 ranks: $(tail -3 "$work/simclr_two.log")"
-if compare losses "$work/simclr_one" "$work/simclr_two" 1e-4 && compare params "$work/simclr_one" "$work/simclr_two" 2e-3; then
+if compare losses "$work/simclr_one" "$work/simclr_two" 1e-4 && compare params "$work/simclr_one" "$work/simclr_two" 5e-3; then
   ok "SimCLR: 2 ranks x 8 = 1 rank x 16 (negatives from both ranks)"
 else fail "SimCLR on 2 ranks differs"; fi
 
@@ -69,7 +69,7 @@ run two_one_a 2 -- "${common[@]}" --steps 20 --stop-after 10 --out "$work/two_on
 run one_two_a 1 -- "${common[@]}" --steps 20 --stop-after 10 --out "$work/one_two" &&
   run one_two_b 2 -- train --resume "$work/one_two" --quiet || fail "1 -> 2 ranks: $(tail -3 "$work/one_two_b.log")"
 for r in two_one one_two; do
-  if compare losses "$work/one" "$work/$r" 1e-4 && compare params "$work/one" "$work/$r" 2e-3; then
+  if compare losses "$work/one" "$work/$r" 1e-4 && compare params "$work/one" "$work/$r" 5e-3; then
     ok "resumed $r: the losses and parameters of the uninterrupted run"
   else fail "resumed $r differs"; fi
 done
@@ -85,6 +85,11 @@ code=$?
 code=$?
 [ "$code" != 0 ] && [ "$code" != 124 ] && grep -q "nosuch" "$work/bad.log" && grep -q "another rank could not start" "$work/bad.log" &&
   ok "a rank that cannot start stops the job (exit $code)" || fail "bad device on rank 0: exit $code, $(tail -5 "$work/bad.log")"
+"${mpi[@]}" -np 1 "$byolcl" "${common[@]}" --steps 1 --seed 1 --out "$work/seeds" : \
+  -np 1 "$byolcl" "${common[@]}" --steps 1 --seed 2 --out "$work/seeds" >"$work/seeds.log" 2>&1
+code=$?
+[ "$code" = 2 ] && grep -q "ranks were started with different settings" "$work/seeds.log" &&
+  ok "ranks started with different flags: exit 2" || fail "different seeds per rank: exit $code, $(tail -3 "$work/seeds.log")"
 
 # The process id of rank 1 of the run writing to $work/NAME (not another user's byolcl).
 rank1_pid() {
@@ -124,6 +129,30 @@ if start_long_run kill --checkpoint-every 5 && for _ in $(seq 300); do [ -e "$wo
     ok "SIGKILL to rank 1: the job ended in ${took} s (exit $code), $(compare info "$work/kill") readable"
   else fail "SIGKILL: exit $code after ${took} s: $(tail -4 "$work/kill.log"; tail -2 "$work/export.log")"; fi
 else fail "the run to kill did not start: $(tail -5 "$work/kill.log")"; fi
+
+# 7. A failure on one rank only (a corrupt image in its share of a batch, --strict): that
+#    rank names itself, its host and the cause and stops every rank (MPI_Abort); the
+#    checkpoint of the step before stays readable. 48 PNGs of 8x8, the 18th cut short
+#    after its header (found only when decoded).
+mkdir -p "$work/png"
+python3 - "$work/png" <<'PNG'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+for i in range(48):
+    rows = b"".join(b"\0" + bytes((x * 31 + y * 17 + i * 7) % 256 for x in range(8)) for y in range(8))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 0, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    with open(f"{sys.argv[1]}/img{i:02d}.png", "wb") as f:
+        f.write(png[:45] if i == 17 else png)
+PNG
+run bad_png 2 -- train --data "$work/png" --strict --aug-mean 0.5 --aug-std 0.25 --arch small --width 8 --batch 8 \
+  --steps 6 --checkpoint-every 1 --quiet --out "$work/bad_png"
+code=$?
+if [ "$code" != 0 ] && [ "$code" != 124 ] && grep -q "rank [01] of 2 on .*img17.png: corrupt PNG" "$work/bad_png.log" &&
+  compare info "$work/bad_png" >/dev/null; then
+  ok "a corrupt image on one rank: '$(grep -o 'rank [01] of 2 on [^:]*' "$work/bad_png.log" | head -1)' stopped the job (exit $code), $(compare info "$work/bad_png") readable"
+else fail "corrupt image on one rank: exit $code: $(grep -v '^ *$' "$work/bad_png.log" | tail -4)"; fi
 
 echo "mpi_test: $passed passed, $failures failed"
 [ "$failures" = 0 ]

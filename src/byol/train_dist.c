@@ -133,6 +133,24 @@ Status train_dist_check(TrainDist *d, const ByolModel *model, int64_t step) {
     return st;
 }
 
+Status train_dist_check_same_run(const TrainConfig *config, const char *network, const DatasetInfo *data) {
+    if (dist_info()->size == 1) return BC_OK;
+    char *text = NULL;
+    size_t length = 0;
+    FILE *f = open_memstream(&text, &length);
+    if (!f) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
+    train_config_print(config, f);
+    fprintf(f, "%s\n%zu images %dx%dx%d\n", network, data->count, data->height, data->width, data->channels);
+    fclose(f);
+    bool same = true;
+    Status st = dist_same_everywhere(hash_string(FNV64_OFFSET, text), &same);
+    free(text);
+    if (st == BC_OK && !same)
+        st = error_set(BC_ERR_USAGE, "the ranks were started with different settings (flags, or datasets of other "
+                       "sizes): every rank must train the same model on the same data; give them the same flags");
+    return st;
+}
+
 void train_dist_report(const TrainDist *d) {
     if (!d->info || d->info->size == 1 || d->info->rank != 0 || d->steps == 0) return;
     printf("allreduce: %.2f MB of gradients per step over %d ranks: %.1f ms in MPI_Allreduce and %.1f ms of "

@@ -375,10 +375,11 @@ Status train_run(const TrainRequest *request) {
     if (st == BC_OK && agreed != BC_OK) st = agreed;
     if (st == BC_OK && !all_started)
         st = error_set(BC_ERR_IO, "another rank could not start the run (its message says why); nothing was trained");
+    char description[512] = "";
+    if (st == BC_OK) network_describe(run.model.online_net, run.model.online, description, sizeof description);
+    if (st == BC_OK) st = train_dist_check_same_run(&run.config, description, dataset_info(run.dataset));
     bool together = st == BC_OK; /* from here on an error on one rank stops them all */
     if (st == BC_OK && run.leader) {
-        char description[512];
-        network_describe(run.model.online_net, run.model.online, description, sizeof description);
         printf("network:   %s\n", description);
         train_config_print(&run.config, stdout);
         if (dist_info()->size > 1)
