@@ -112,6 +112,13 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   expect 0 "copied the run" -- "$byolcl" train --resume "$kill9" --out "$work/kill9copy" --stop-after 1
   "$byolcl" train --steps 2 --batch 8 --width 2 --proj-hidden 8 --proj-out 4 --out "$work/done" >/dev/null 2>&1
   expect 0 "already complete" -- "$byolcl" train --resume "$work/done"
+  # --minutes: the length planned from the pace (whatever this machine's speed), stored, and
+  # the run complete at its planned end; a budget is not combined with a length or a resume.
+  expect 0 "planned: .* steps .* for 0.05 minutes" -- "$byolcl" train --minutes 0.05 --batch 8 --width 2 \
+    --proj-hidden 8 --proj-out 4 --out "$work/budget"
+  expect 0 "already complete" -- "$byolcl" train --resume "$work/budget"
+  expect 2 "--minutes would change it" -- "$byolcl" train --resume "$work/budget" --minutes 1
+  expect 2 "cannot be combined with --steps" -- "$byolcl" train --minutes 1 --steps 4 --out "$work/budget2"
   grep -q "final loss" "$work/out" && { echo "FAIL: a finished run reported a final loss again"; failures=$((failures + 1)); }
 fi
 

@@ -30,6 +30,8 @@ bool dist_built_with_mpi(void);
 /* In-place sums over every rank (each rank passes the same count). */
 Status dist_sum_floats(float *values, size_t count);
 Status dist_sum_doubles(double *values, size_t count);
+/* Every rank gets rank 0's `count` doubles. */
+Status dist_broadcast_doubles(double *values, size_t count);
 /* all holds every rank's `count` floats in rank order; this rank's are already in place. */
 Status dist_all_gather_floats(float *all, size_t count);
 /* *same: every rank passed the same value. */

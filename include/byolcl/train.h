@@ -34,8 +34,16 @@ typedef struct {
  * and pictures name a trained model. */
 const char *method_title(const MethodConfig *method, double tau_base);
 
+/* --minutes: the run's length planned from its measured pace (src/byol/time_budget.h).
+ * Stored in a checkpoint section of its own; checkpoints without one have no budget. */
+typedef struct {
+    double minutes;        /* 0 = the length comes from --steps / --epochs */
+    int32_t planned;       /* 1 once total_steps comes from a measurement */
+    int32_t warmup_given;  /* --warmup-epochs was set: keep it when the length is planned */
+} TrainBudget;
+
 /* Plain data (fixed-size strings, no pointers): stored in checkpoints, all but `method`
- * in one section. */
+ * and `budget` in one section. */
 typedef struct {
     char data_path[1024]; /* "" = the default dataset */
     char out_dir[1024];
@@ -54,7 +62,8 @@ typedef struct {
     int64_t checkpoint_every; /* steps; 0 = only by time, at the end and on a signal */
     double checkpoint_minutes;
     uint8_t background[3];   /* RGB that transparent PNG pixels are composited onto */
-    MethodConfig method; /* last: not part of the checkpoint's "config" section */
+    MethodConfig method; /* from here on: not part of the checkpoint's "config" section */
+    TrainBudget budget;
 } TrainConfig;
 
 /* Measures the encoder as it trains, for --eval-every (the command line passes eval.h's
@@ -74,6 +83,7 @@ typedef struct {
     const char *arch;    /* NULL = auto */
     int width, image_size, batch, proj_hidden, proj_out, pred_hidden;
     int64_t epochs, steps;
+    double minutes;      /* > 0: train for this long (the length planned from the pace) */
     const char *optimizer;
     double lr, wd, warmup_epochs, tau_base, lars_eta;
     int64_t seed;

@@ -1,8 +1,9 @@
-/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the method (its
- * own section: checkpoints without one are BYOL), the progress, the device it was made on,
- * a layout description (to refuse another architecture with a clear message) and the
- * online and target arenas (parameters, BN running statistics, momentum; SimCLR has no
- * target). Floats are stored as they lie in the arenas, so any device can load them. */
+/* train_checkpoint.c — what a BYOL checkpoint holds: the configuration, the method and the
+ * time budget (own sections: checkpoints without them are BYOL, without a budget), the
+ * progress, the device it was made on, a layout description (to refuse another
+ * architecture with a clear message) and the online and target arenas (parameters, BN
+ * running statistics, momentum; SimCLR has no target). Floats are stored as they lie in
+ * the arenas, so any device can load them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,10 +65,11 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
     float *data[5] = {0};
     char *layout = describe_layout(model->online);
     Status st = layout ? BC_OK : error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-    CheckpointSection sections[11];
+    CheckpointSection sections[13];
     int count = 0;
     sections[count++] = (CheckpointSection){"config", config, TRAIN_CONFIG_STORED_BYTES};
     sections[count++] = (CheckpointSection){"method", &config->method, sizeof config->method};
+    sections[count++] = (CheckpointSection){"budget", &config->budget, sizeof config->budget};
     sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
     sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
     int32_t ranks = dist_info()->size; /* how many ranks trained it (any count may resume it) */
@@ -110,6 +112,11 @@ Status train_checkpoint_read_config(const char *path, TrainConfig *config, Train
         else
             error_clear();
     }
+    /* Checkpoints made before --minutes had no time budget. */
+    if (st == BC_OK && checkpoint_section(c, "budget", &data, &bytes) == BC_OK)
+        st = checkpoint_section_exact(c, "budget", &config->budget, sizeof config->budget);
+    else if (st == BC_OK)
+        error_clear();
     if (st == BC_OK) st = checkpoint_section_exact(c, "progress", progress, sizeof *progress);
     if (st == BC_OK) st = checkpoint_section(c, "device", &data, &bytes);
     if (st == BC_OK) snprintf(device_name, device_name_cap, "%.*s", (int)bytes, (const char *)data);

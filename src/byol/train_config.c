@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byol/time_budget.h"
 #include "byol/train_internal.h"
 #include "util/json.h"
 
@@ -93,21 +94,29 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
         return error_set(BC_ERR_USAGE, "--tau-base must lie in [0, 1] (got %g)", c->tau_base);
     if (c->optimizer.weight_decay < 0) return error_set(BC_ERR_USAGE, "--wd must not be negative");
     if (r->epochs == 0 || r->steps == 0) return error_set(BC_ERR_USAGE, "--epochs / --steps must be positive");
+    if (r->minutes > 0 && (r->epochs > 0 || r->steps > 0))
+        return error_set(BC_ERR_USAGE, "--minutes plans the run's length from its pace; it cannot be combined "
+                         "with %s", r->steps > 0 ? "--steps" : "--epochs");
+    c->budget = (TrainBudget){.minutes = r->minutes > 0 ? r->minutes : 0, .warmup_given = !isnan(r->warmup_epochs)};
     return augment_config_validate(&c->augment);
 }
 
-Status train_config_finish(const TrainRequest *r, int64_t steps_per_epoch, TrainConfig *c) {
-    c->steps_per_epoch = steps_per_epoch;
-    if (c->steps > 0) c->total_steps = c->steps;
-    else c->total_steps = (c->epochs > 0 ? c->epochs : 100) * steps_per_epoch;
+void train_config_set_length(TrainConfig *c, int64_t total_steps) {
+    c->total_steps = total_steps;
     /* The paper warms up for 10 epochs of 1000; a short run warms up for a tenth of it. */
-    if (!isnan(r->warmup_epochs)) c->warmup_steps = (int64_t)llround(r->warmup_epochs * (double)steps_per_epoch);
+    if (c->budget.warmup_given) c->warmup_steps = (int64_t)llround(c->warmup_epochs * (double)c->steps_per_epoch);
     else {
-        c->warmup_steps = 10 * steps_per_epoch;
+        c->warmup_steps = 10 * c->steps_per_epoch;
         if (c->warmup_steps > c->total_steps / 10) c->warmup_steps = c->total_steps / 10;
     }
-    c->warmup_epochs = (double)c->warmup_steps / (double)steps_per_epoch;
-    return BC_OK;
+    c->warmup_epochs = (double)c->warmup_steps / (double)c->steps_per_epoch;
+}
+
+void train_config_finish(int64_t steps_per_epoch, TrainConfig *c) {
+    c->steps_per_epoch = steps_per_epoch;
+    /* A --minutes run starts as if it were the default 100 epochs; its length is planned
+     * after TIME_BUDGET_PLAN_STEP steps, while the warmup's learning rate is still ~0. */
+    train_config_set_length(c, c->steps > 0 ? c->steps : (c->epochs > 0 ? c->epochs : 100) * steps_per_epoch);
 }
 
 DatasetOptions train_config_data_options(const TrainConfig *c, bool strict) {
@@ -125,9 +134,15 @@ void train_config_print(const TrainConfig *c, FILE *out) {
                 c->tau_base == 0.0   ? ", tau 0: the target is the online network behind a stop-gradient (ablation)"
                 : c->tau_base == 1.0 ? ", tau 1: the target stays the random initial network (ablation)"
                                      : "");
-    fprintf(out, "training:  batch %d, %lld steps (%lld per epoch, %.2f epochs), warmup %lld steps\n",
-            c->batch, (long long)c->total_steps, (long long)c->steps_per_epoch,
-            (double)c->total_steps / (double)c->steps_per_epoch, (long long)c->warmup_steps);
+    if (c->budget.minutes > 0 && !c->budget.planned)
+        fprintf(out, "training:  batch %d, %g minutes: the length is planned from the pace of the first %d steps "
+                "(%lld per epoch)\n", c->batch, c->budget.minutes, TIME_BUDGET_PLAN_STEP,
+                (long long)c->steps_per_epoch);
+    else
+        fprintf(out, "training:  batch %d, %lld steps (%lld per epoch, %.2f epochs), warmup %lld steps%s\n",
+                c->batch, (long long)c->total_steps, (long long)c->steps_per_epoch,
+                (double)c->total_steps / (double)c->steps_per_epoch, (long long)c->warmup_steps,
+                c->budget.minutes > 0 ? " (planned for the time budget)" : "");
     fprintf(out, "optimizer: %s, lr %g per 256 images (peak %g), momentum %g, weight decay %g",
             optimizer_kind_name(c->optimizer.kind), c->base_lr, c->base_lr * c->batch / 256.0,
             c->optimizer.momentum, c->optimizer.weight_decay);
@@ -159,7 +174,8 @@ Status train_config_write_json(const TrainConfig *c, const char *device_name, co
             c->optimizer.weight_decay, c->optimizer.trust_coefficient);
     fprintf(f, "  \"method\": \"%s\", \"predictor\": %s, \"temperature\": %g,\n",
             method_kind_name((MethodKind)c->method.kind), c->method.predictor ? "true" : "false", c->method.temperature);
-    fprintf(f, "  \"tau_base\": %g, \"seed\": %llu,\n", c->tau_base, (unsigned long long)c->seed);
+    fprintf(f, "  \"tau_base\": %g, \"seed\": %llu, \"minutes\": %g,\n", c->tau_base, (unsigned long long)c->seed,
+            c->budget.minutes);
     fprintf(f, "  \"augment\": {\"size\": %d, \"mean\": [%g, %g, %g], \"std\": [%g, %g, %g], \"views\": [",
             c->augment.out_h, c->augment.mean[0], c->augment.mean[1], c->augment.mean[2], c->augment.std[0],
             c->augment.std[1], c->augment.std[2]);

@@ -17,7 +17,10 @@
 Status train_config_resolve(const TrainRequest *request, const DatasetInfo *data,
                             const DeviceInfo *device, TrainConfig *config);
 /* Totals that depend on the loader: total, warmup. */
-Status train_config_finish(const TrainRequest *request, int64_t steps_per_epoch, TrainConfig *config);
+void train_config_finish(int64_t steps_per_epoch, TrainConfig *config);
+/* Sets the run's length and the warmup that follows from it (--warmup-epochs, or 10 epochs
+ * but at most a tenth of the run). */
+void train_config_set_length(TrainConfig *config, int64_t total_steps);
 void train_config_print(const TrainConfig *config, FILE *out);
 
 /* The training checkpoint's public readers (train_checkpoint_path, _read_config,

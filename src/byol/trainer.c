@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byol/time_budget.h"
 #include "byol/train_internal.h"
 #include "byolcl/log.h"
 #include "byolcl/metrics.h"
@@ -40,6 +41,9 @@ typedef struct {
     RunFolderLock lock;
     char checkpoint_path[4200];
     bool collapse_warned;
+    double started;       /* clock_seconds() when this invocation began: --minutes counts from here */
+    bool follows_budget;  /* --minutes and the length not planned yet (in this or an earlier invocation) */
+    TimeBudget budget;
     TrainDist dist;
     bool leader;          /* rank 0: writes the run folder and prints progress */
     int local_batch;      /* this rank's share of the batch ... */
@@ -150,10 +154,11 @@ static Status resume_with_new_length(TrainConfig *c, const TrainProgress *done, 
     if (total < done->steps_done)
         return error_set(BC_ERR_USAGE, "%s asks for %lld steps, but the run has already done %lld",
                          r->steps > 0 ? "--steps" : "--epochs", (long long)total, (long long)done->steps_done);
-    if (total != c->total_steps)
+    if (total != c->total_steps && dist_info()->rank == 0)
         printf("the run now ends at step %lld instead of %lld; the learning-rate and tau schedules "
                "follow the new end\n", (long long)total, (long long)c->total_steps);
     c->total_steps = total;
+    c->budget.minutes = 0; /* an explicit length replaces a time budget */
     c->steps = r->steps > 0 ? r->steps : c->steps;
     c->epochs = r->epochs > 0 ? r->epochs : c->epochs;
     return BC_OK;
@@ -224,7 +229,7 @@ static Status open_everything(Run *run, const TrainRequest *request) {
                         .drop_last = true, .buffers = 8};
     if (dist->size > 1) lo.shard_first = run->shard_first, lo.shard_count = (size_t)run->local_batch;
     if ((st = loader_create(run->dataset, &lo, &run->loader))) return st;
-    if (!request->resume) train_config_finish(request, (int64_t)loader_steps_per_epoch(run->loader), &run->config);
+    if (!request->resume) train_config_finish((int64_t)loader_steps_per_epoch(run->loader), &run->config);
     st = train_model_create_for_batch(run->device, &run->config, run->local_batch, &run->model);
     if (st == BC_ERR_OUT_OF_MEMORY)
         return error_wrap(st, "%s width %d with batch %d does not fit on %s; try a smaller --batch or "
@@ -261,6 +266,46 @@ static void warn_on_collapse(Run *run, double collapse) {
              COLLAPSE_WARN_FRACTION * spread);
 }
 
+/* --minutes: the first plan of the run's end at TIME_BUDGET_PLAN_STEP, then refinements at
+ * the loss read-backs until half the budget has passed (time_budget.h). */
+static Status follow_time_budget(Run *run, LrSchedule *schedule) {
+    TimeBudget *b = &run->budget;
+    TrainConfig *c = &run->config;
+    int64_t done = run->progress.steps_done;
+    bool refine = b->planned && done % c->log_every == 0 && clock_seconds() <= b->refine_until;
+    bool several = dist_info()->size > 1;
+    Status st;
+    /* Several ranks: rank 0's clock decides, at steps every rank stops at alike. */
+    double decision = refine;
+    if (several && (time_budget_needs_finish(b, done) || (b->planned && done % c->log_every == 0))) {
+        if ((st = dist_broadcast_doubles(&decision, 1))) return st;
+        refine = decision != 0.0;
+    }
+    if (!time_budget_needs_finish(b, done) && !refine) return BC_OK;
+    st = device_finish(run->device); /* the pace is the device's, not the queue's */
+    if (st != BC_OK) return st;
+    release_held(run);
+    bool first_plan = !b->planned;
+    double now = clock_seconds();
+    int64_t total = time_budget_observe(b, done, now, c->total_steps);
+    double agreed = (double)total;
+    if (several && (st = dist_broadcast_doubles(&agreed, 1))) return st;
+    total = (int64_t)agreed;
+    if (!b->planned || (total == c->total_steps && !first_plan)) return BC_OK;
+    train_config_set_length(c, total);
+    c->budget.planned = 1;
+    schedule->total_steps = c->total_steps, schedule->warmup_steps = c->warmup_steps;
+    if (!first_plan || !run->leader) return BC_OK;
+    metrics_end_line(&run->metrics);
+    printf("planned:   %lld steps (%.2f epochs) for %g minutes at %.3f s per step (steps %lld-%lld), warmup "
+           "%lld steps; refined until half time\n", (long long)c->total_steps,
+           (double)c->total_steps / (double)c->steps_per_epoch, c->budget.minutes,
+           time_budget_pace(b, done, now), (long long)b->pace_from_step + 1, (long long)done,
+           (long long)c->warmup_steps);
+    fflush(stdout);
+    return BC_OK;
+}
+
 static Status train_loop(Run *run, const TrainRequest *request) {
     TrainConfig *c = &run->config;
     LrSchedule schedule = {.base_lr = c->base_lr, .batch = c->batch, .warmup_steps = c->warmup_steps,
@@ -273,6 +318,9 @@ static Status train_loop(Run *run, const TrainRequest *request) {
     double start = clock_seconds(), last_log = start, last_checkpoint = start;
     double wall_before = run->progress.wall_s;
     int64_t images_since_log = 0, first_step = run->progress.steps_done;
+    if (run->follows_budget)
+        time_budget_start(&run->budget, 60.0 * c->budget.minutes - wall_before - (start - run->started), start,
+                          first_step);
     while (run->progress.steps_done < c->total_steps) {
         int64_t step = run->progress.steps_done;
         Batch batch;
@@ -290,6 +338,7 @@ static Status train_loop(Run *run, const TrainRequest *request) {
         if (st == BC_OK) st = train_dist_check(&run->dist, &run->model, step + 1);
         if (st != BC_OK) return st;
         run->progress.steps_done = step + 1;
+        if (run->follows_budget && (st = follow_time_budget(run, &schedule))) return st;
         images_since_log += c->batch;
         bool last = run->progress.steps_done == c->total_steps;
         bool stop_asked = request->stop_after > 0 && run->progress.steps_done - first_step >= request->stop_after;
@@ -362,6 +411,7 @@ Status train_run(const TrainRequest *request) {
     Run run;
     memset(&run, 0, sizeof run);
     run.lock.lock_fd = -1;
+    run.started = clock_seconds();
     run.leader = dist_info()->rank == 0;
     stop_signal = 0;
     struct sigaction action = {.sa_handler = on_signal}, old_int, old_term;
@@ -390,6 +440,7 @@ Status train_run(const TrainRequest *request) {
         st = train_config_write_json(&run.config, device_info(run.device)->name, json_path);
         fflush(stdout);
     }
+    run.follows_budget = st == BC_OK && run.config.budget.minutes > 0 && !run.config.budget.planned;
     if (st == BC_OK) st = train_loop(&run, request);
     if (together && st != BC_OK && st != BC_ERR_INTERRUPTED && dist_info()->size > 1)
         dist_abort(status_exit_code(st), error_last()); /* the others are waiting in a sum */

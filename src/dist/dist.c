@@ -52,6 +52,10 @@ Status dist_sum_doubles(double *values, size_t count) {
     return info.size > 1 ? transport_sum(values, count, true) : BC_OK;
 }
 
+Status dist_broadcast_doubles(double *values, size_t count) {
+    return info.size > 1 ? transport_broadcast(values, count) : BC_OK;
+}
+
 Status dist_all_gather_floats(float *all, size_t count) {
     return info.size > 1 ? transport_all_gather(all, count) : BC_OK;
 }

@@ -15,6 +15,8 @@ Status transport_init(DistInfo *info);
 void transport_finalize(void);
 /* In-place sum of `count` floats (or doubles) over every rank. */
 Status transport_sum(void *values, size_t count, bool doubles);
+/* values = rank 0's. */
+Status transport_broadcast(double *values, size_t count);
 /* all = every rank's `count` floats in rank order (this rank's already in place). */
 Status transport_all_gather(float *all, size_t count);
 /* The smallest and the largest of every rank's value. */

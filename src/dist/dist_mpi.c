@@ -48,6 +48,12 @@ Status transport_sum(void *values, size_t count, bool doubles) {
     return BC_OK;
 }
 
+Status transport_broadcast(double *values, size_t count) {
+    if (count > (size_t)1 << 30) return error_set(BC_ERR_USAGE, "MPI_Bcast: %zu doubles", count);
+    int code = MPI_Bcast(values, (int)count, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    return code == MPI_SUCCESS ? BC_OK : mpi_error(code, "MPI_Bcast");
+}
+
 Status transport_all_gather(float *all, size_t count) {
     if (count > (size_t)1 << 30) return error_set(BC_ERR_USAGE, "MPI_Allgather: %zu floats per rank", count);
     int code = MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, (int)count, MPI_FLOAT, MPI_COMM_WORLD);

@@ -17,6 +17,11 @@ Status transport_sum(void *values, size_t count, bool doubles) {
     return error_set(BC_ERR_USAGE, "this byolcl was built without MPI");
 }
 
+Status transport_broadcast(double *values, size_t count) {
+    (void)values, (void)count;
+    return error_set(BC_ERR_USAGE, "this byolcl was built without MPI");
+}
+
 Status transport_all_gather(float *all, size_t count) {
     (void)all, (void)count;
     return error_set(BC_ERR_USAGE, "this byolcl was built without MPI");
