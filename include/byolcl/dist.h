@@ -21,7 +21,8 @@ typedef struct {
  * environment holds OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE); otherwise, and in builds
  * without MPI, the run is rank 0 of 1. A second call does nothing. */
 Status dist_init(void);
-/* Leaves the MPI job (after the last collective call); no-op for one rank. */
+/* Leaves the MPI job (after the last collective call; Open MPI's MPI_Finalize waits for
+ * every rank, so main() calls it after printing the outcome); no-op for one rank. */
 void dist_finalize(void);
 const DistInfo *dist_info(void);
 /* This build can join MPI jobs (CMake's BYOLCL_MPI). */

@@ -133,14 +133,16 @@ Status train_dist_check(TrainDist *d, const ByolModel *model, int64_t step) {
     return st;
 }
 
-Status train_dist_check_same_run(const TrainConfig *config, const char *network, const DatasetInfo *data) {
+Status train_dist_check_same_run(const TrainDist *d, const TrainConfig *config, const char *network,
+                                 const DatasetInfo *data) {
     if (dist_info()->size == 1) return BC_OK;
     char *text = NULL;
     size_t length = 0;
     FILE *f = open_memstream(&text, &length);
     if (!f) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     train_config_print(config, f);
-    fprintf(f, "%s\n%zu images %dx%dx%d\n", network, data->count, data->height, data->width, data->channels);
+    fprintf(f, "%s\n%zu images %dx%dx%d\nsync-bn %d\n", network, data->count, data->height, data->width,
+            data->channels, (int)d->sync_bn);
     fclose(f);
     bool same = true;
     Status st = dist_same_everywhere(hash_string(FNV64_OFFSET, text), &same);

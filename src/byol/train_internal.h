@@ -102,9 +102,10 @@ bool train_dist_stop_asked(const TrainDist *dist);
 Status train_dist_average_readout(const TrainDist *dist, double *loss, double *collapse);
 /* BYOLCL_DIST_CHECK=N: parameters equal on every rank every N steps, else BC_ERR_NUMERIC. */
 Status train_dist_check(TrainDist *dist, const ByolModel *model, int64_t step);
-/* Every rank trains the same configuration (the printed summary, the network and the
- * dataset's size agree), else BC_ERR_USAGE on every rank. */
-Status train_dist_check_same_run(const TrainConfig *config, const char *network, const DatasetInfo *data);
+/* Every rank trains the same configuration (the printed summary, the network, the
+ * dataset's size and --sync-bn agree), else BC_ERR_USAGE on every rank. */
+Status train_dist_check_same_run(const TrainDist *dist, const TrainConfig *config, const char *network,
+                                 const DatasetInfo *data);
 /* Rank 0: the gradient size and the time the sums took per step. */
 void train_dist_report(const TrainDist *dist);
 

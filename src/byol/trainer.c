@@ -427,7 +427,7 @@ Status train_run(const TrainRequest *request) {
         st = error_set(BC_ERR_IO, "another rank could not start the run (its message says why); nothing was trained");
     char description[512] = "";
     if (st == BC_OK) network_describe(run.model.online_net, run.model.online, description, sizeof description);
-    if (st == BC_OK) st = train_dist_check_same_run(&run.config, description, dataset_info(run.dataset));
+    if (st == BC_OK) st = train_dist_check_same_run(&run.dist, &run.config, description, dataset_info(run.dataset));
     bool together = st == BC_OK; /* from here on an error on one rank stops them all */
     if (st == BC_OK && run.leader) {
         printf("network:   %s\n", description);

@@ -115,7 +115,5 @@ Status command_train(int argc, char **argv) {
     if ((st = dist_init())) return st;
     if (dist_info()->rank != 0) r.quiet = true;
     if (r.quiet) log_set_level(LOG_WARN);
-    st = train_run(&r);
-    dist_finalize();
-    return st;
+    return train_run(&r); /* main() leaves the MPI job after printing the outcome */
 }
