@@ -50,15 +50,10 @@ __kernel void batchnorm_partial_stats(__global float *partial, VIEW(const float,
     p[2] = m2;
 }
 
-/* One work-item per channel merges the chunk partials (Chan et al.'s pairwise update),
- * saves mean and 1/sqrt(biased var + eps) for backward and moves the running statistics
- * toward the batch (unbiased var), as PyTorch does. */
-__kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_invstd),
-                                       VIEW(float, running_mean), VIEW(float, running_var),
-                                       __global const float *partial, VIEW(const float, in),
-                                       int c, int spatial, int parts, float eps, float momentum) {
-    int ch = get_global_id(0);
-    if (ch >= c) return;
+/* Merges channel ch's chunk partials (Chan et al.'s pairwise update) into its count, mean
+ * and M2 (sum of squared deviations from the mean), the shift undone. */
+static void bn_merge_partials(__global const float *partial, VIEW(const float, in), int ch, int spatial,
+                              int parts, float *count_out, float *mean_out, float *m2_out) {
     __global const float *p = partial + (size_t)ch * parts * 3;
     float count = 0.0f, mean = 0.0f, m2 = 0.0f;
     for (int k = 0; k < parts; k++, p += 3) {
@@ -70,16 +65,64 @@ __kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_
         m2 += p[2] + delta * delta * (count * nb / total);
         count = total;
     }
-    mean += VIEW_PTR(in)[(size_t)ch * spatial]; /* undo the shift of batchnorm_partial_stats */
-    float var = count > 0.0f ? m2 / count : 0.0f;
-    /* A single value per channel has no unbiased variance; PyTorch refuses to train on it,
-     * here the biased one (0) keeps the running statistics finite. */
-    float unbiased = count > 1.0f ? m2 / (count - 1.0f) : var;
+    *count_out = count;
+    *mean_out = mean + VIEW_PTR(in)[(size_t)ch * spatial]; /* undo the shift of batchnorm_partial_stats */
+    *m2_out = m2;
+}
+
+/* Saves mean and 1/sqrt(biased var + eps) for backward and moves the running statistics
+ * toward the batch (unbiased var), as PyTorch does. */
+static void bn_save_stats(VIEW(float, save_mean), VIEW(float, save_invstd), VIEW(float, running_mean),
+                          VIEW(float, running_var), int ch, float mean, float var, float unbiased, float eps,
+                          float momentum) {
     VIEW_PTR(save_mean)[ch] = mean;
     VIEW_PTR(save_invstd)[ch] = rsqrt(var + eps);
     __global float *rm = VIEW_PTR(running_mean), *rv = VIEW_PTR(running_var);
     rm[ch] = (1.0f - momentum) * rm[ch] + momentum * mean;
     rv[ch] = (1.0f - momentum) * rv[ch] + momentum * unbiased;
+}
+
+/* One work-item per channel: the batch's statistics from the chunk partials. */
+__kernel void batchnorm_finalize_stats(VIEW(float, save_mean), VIEW(float, save_invstd),
+                                       VIEW(float, running_mean), VIEW(float, running_var),
+                                       __global const float *partial, VIEW(const float, in),
+                                       int c, int spatial, int parts, float eps, float momentum) {
+    int ch = get_global_id(0);
+    if (ch >= c) return;
+    float count, mean, m2;
+    bn_merge_partials(partial, in_base, in_offset, ch, spatial, parts, &count, &mean, &m2);
+    float var = count > 0.0f ? m2 / count : 0.0f;
+    /* A single value per channel has no unbiased variance; PyTorch refuses to train on it,
+     * here the biased one (0) keeps the running statistics finite. */
+    float unbiased = count > 1.0f ? m2 / (count - 1.0f) : var;
+    bn_save_stats(save_mean_base, save_mean_offset, save_invstd_base, save_invstd_offset, running_mean_base,
+                  running_mean_offset, running_var_base, running_var_offset, ch, mean, var, unbiased, eps,
+                  momentum);
+}
+
+/* Cross-replica batch norm, first half: moments[3 ch + {0, 1, 2}] = this replica's count,
+ * mean and M2 of channel ch, which the host sums over the replicas. */
+__kernel void batchnorm_local_moments(__global float *moments, __global const float *partial,
+                                      VIEW(const float, in), int c, int spatial, int parts) {
+    int ch = get_global_id(0);
+    if (ch >= c) return;
+    float count, mean, m2;
+    bn_merge_partials(partial, in_base, in_offset, ch, spatial, parts, &count, &mean, &m2);
+    moments[3 * ch] = count;
+    moments[3 * ch + 1] = mean;
+    moments[3 * ch + 2] = m2;
+}
+
+/* ... second half: stats[3 ch + {0, 1, 2}] = the mean, biased and unbiased variance of
+ * every replica's values together. */
+__kernel void batchnorm_apply_stats(VIEW(float, save_mean), VIEW(float, save_invstd),
+                                    VIEW(float, running_mean), VIEW(float, running_var),
+                                    __global const float *stats, int c, float eps, float momentum) {
+    int ch = get_global_id(0);
+    if (ch >= c) return;
+    bn_save_stats(save_mean_base, save_mean_offset, save_invstd_base, save_invstd_offset, running_mean_base,
+                  running_mean_offset, running_var_base, running_var_offset, ch, stats[3 * ch],
+                  stats[3 * ch + 1], stats[3 * ch + 2], eps, momentum);
 }
 
 /* The per-element kernels run over a 3-D range (spatial, c, n): the channel is a work-item

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check_includes.sh — the dependency rules of docs/architecture.md, checked over the #include
-# lines of the sources (a ctest): only src/device includes OpenCL and CLBlast; a module
+# lines of the sources (a ctest): only src/device includes OpenCL and CLBlast, only src/dist MPI; a module
 # includes the public headers of the modules below it and its own, never those above; a
 # private header (src/<module>/*.h) is included only from its own folder (and src/util's
 # from anywhere). tests/ and tools/ may include private headers, never OpenCL's.
@@ -18,6 +18,7 @@ owner() {
     augment.h) echo augment ;;
     data.h) echo data ;;
     train.h | checkpoint.h | optimizer.h | ema.h | schedule.h | metrics.h) echo byol ;;
+    dist.h) echo dist ;;
     eval.h) echo eval ;;
     export.h) echo export ;;
     *) echo unknown ;;
@@ -33,10 +34,11 @@ allowed() {
     nn) echo "util device ops nn" ;;
     augment) echo "util device augment data" ;;
     data) echo "util data" ;;
-    byol) echo "util device ops nn augment data byol" ;;
-    eval) echo "util device ops nn augment data byol eval" ;;
-    export) echo "util device ops nn augment data byol eval export" ;;
-    cli) echo "util device ops nn augment data byol eval export cli" ;;
+    dist) echo "util dist" ;;
+    byol) echo "util device ops nn augment data dist byol" ;;
+    eval) echo "util device ops nn augment data dist byol eval" ;;
+    export) echo "util device ops nn augment data dist byol eval export" ;;
+    cli) echo "util device ops nn augment data dist byol eval export cli" ;;
     esac
 }
 
@@ -63,6 +65,9 @@ while IFS= read -r file; do
         case $target in
         CL/* | clblast*)
             [[ $file == src/device/* ]] || report "$file: includes <$target>: only src/device talks to OpenCL"
+            continue ;;
+        mpi.h)
+            [[ $file == src/dist/* ]] || report "$file: includes <$target>: only src/dist talks to MPI"
             continue ;;
         esac
         [[ $line == *'"'* ]] || continue # system headers

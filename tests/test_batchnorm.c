@@ -4,7 +4,8 @@
  * element kernels (BN_PLANES=0) and the GPU work-group reductions (BN_GPU=1) alike, and
  * the residual join fused into the normalization), the reference's gradients against finite
  * differences, and the properties that training relies on (batch-independent evaluation,
- * PyTorch's running-statistics update, precision under a large common offset).
+ * PyTorch's running-statistics update, precision under a large common offset), and
+ * cross-replica batch norm (two replicas' halves normalized as the whole batch).
  * BYOLCL_OCLGRIND_TEST */
 #include <math.h>
 #include <stdlib.h>
@@ -438,6 +439,98 @@ static void test_reference_gradients_match_finite_differences(void **state) {
     }
 }
 
+/* Cross-replica batch norm, two replicas in one process: this one holds the first half of
+ * a batch, the sum callback adds the second half's contribution as another rank would
+ * (its count, sum and sum of squares; its sums of dy and dy * xhat with the whole batch's
+ * statistics, from the reference). The first half's output, input gradient and running
+ * statistics must be those of batch norm over the whole batch; d_gamma and d_beta hold the
+ * first half's share only (training averages gradients afterwards). */
+typedef struct {
+    const TrainCase *t;
+    const double *mean, *invstd; /* of the whole batch (reference) */
+    int half;                    /* images per replica */
+    int calls;
+} OtherReplica;
+
+static Status add_other_replica(void *context, double *values, size_t count) {
+    OtherReplica *o = context;
+    Dims d = o->t->d;
+    size_t c = (size_t)d.c, plane = (size_t)d.spatial;
+    o->calls++;
+    for (size_t ch = 0; ch < c; ch++)
+        for (int i = o->half; i < d.n; i++)
+            for (size_t k = 0; k < plane; k++) {
+                size_t at = ((size_t)i * c + ch) * plane + k;
+                double x = o->t->in[at], dy = o->t->d_out[at];
+                if (count == 3 * c) { /* forward: count, sum, sum of squares */
+                    values[3 * ch] += 1.0;
+                    values[3 * ch + 1] += x;
+                    values[3 * ch + 2] += x * x;
+                } else { /* backward: sum dy, sum dy * xhat */
+                    assert_int_equal(count, 2 * c);
+                    values[2 * ch] += dy;
+                    values[2 * ch + 1] += dy * (x - o->mean[ch]) * o->invstd[ch];
+                }
+            }
+    return BC_OK;
+}
+
+static void test_cross_replica_matches_the_whole_batch(void **state) {
+    (void)state;
+    static const Dims whole[] = {{6, 5, 1}, {4, 3, 49}, {2, 2, 15}, {8, 7, 9}};
+    int saved = default_planes();
+    for (int path = 0; path < PATH_COUNT; path++) {
+        use_planes(path);
+        for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+            Dims d = whole[i];
+            TrainCase t = train_case_make(d, -2, 3, 500 + i);
+            size_t total = total_of(d), c = (size_t)d.c, half_total = total / 2;
+            double *in = ref_doubles_from_floats(t.in, total), *d_out = ref_doubles_from_floats(t.d_out, total);
+            double *gamma = ref_doubles_from_floats(t.gamma, c), *beta = ref_doubles_from_floats(t.beta, c);
+            double *rm = ref_doubles_from_floats(t.rm, c), *rv = ref_doubles_from_floats(t.rv, c);
+            double *d_gamma = ref_doubles_from_floats(t.d_gamma, c), *d_beta = ref_doubles_from_floats(t.d_beta, c);
+            double *out = malloc(total * sizeof *out), *d_in = malloc(total * sizeof *d_in);
+            double *mean = malloc(c * sizeof *mean), *invstd = malloc(c * sizeof *invstd);
+            double *share_gamma = ref_doubles_from_floats(t.d_gamma, c), *share_beta = ref_doubles_from_floats(t.d_beta, c);
+            assert_true(out && d_in && mean && invstd);
+            batchnorm_ref_forward_train(out, mean, invstd, rm, rv, in, gamma, beta, d.n, d.c, d.spatial, t.eps,
+                                        t.momentum);
+            batchnorm_ref_backward(d_in, d_gamma, d_beta, d_out, in, mean, invstd, gamma, d.n, d.c, d.spatial);
+            for (size_t at = 0; at < half_total; at++) { /* the first half's d_gamma, d_beta */
+                size_t ch = at / (size_t)d.spatial % c;
+                share_beta[ch] += d_out[at];
+                share_gamma[ch] += d_out[at] * (in[at] - mean[ch]) * invstd[ch];
+            }
+            OtherReplica other = {.t = &t, .mean = mean, .invstd = invstd, .half = d.n / 2};
+            CrossReplicaSum sum = {.sum = add_other_replica, .context = &other, .replicas = 2};
+            BatchNormShape s = {d.n / 2, d.c, d.spatial, t.eps, t.momentum, &sum};
+            Device *dev = test_device();
+            TEST_CHECK(batchnorm_forward_train(dev, view_in(t.b_out, OFF_OUT), view_in(t.b_mean, OFF_MEAN),
+                                               view_in(t.b_invstd, OFF_INVSTD), view_in(t.b_rm, OFF_RM),
+                                               view_in(t.b_rv, OFF_RV), view_in(t.b_in, OFF_IN),
+                                               view_in(t.b_gamma, OFF_GAMMA), view_in(t.b_beta, OFF_BETA), &s));
+            TEST_CHECK(batchnorm_backward(dev, view_in(t.b_d_in, OFF_D_IN), view_in(t.b_d_gamma, OFF_D_GAMMA),
+                                          view_in(t.b_d_beta, OFF_D_BETA), view_in(t.b_d_out, OFF_D_OUT),
+                                          view_in(t.b_in, OFF_IN), view_in(t.b_mean, OFF_MEAN),
+                                          view_in(t.b_invstd, OFF_INVSTD), view_in(t.b_gamma, OFF_GAMMA), &s));
+            assert_int_equal(other.calls, 2);
+            expect_close(t.b_out, OFF_OUT, out, half_total, 1e-4, 1e-4, "cross-replica out");
+            expect_close(t.b_mean, OFF_MEAN, mean, c, 1e-5, 1e-6, "cross-replica saved mean");
+            expect_close(t.b_invstd, OFF_INVSTD, invstd, c, 1e-5, 1e-4, "cross-replica saved invstd");
+            expect_close(t.b_rm, OFF_RM, rm, c, 1e-5, 1e-5, "cross-replica running mean");
+            expect_close(t.b_rv, OFF_RV, rv, c, 1e-5, 1e-4, "cross-replica running var");
+            expect_close(t.b_d_in, OFF_D_IN, d_in, half_total, 2e-4, 1e-3, "cross-replica d_in");
+            expect_close(t.b_d_gamma, OFF_D_GAMMA, share_gamma, c, 1e-4, 1e-4, "cross-replica d_gamma");
+            expect_close(t.b_d_beta, OFF_D_BETA, share_beta, c, 1e-4, 1e-4, "cross-replica d_beta");
+            double *all[] = {in, d_out, gamma, beta, rm, rv, d_gamma, d_beta, out, d_in, mean, invstd,
+                             share_gamma, share_beta};
+            for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) free(all[k]);
+            train_case_free(&t);
+        }
+    }
+    use_planes(saved);
+}
+
 static void test_bad_shape_is_a_usage_error(void **state) {
     (void)state;
     Device *dev = test_device();
@@ -456,6 +549,7 @@ int main(void) {
         cmocka_unit_test(test_running_stats_follow_pytorch_formula),
         cmocka_unit_test(test_eval_is_independent_of_the_batch),
         cmocka_unit_test(test_reference_gradients_match_finite_differences),
+        cmocka_unit_test(test_cross_replica_matches_the_whole_batch),
         cmocka_unit_test(test_bad_shape_is_a_usage_error),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);

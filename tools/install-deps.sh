@@ -3,6 +3,7 @@
 # Runs as root or through sudo. Nothing else is downloaded.
 set -euo pipefail
 packages=(build-essential cmake pkg-config
+          openmpi-bin libopenmpi-dev  # mpirun -np N byolcl train (tests/mpi_test.sh)
           ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo oclgrind
           libclblast-dev libpng-dev zlib1g-dev libcmocka-dev dataset-fashion-mnist
           python3-torch python3-torchvision) # tests/interop_torch.sh: exported encoders in PyTorch

@@ -94,6 +94,10 @@ void augment_params_identity(const AugmentConfig *config, int h, int w, float *p
  * waits for earlier queued work. The blur temporary uses scratch slot 0. */
 Status augment_batch(Device *device, const AugmentConfig *config, int view, uint64_t seed,
                      int epoch, int step, View out, Buffer *images_u8, int n, int h, int w, int c);
+/* The same for images first_index .. first_index + n - 1 of the batch (a data-parallel
+ * rank's shard): each image's views are those of its place in the whole batch. */
+Status augment_batch_range(Device *device, const AugmentConfig *config, int view, uint64_t seed, int epoch,
+                           int step, int first_index, View out, Buffer *images_u8, int n, int h, int w, int c);
 /* The same with explicit parameters (n x augment_param_stride floats, host memory). */
 Status augment_batch_with_params(Device *device, const AugmentConfig *config, View out,
                                  const float *params, Buffer *images_u8, int n, int h, int w,

@@ -113,6 +113,10 @@ typedef struct {
     bool one_pass;  /* stop after epoch 0 (evaluation): then next_batch gives count 0 */
     int workers;    /* decoding threads; 0 = min(online CPUs, 4) */
     int buffers;    /* host batches in the ring; 0 = workers + 2 */
+    /* Data-parallel training: this rank loads only images shard_first .. shard_first +
+     * shard_count - 1 of each batch (the batches and their order stay those of batch_size);
+     * shard_count 0: the whole batch. */
+    size_t shard_first, shard_count;
 } LoaderOptions;
 
 typedef struct {

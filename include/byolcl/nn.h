@@ -67,6 +67,9 @@ Status activations_create(Device *device, const Network *network, int max_batch,
 void activations_destroy(Activations *activations);
 /* Total bytes of device memory the activations hold (for out-of-memory messages). */
 size_t activations_bytes(const Activations *activations);
+/* Training-mode batch norm through these activations uses the statistics of every
+ * replica's batch (ops.h: CrossReplicaSum, borrowed); NULL (the default): this batch's. */
+void activations_set_cross_replica(Activations *activations, const CrossReplicaSum *replicas);
 /* What the last forward pass left as the output of a head (PART_PROJECTOR or
  * PART_PREDICTOR, batch rows): the collapse monitor reads the projections of a forward
  * that went on to the predictor. A View whose buffer is NULL for a part not made. */

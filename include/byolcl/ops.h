@@ -52,10 +52,23 @@ Status linear_backward(Device *device, View d_in, View d_weight, View d_bias, Vi
                        View in, View weight, int batch, int in_features, int out_features);
 
 /* ---- batch norm over (n, c, spatial): spatial = h*w for 2-D, 1 for 1-D (n, c) ---- */
+/* Cross-replica (synchronized) batch norm in a data-parallel run: `sum` adds `count`
+ * doubles over every replica in place (byol passes dist.h's MPI sum; ops never sees MPI).
+ * Every replica normalizes a batch of the same n. */
+typedef struct {
+    Status (*sum)(void *context, double *values, size_t count);
+    void *context;
+    int replicas;
+} CrossReplicaSum;
 typedef struct {
     int n, c, spatial;
     float eps;      /* 1e-5 */
     float momentum; /* running = (1 - momentum) * running + momentum * batch; 0.1 */
+    /* NULL: the statistics of this batch. Otherwise those of every replica's batch together:
+     * the forward's per-channel count, sum and sum of squares, and the backward's sums of dy
+     * and dy * xhat, are summed over the replicas (a read-back and a sum per batch norm).
+     * d_gamma and d_beta stay this replica's: the caller averages gradients as a whole. */
+    const CrossReplicaSum *replicas;
 } BatchNormShape;
 /* Batch statistics; saves mean and 1/sqrt(var + eps) (c each, biased var) for backward and
  * updates running_mean / running_var (unbiased var), as PyTorch does. */

@@ -118,6 +118,7 @@ typedef struct {
     double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
     bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
     const char *bn_views; /* "separate" | "concat"; train_request_defaults: TRAIN_BN_VIEWS_DEFAULT's name */
+    int sync_bn;         /* several ranks: batch norm over the whole batch (1), per rank (0); -1 = 1 */
 } TrainRequest;
 
 void train_request_defaults(TrainRequest *request);

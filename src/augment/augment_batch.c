@@ -83,6 +83,11 @@ Status augment_batch_with_params(Device *device, const AugmentConfig *config, Vi
 
 Status augment_batch(Device *device, const AugmentConfig *config, int view, uint64_t seed,
                      int epoch, int step, View out, Buffer *images_u8, int n, int h, int w, int c) {
+    return augment_batch_range(device, config, view, seed, epoch, step, 0, out, images_u8, n, h, w, c);
+}
+
+Status augment_batch_range(Device *device, const AugmentConfig *config, int view, uint64_t seed, int epoch,
+                           int step, int first_index, View out, Buffer *images_u8, int n, int h, int w, int c) {
     if (view != 0 && view != 1) return error_set(BC_ERR_USAGE, "augment: view must be 0 or 1, not %d", view);
     if (n <= 0 || h < 1 || w < 1) return augment_batch_with_params(device, config, out, NULL, images_u8, n, h, w, c);
     int oh, ow;
@@ -90,7 +95,7 @@ Status augment_batch(Device *device, const AugmentConfig *config, int view, uint
     size_t stride = (size_t)augment_param_stride(config, oh, ow);
     float *params = malloc((size_t)n * stride * sizeof *params);
     if (!params) return error_set(BC_ERR_OUT_OF_MEMORY, "augment: out of memory for %d parameter sets", n);
-    augment_params_compute(config, view, seed, epoch, step, 0, n, h, w, params);
+    augment_params_compute(config, view, seed, epoch, step, first_index, n, h, w, params);
     Status st = augment_batch_with_params(device, config, out, params, images_u8, n, h, w, c);
     free(params);
     return st;

@@ -132,6 +132,7 @@ Status byol_model_step(ByolModel *m, const OptimizerConfig *optimizer, double le
             st = network_backward(d, m->online_net, m->online, m->online_acts, view_of(m->d_prediction), rows, head,
                                   VIEW_NONE);
     }
+    if (st == BC_OK && m->sync_gradients) st = m->sync_gradients(m->sync_context, m->online);
     if (st == BC_OK) st = optimizer_step(m->online, optimizer, (float)learning_rate);
     if (st == BC_OK) st = target_update(m->target, m->online, tau);
     return st;

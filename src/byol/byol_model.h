@@ -31,6 +31,10 @@ typedef struct {
     Buffer *d_prediction;/* (rows of one forward pass, out_dim) */
     Buffer *loss;        /* MODEL_READOUT_FLOATS: see below */
     SimclrState *simclr; /* not NULL: a SimCLR model (simclr.h) */
+    /* Data-parallel runs: called after the backward passes, before the update, to average
+     * the online gradients over the ranks; NULL for one process. */
+    Status (*sync_gradients)(void *context, Arena *online);
+    void *sync_context;
 } ByolModel;
 
 /* model->loss holds the loss of each view's prediction (SimCLR: the NT-Xent loss, 0), then

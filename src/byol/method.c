@@ -51,9 +51,13 @@ const HeadConfig *train_config_predictor(const TrainConfig *c) {
 }
 
 Status train_model_create(Device *device, const TrainConfig *c, ByolModel *model) {
+    return train_model_create_for_batch(device, c, c->batch, model);
+}
+
+Status train_model_create_for_batch(Device *device, const TrainConfig *c, int batch, ByolModel *model) {
     if (c->method.kind == METHOD_SIMCLR)
-        return simclr_model_create(device, &c->encoder, &c->projector, c->batch, (BnViews)c->bn_views, c->seed,
+        return simclr_model_create(device, &c->encoder, &c->projector, batch, (BnViews)c->bn_views, c->seed,
                                    (float)c->method.temperature, model);
-    return byol_model_create(device, &c->encoder, &c->projector, train_config_predictor(c), c->batch,
+    return byol_model_create(device, &c->encoder, &c->projector, train_config_predictor(c), batch,
                              (BnViews)c->bn_views, c->seed, model);
 }

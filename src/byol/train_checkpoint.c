@@ -11,6 +11,7 @@
 
 #include "byol/train_internal.h"
 #include "byolcl/checkpoint.h"
+#include "byolcl/dist.h"
 #include "util/fs.h"
 
 void train_checkpoint_path(const char *file_or_run_dir, char *out, size_t cap) {
@@ -72,6 +73,8 @@ Status train_checkpoint_save(const char *path, const TrainConfig *config, const 
     sections[count++] = (CheckpointSection){"bn_views", &config->bn_views, sizeof config->bn_views};
     sections[count++] = (CheckpointSection){"progress", progress, sizeof *progress};
     sections[count++] = (CheckpointSection){"device", device_name, strlen(device_name)};
+    int32_t ranks = dist_info()->size; /* how many ranks trained it (any count may resume it) */
+    sections[count++] = (CheckpointSection){"ranks", &ranks, sizeof ranks};
     if (layout) sections[count++] = (CheckpointSection){"layout", layout, strlen(layout)};
     for (int i = 0; i < n && st == BC_OK; i++) {
         size_t floats = arena_floats(arenas[i].arena, arenas[i].part);

@@ -28,6 +28,7 @@ void train_request_defaults(TrainRequest *r) {
     r->epochs = r->steps = -1;
     r->lr = r->wd = r->warmup_epochs = r->tau_base = r->lars_eta = r->temperature = NAN;
     r->seed = 0;
+    r->sync_bn = -1;
     r->log_every = 10;
     r->checkpoint_every = 0;
     r->checkpoint_minutes = 10.0;

@@ -3,11 +3,13 @@
 #ifndef BYOLCL_BYOL_TRAIN_INTERNAL_H
 #define BYOLCL_BYOL_TRAIN_INTERNAL_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "byol/byol_model.h"
 #include "byolcl/checkpoint.h"
 #include "byolcl/data.h"
+#include "byolcl/dist.h"
 #include "byolcl/train.h"
 
 /* Fills `config` from the request, the dataset and the device (the "choose for me" rules
@@ -61,6 +63,8 @@ Status method_config_resolve(const TrainRequest *request, int image_size, Method
 const HeadConfig *train_config_predictor(const TrainConfig *config);
 /* The model `config` trains, allocated for its batch and initialized from its seed. */
 Status train_model_create(Device *device, const TrainConfig *config, ByolModel *model);
+/* ... for `batch` images per step (a data-parallel rank's share of config->batch). */
+Status train_model_create_for_batch(Device *device, const TrainConfig *config, int batch, ByolModel *model);
 /* A collapse-monitor value below this fraction of 1/sqrt(projection size), the spread of
  * random directions, draws a warning: the projections have (nearly) collapsed. */
 #define COLLAPSE_WARN_FRACTION 0.1
@@ -70,6 +74,40 @@ Status train_model_create(Device *device, const TrainConfig *config, ByolModel *
 #define TRAIN_CONFIG_STORED_BYTES offsetof(TrainConfig, method)
 /* ... and in checkpoints written before `background` existed (2026-12-03), still read. */
 #define TRAIN_CONFIG_BYTES_BEFORE_BACKGROUND offsetof(TrainConfig, background)
+
+/* The data-parallel side of a run (train_dist.c): with one rank every call does nothing. */
+typedef struct {
+    const DistInfo *info;
+    volatile sig_atomic_t *stop_signal; /* this rank's SIGINT/SIGTERM */
+    int ranks_stopping;                 /* ranks that had one at the last gradient sum */
+    bool sync_bn;
+    CrossReplicaSum replicas;           /* --sync-bn: the sum batch norm calls */
+    float *grads;                       /* host copy of the gradients, and the stop flag */
+    size_t grad_floats;
+    int64_t check_every;                /* BYOLCL_DIST_CHECK */
+    int64_t steps;                      /* gradient sums so far, and their time: */
+    double sum_s, transfer_s;
+} TrainDist;
+/* The device selector this rank uses (NULL: the default one): a kind or name selector picks
+ * among the matching devices of the chosen kind by node-local rank (round robin); N or
+ * P:D as given. */
+Status train_dist_choose_device(const char *selector, char *out, size_t cap);
+/* Hooks the gradient sum into the model's step and, when sync_bn (-1: default on), cross-
+ * replica batch norm into its activations. */
+Status train_dist_attach(TrainDist *dist, ByolModel *model, volatile sig_atomic_t *stop_signal, int sync_bn);
+void train_dist_detach(TrainDist *dist);
+/* Whether the run stops at this step: any rank had a signal (all ranks agree). */
+bool train_dist_stop_asked(const TrainDist *dist);
+/* The loss and collapse monitor of the whole batch: the mean of the ranks' (every rank calls). */
+Status train_dist_average_readout(const TrainDist *dist, double *loss, double *collapse);
+/* BYOLCL_DIST_CHECK=N: parameters equal on every rank every N steps, else BC_ERR_NUMERIC. */
+Status train_dist_check(TrainDist *dist, const ByolModel *model, int64_t step);
+/* Every rank trains the same configuration (the printed summary, the network, the
+ * dataset's size and --sync-bn agree), else BC_ERR_USAGE on every rank. */
+Status train_dist_check_same_run(const TrainDist *dist, const TrainConfig *config, const char *network,
+                                 const DatasetInfo *data);
+/* Rank 0: the gradient size and the time the sums took per step. */
+void train_dist_report(const TrainDist *dist);
 
 Status train_checkpoint_save(const char *path, const TrainConfig *config, const TrainProgress *progress,
                              const ByolModel *model, const char *device_name);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byolcl/dist.h"
 #include "byolcl/eval.h"
 #include "byolcl/log.h"
 #include "byolcl/train.h"
@@ -13,7 +14,7 @@
 /* A resumed run keeps its configuration: only how long and where it runs may change. */
 static Status refuse_changes_on_resume(int argc, char **argv, const CliFlag *flags, int count, bool augment_given) {
     static const char *const may_change[] = {"--resume", "--device", "--quiet", "--out", "--steps", "--epochs",
-                                             "--stop-after", "--eval-every"};
+                                             "--stop-after", "--eval-every", "--sync-bn"};
     char refused[1024] = "";
     size_t used = 0;
     for (int i = 0; i < count; i++) {
@@ -50,7 +51,7 @@ Status command_train(int argc, char **argv) {
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
     double temperature = NAN;
     int epochs = -1, steps = -1, seed = 0, checkpoint_every = 0, stop_after = 0, eval_every = 0;
-    const char *data = NULL, *background = "white";
+    const char *data = NULL, *background = "white", *sync_bn = NULL;
     bool help = false;
     const CliFlag flags[] = {
         {"--data", FLAG_STRING, &data, "dataset path (IDX, CIFAR, STL-10 or a PNG folder); default Fashion-MNIST"},
@@ -85,6 +86,7 @@ Status command_train(int argc, char **argv) {
         {"--eval-every", FLAG_INT, &eval_every, "kNN accuracy (k 200, 5000 train / 1000 test images) every N steps, logged as knn_accuracy; needs labels (0 = never)", 0, CLI_COUNT_MAX},
         {"--strict", FLAG_BOOL, &r.strict, "PNG folders: a bad file is an error (default: skip and count)"},
         {"--background", FLAG_STRING, &background, CLI_BACKGROUND_HELP},
+        {"--sync-bn", FLAG_STRING, &sync_bn, "under mpirun: on = batch norm statistics of the whole batch (the paper's; default), off = of each rank's share"},
         {"--quiet", FLAG_BOOL, &r.quiet, "no progress output"},
     };
     const int count = sizeof flags / sizeof flags[0];
@@ -99,6 +101,9 @@ Status command_train(int argc, char **argv) {
     if (r.resume == bare_value) r.resume = "";
     if (r.resume && (st = refuse_changes_on_resume(argc, argv, flags, count, augment_given))) return st;
     if ((st = cli_parse_background(background, r.background))) return st;
+    if (sync_bn && strcmp(sync_bn, "on") != 0 && strcmp(sync_bn, "off") != 0)
+        return error_set(BC_ERR_USAGE, "--sync-bn: '%s' is not one of on, off", sync_bn);
+    if (sync_bn) r.sync_bn = strcmp(sync_bn, "on") == 0;
     r.out_given = cli_flag_given(argc, argv, 2, "--out");
     r.data_path = data;
     r.lr = lr, r.wd = wd, r.lars_eta = lars_eta, r.warmup_epochs = warmup, r.tau_base = tau;
@@ -107,6 +112,9 @@ Status command_train(int argc, char **argv) {
     r.checkpoint_every = checkpoint_every, r.checkpoint_minutes = checkpoint_minutes;
     r.stop_after = stop_after;
     r.eval_every = eval_every, r.monitor = &knn_train_monitor;
+    /* Under mpirun: one rank of a data-parallel run (rank 0 prints and writes). */
+    if ((st = dist_init())) return st;
+    if (dist_info()->rank != 0) r.quiet = true;
     if (r.quiet) log_set_level(LOG_WARN);
-    return train_run(&r);
+    return train_run(&r); /* main() leaves the MPI job after printing the outcome */
 }

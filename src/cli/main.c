@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "byolcl/dist.h"
 #include "cli/commands.h"
 
 typedef struct {
@@ -50,6 +51,10 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], subcommands[i].name) != 0) continue;
         Status st = subcommands[i].run(argc, argv);
         if (st != BC_OK) fprintf(stderr, "byolcl %s: %s\n", argv[1], error_last());
+        fflush(stderr);
+        /* Under mpirun (train): every rank's message is out before any rank exits, since
+         * mpirun ends the job at the first non-zero exit. */
+        dist_finalize();
         return status_exit_code(st);
     }
     fprintf(stderr, "byolcl: unknown command '%s'\n\n", argv[1]);

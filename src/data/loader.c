@@ -101,8 +101,9 @@ static Status fill_slot(Loader *L, WorkerOrder *wo, Slot *slot, uint64_t seq) {
         loader_epoch_order(L->o.seed, epoch, L->o.shuffle, wo->order, n);
         wo->epoch = epoch, wo->valid = true;
     }
-    size_t start = (size_t)step * L->o.batch_size;
-    size_t count = n - start < L->o.batch_size ? n - start : L->o.batch_size;
+    size_t start = (size_t)step * L->o.batch_size + L->o.shard_first;
+    size_t want = L->o.shard_count ? L->o.shard_count : L->o.batch_size;
+    size_t count = start >= n ? 0 : n - start < want ? n - start : want;
     for (size_t i = 0; i < count; i++) {
         uint32_t used = 0;
         Status st = read_one(L, wo->order, start + i, slot->images + i * L->image_bytes, &used);
@@ -167,6 +168,9 @@ Status loader_create(const Dataset *ds, const LoaderOptions *opts, Loader **out)
                          info->count, opts->batch_size);
     if (opts->workers < 0 || opts->buffers < 0)
         return error_set(BC_ERR_USAGE, "loader: workers and buffers must not be negative");
+    if (opts->shard_count && opts->shard_first + opts->shard_count > opts->batch_size)
+        return error_set(BC_ERR_USAGE, "loader: shard %zu + %zu lies outside the batch of %zu", opts->shard_first,
+                         opts->shard_count, opts->batch_size);
     Loader *L = calloc(1, sizeof *L);
     if (!L) return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     L->ds = ds;
@@ -184,11 +188,12 @@ Status loader_create(const Dataset *ds, const LoaderOptions *opts, Loader **out)
     L->warned = calloc(info->count, 1);
     L->threads = calloc((size_t)L->o.workers, sizeof *L->threads);
     bool ok = L->slots && L->warned && L->threads;
+    size_t per_slot = opts->shard_count ? opts->shard_count : opts->batch_size;
     for (int i = 0; ok && i < L->slot_count; i++) {
         Slot *s = &L->slots[i];
-        s->images = malloc(opts->batch_size * L->image_bytes);
-        s->labels = malloc(opts->batch_size * sizeof *s->labels);
-        s->indices = malloc(opts->batch_size * sizeof *s->indices);
+        s->images = malloc(per_slot * L->image_bytes);
+        s->labels = malloc(per_slot * sizeof *s->labels);
+        s->indices = malloc(per_slot * sizeof *s->indices);
         ok = s->images && s->labels && s->indices;
     }
     if (!ok) {

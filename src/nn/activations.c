@@ -112,6 +112,10 @@ void activations_destroy(Activations *activations) {
 
 size_t activations_bytes(const Activations *activations) { return activations->bytes; }
 
+void activations_set_cross_replica(Activations *activations, const CrossReplicaSum *replicas) {
+    activations->replicas = replicas;
+}
+
 View activations_head_output(const Activations *activations, NetworkPart part) {
     if (part == PART_ENCODER || (int)part > (int)activations->upto) return VIEW_NONE;
     return view_of(activations->heads[part - 1].out);

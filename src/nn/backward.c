@@ -12,8 +12,8 @@ static size_t conv_out_count(const ConvBn *c, int batch) {
  * VIEW_NONE. d_in may be VIEW_NONE. */
 static Status conv_bn_backward(Device *d, Arena *arena, const ConvBn *c, const ConvBnActs *acts,
                                View d_out, View relu_out, View in, View temp, View d_in, bool accumulate,
-                               int batch) {
-    BatchNormShape bs = conv_bn_norm_shape(c, batch);
+                               int batch, const CrossReplicaSum *replicas) {
+    BatchNormShape bs = conv_bn_norm_shape(c, batch, replicas);
     View d_gamma = arena_grad(arena, c->bn.gamma), d_beta = arena_grad(arena, c->bn.beta);
     View gamma = arena_param(arena, c->bn.gamma);
     Status st = relu_out.buffer
@@ -32,7 +32,8 @@ static int third(int a, int b) { return 3 - a - b; }
 
 /* The block output's gradient is in grads[cur]; returns where the input's gradient is. */
 static Status block_backward(Device *d, Arena *arena, const Block *b, const BlockActs *acts,
-                             View block_in, Buffer *const *grads, int cur, int batch, int *out_index) {
+                             View block_in, Buffer *const *grads, int cur, int batch,
+                             const CrossReplicaSum *replicas, int *out_index) {
     int e = (cur + 1) % 3, t = third(cur, e);
     View D = view_of(grads[cur]), E = view_of(grads[e]), T = view_of(grads[t]);
     const ConvBn *last = &b->convs[b->conv_count - 1];
@@ -45,11 +46,12 @@ static Status block_backward(Device *d, Arena *arena, const Block *b, const Bloc
         bool is_last = i == b->conv_count - 1;
         View relu_out = is_last ? block_out : b->convs[i].relu ? view_of(acts->convs[i].out) : VIEW_NONE;
         st = conv_bn_backward(d, arena, &b->convs[i], &acts->convs[i], is_last ? D : E, relu_out,
-                              block_conv_input(acts, i, block_in), T, E, false, batch);
+                              block_conv_input(acts, i, block_in), T, E, false, batch, replicas);
     }
     if (st != BC_OK) return st;
     if (b->projection)
-        st = conv_bn_backward(d, arena, &b->shortcut, &acts->shortcut, D, block_out, block_in, T, E, true, batch);
+        st = conv_bn_backward(d, arena, &b->shortcut, &acts->shortcut, D, block_out, block_in, T, E, true, batch,
+                              replicas);
     else
         st = residual_add_relu_backward(d, E, D, block_out, conv_out_count(last, batch));
     *out_index = e;
@@ -57,10 +59,10 @@ static Status block_backward(Device *d, Arena *arena, const Block *b, const Bloc
 }
 
 static Status head_backward(Device *d, Arena *arena, const Head *h, const HeadActs *acts,
-                            View d_out, View in, View t1, View t2, int batch) {
+                            View d_out, View in, View t1, View t2, int batch, const CrossReplicaSum *replicas) {
     Status st = linear_backward(d, t1, arena_grad(arena, h->weight2), arena_grad(arena, h->bias2), d_out,
                                 view_of(acts->hidden), arena_param(arena, h->weight2), batch, h->hidden, h->out);
-    BatchNormShape bs = head_norm_shape(h, batch);
+    BatchNormShape bs = head_norm_shape(h, batch, replicas);
     if (st == BC_OK)
         st = batchnorm_relu_backward(d, t2, arena_grad(arena, h->bn.gamma), arena_grad(arena, h->bn.beta), t1,
                                      view_of(acts->hidden), view_of(acts->hidden_linear), view_of(acts->mean),
@@ -96,7 +98,7 @@ Status network_backward(Device *device, const Network *network, Arena *arena,
     for (int h = (int)upto - 1; h >= 0 && st == BC_OK; h--) {
         int t1 = cur < 0 ? 0 : (cur + 1) % 3, t2 = cur < 0 ? 1 : third(cur, t1);
         st = head_backward(device, arena, &network->heads[h], &acts->heads[h], d, head_input(acts, h),
-                           view_of(G[t1]), view_of(G[t2]), batch);
+                           view_of(G[t1]), view_of(G[t2]), batch, acts->replicas);
         cur = t1;
         d = view_of(G[cur]);
     }
@@ -107,7 +109,7 @@ Status network_backward(Device *device, const Network *network, Arena *arena,
     cur = next;
     for (int i = network->block_count - 1; i >= 0 && st == BC_OK; i--)
         st = block_backward(device, arena, &network->blocks[i], &acts->blocks[i],
-                            block_input(network, acts, i), G, cur, batch, &cur);
+                            block_input(network, acts, i), G, cur, batch, acts->replicas, &cur);
     if (st == BC_OK && network->maxpool) {
         next = (cur + 1) % 3;
         PoolShape pool = {batch, network->stem.c_out, network->stem.out_size, network->stem.out_size};
@@ -118,7 +120,7 @@ Status network_backward(Device *device, const Network *network, Arena *arena,
         int t = (cur + 1) % 3;
         View relu_out = network->stem.relu ? view_of(acts->stem.out) : VIEW_NONE;
         st = conv_bn_backward(device, arena, &network->stem, &acts->stem, view_of(G[cur]), relu_out,
-                              acts->last_input, view_of(G[t]), d_input, false, batch);
+                              acts->last_input, view_of(G[t]), d_input, false, batch, acts->replicas);
     }
     return st;
 }

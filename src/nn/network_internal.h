@@ -79,12 +79,13 @@ struct Activations {
     Buffer *owned[MAX_OWNED_BUFFERS];
     int owned_count;
     size_t bytes;
+    const CrossReplicaSum *replicas; /* training-mode batch norm across replicas; NULL: this batch */
 };
 
 /* forward.c: the op shapes of a ConvBn for a batch. */
 Conv2dShape conv_bn_shape(const ConvBn *c, int batch);
-BatchNormShape conv_bn_norm_shape(const ConvBn *c, int batch);
-BatchNormShape head_norm_shape(const Head *h, int batch);
+BatchNormShape conv_bn_norm_shape(const ConvBn *c, int batch, const CrossReplicaSum *replicas);
+BatchNormShape head_norm_shape(const Head *h, int batch, const CrossReplicaSum *replicas);
 
 /* The input view a block's i-th conv reads during forward, given the block input. */
 static inline View block_conv_input(const BlockActs *acts, int i, View block_input) {

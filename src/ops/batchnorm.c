@@ -5,6 +5,7 @@
  * BN_PLANES when spatial > 1) and cl/batchnorm_gpu.cl (work-group reductions for GPUs,
  * BN_GPU, spatial > 1). */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "byolcl/ops.h"
 #include "ops/scratch.h"
@@ -82,6 +83,66 @@ static Status launch_reduction(Device *device, Kernel *k, size_t items, const Ke
     return kernel_launch(device, k, 1, &items, &one, args, arg_count);
 }
 
+/* Cross-replica statistics: this replica's per-channel (count, mean, M2) are read back,
+ * summed over the replicas as (count, sum, sum of squares) in double, and the mean and
+ * variances of the whole go back to the device, which saves them as the local finalize does. */
+static Status finalize_across_replicas(Device *device, View save_mean, View save_invstd, View running_mean,
+                                       View running_var, Buffer *partial, View in, const BatchNormShape *s,
+                                       int parts, const char *op) {
+    Buffer *moments;
+    Kernel *k_moments, *k_apply;
+    size_t c = (size_t)s->c;
+    Status st = scratch_get(device, SCRATCH_BN_SUMS, c * 3 * sizeof(float), &moments);
+    if (st != BC_OK) return error_wrap(st, "%s: ", op);
+    if ((st = kernel_get(device, "batchnorm", "batchnorm_local_moments", &k_moments)) != BC_OK ||
+        (st = kernel_get(device, "batchnorm", "batchnorm_apply_stats", &k_apply)) != BC_OK)
+        return st;
+    st = KERNEL_LAUNCH_1D(device, k_moments, c, ARG_BUF(moments), ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->c),
+                          ARG_I(s->spatial), ARG_I(parts));
+    float *local = malloc(c * 3 * sizeof *local);
+    double *total = malloc(c * 3 * sizeof *total);
+    if (st == BC_OK && (!local || !total)) st = error_set(BC_ERR_OUT_OF_MEMORY, "%s: out of memory", op);
+    if (st == BC_OK) st = buffer_read(device, moments, 0, c * 3 * sizeof *local, local);
+    for (size_t ch = 0; st == BC_OK && ch < c; ch++) {
+        double n = local[3 * ch], mean = local[3 * ch + 1];
+        total[3 * ch] = n;
+        total[3 * ch + 1] = n * mean;
+        total[3 * ch + 2] = (double)local[3 * ch + 2] + n * mean * mean;
+    }
+    if (st == BC_OK) st = s->replicas->sum(s->replicas->context, total, c * 3);
+    for (size_t ch = 0; st == BC_OK && ch < c; ch++) {
+        double n = total[3 * ch], mean = n > 0 ? total[3 * ch + 1] / n : 0.0;
+        double var = n > 0 ? total[3 * ch + 2] / n - mean * mean : 0.0;
+        if (var < 0) var = 0; /* rounding of the difference */
+        local[3 * ch] = (float)mean;
+        local[3 * ch + 1] = (float)var;
+        local[3 * ch + 2] = (float)(n > 1 ? var * n / (n - 1) : var); /* as batchnorm_finalize_stats */
+    }
+    if (st == BC_OK) st = buffer_write(device, moments, 0, c * 3 * sizeof *local, local);
+    free(local);
+    free(total);
+    if (st != BC_OK) return st;
+    return KERNEL_LAUNCH_1D(device, k_apply, c, ARG_VIEW(save_mean), ARG_VIEW(save_invstd), ARG_VIEW(running_mean),
+                            ARG_VIEW(running_var), ARG_BUF(moments), ARG_I(s->c), ARG_F(s->eps),
+                            ARG_F(s->momentum));
+}
+
+/* Cross-replica backward: the per-channel sums of dy and dy * xhat of every replica. */
+static Status sum_grad_sums_across_replicas(Device *device, Buffer *sums, const BatchNormShape *s, const char *op) {
+    size_t values = (size_t)s->c * 2;
+    float *local = malloc(values * sizeof *local);
+    double *total = malloc(values * sizeof *total);
+    Status st = local && total ? buffer_read(device, sums, 0, values * sizeof *local, local)
+                               : error_set(BC_ERR_OUT_OF_MEMORY, "%s: out of memory", op);
+    for (size_t i = 0; st == BC_OK && i < values; i++) total[i] = local[i];
+    if (st == BC_OK) st = s->replicas->sum(s->replicas->context, total, values);
+    for (size_t i = 0; st == BC_OK && i < values; i++) local[i] = (float)total[i];
+    if (st == BC_OK) st = buffer_write(device, sums, 0, values * sizeof *local, local);
+    free(local);
+    free(total);
+    return st;
+}
+
 /* out = max(0, bn(in) + residual) over the range (spatial, c, n); mean and var are the
  * saved mean and invstd, or with `running` the running statistics. */
 static Status add_relu_normalize(Device *device, View out, View in, View residual, View mean, View var,
@@ -127,7 +188,11 @@ static Status forward_train(Device *device, View out, View save_mean, View save_
          : planes ? launch_reduction(device, k_partial, (size_t)parts, partial_args, partial_count)
                   : kernel_launch_1d(device, k_partial, (size_t)s->c * parts, partial_args, partial_count);
     if (st != BC_OK) return st;
-    st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_VIEW(save_mean),
+    if (s->replicas)
+        st = finalize_across_replicas(device, save_mean, save_invstd, running_mean, running_var, partial, in, s,
+                                      parts, op);
+    else
+        st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_VIEW(save_mean),
                           ARG_VIEW(save_invstd), ARG_VIEW(running_mean), ARG_VIEW(running_var),
                           ARG_BUF(partial), ARG_VIEW(in), ARG_I(s->c), ARG_I(s->spatial),
                           ARG_I(parts), ARG_F(s->eps), ARG_F(s->momentum));
@@ -211,8 +276,10 @@ static Status backward(Device *device, View d_in, View d_gamma, View d_beta, Vie
     if (st != BC_OK) return st;
     st = KERNEL_LAUNCH_1D(device, k_finalize, (size_t)s->c, ARG_BUF(sums), ARG_VIEW(d_gamma),
                           ARG_VIEW(d_beta), ARG_BUF(partial), ARG_I(s->c), ARG_I(parts));
+    if (st == BC_OK && s->replicas) st = sum_grad_sums_across_replicas(device, sums, s, op);
     if (st != BC_OK) return st;
-    float inv_count = (float)(1.0 / ((double)s->n * s->spatial));
+    int replicas = s->replicas ? s->replicas->replicas : 1;
+    float inv_count = (float)(1.0 / ((double)s->n * s->spatial * replicas));
     if (planes)
         return KERNEL_LAUNCH_1D(device, k_input, (size_t)s->n * s->c, ARG_VIEW(d_in), ARG_VIEW(d_out),
                                 ARG_VIEW(out), ARG_VIEW(in), ARG_VIEW(save_mean), ARG_VIEW(save_invstd),
