@@ -46,7 +46,7 @@ static Status run_all(Bench *b, const BenchFlags *f) {
      * default); --tune-gemm-gpu searches them on any device (CI on a CPU driver). */
     bool gpu_kernels = device_profile_get(b->device, "GEMM_GPU") != 0;
     if (f->tune_gemm_gpu || ((f->tune || f->tune_wide) && gpu_kernels))
-        return bench_tune_gemm_gpu(b, f->tune_wide, f->tune_seconds);
+        return bench_tune_gpu(b, f->tune_wide, f->tune_seconds);
     if (f->tune || f->tune_wide) return bench_tune(b, f->tune_wide);
     if (f->step) return bench_step(b, &f->step_options);
     for (size_t i = 0; st == BC_OK && i < sizeof sections / sizeof sections[0]; i++)
@@ -78,8 +78,8 @@ static Status bench_main(int argc, char **argv) {
         {"--tune", FLAG_BOOL, &f.tune, "search our GEMM's tiles and the GEMM path; save the device profile"},
         {"--tune-wide", FLAG_BOOL, &f.tune_wide, "--tune over a wider search space"},
         {"--tune-gemm-gpu", FLAG_BOOL, &f.tune_gemm_gpu,
-         "search our GPU GEMM's sizes (what --tune does where GEMM_GPU is on) on any device"},
-        {"--tune-seconds", FLAG_FLOAT, &f.tune_seconds, "stop the GPU GEMM search after this many seconds (0: no bound)", 0, 1e6},
+         "search the GPU kernels' sizes: GEMM, implicit-GEMM convolutions, split-k (what --tune does where GEMM_GPU is on) on any device"},
+        {"--tune-seconds", FLAG_FLOAT, &f.tune_seconds, "stop the GPU kernels' searches after this many seconds in all (0: no bound)", 0, 1e6},
         {"--seed", FLAG_INT, &f.seed, "seed of the random operands", 0, CLI_COUNT_MAX},
         {"--step", FLAG_BOOL, &f.step, "time whole BYOL training steps, broken down by kernel kind"},
         {"--arch", FLAG_STRING, &so->arch, "--step: small | resnet18 | resnet50"},
