@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "byolcl/data.h"
@@ -122,6 +123,10 @@ static Status bench_main(int argc, char **argv) {
             info->platform_index, info->device_index, info->name, device_kind_name(info->kind),
             info->platform_name, info->driver_version, f.device, date, f.quick ? ", --quick" : "",
             f.check_only ? ", --check-only" : "");
+    /* Which tuned profile the numbers below ran on (tools/gpu-check.sh's steps after --tune). */
+    const char *profile = device_profile_path(b.device);
+    fprintf(json_to_stdout ? stderr : stdout, "profile: %s%s\n", profile,
+            access(profile, R_OK) == 0 ? " (loaded)" : " (absent: the defaults of this kind of device)");
     st = run_all(&b, &f);
     if (st == BC_OK && f.json) st = write_json(&b, f.json);
     if (st == BC_OK && b.check_only) fprintf(json_to_stdout ? stderr : stdout, "\nchecks: %d passed\n", b.checks_passed);

@@ -219,8 +219,9 @@ static Status search(Bench *b, ConvSet *t, const ConvChoice *list, int count, in
                      ConvChoice *best) {
     double start = clock_seconds(), best_ms = INFINITY;
     Status st = BC_OK;
-    for (int i = 0; st == BC_OK && i < count && i < limit; i++) {
-        if (bench_tune_time_is_up(b, start, seconds, best_ms < INFINITY, count - i, count)) break;
+    if (limit > count) limit = count;
+    for (int i = 0; st == BC_OK && i < limit; i++) {
+        if (bench_tune_time_is_up(b, start, seconds, best_ms < INFINITY, limit - i, limit)) break;
         char name[96];
         choice_text(&list[i], wgrad, name, sizeof name);
         st = choice_apply(b->device, &list[i]);

@@ -66,7 +66,7 @@ void bench_tune_shuffle(void *items, int count, size_t size, uint64_t seed) {
 
 bool bench_tune_time_is_up(Bench *b, double start, double seconds, bool timed_one, int left, int count) {
     if (seconds <= 0 || !timed_one || clock_seconds() - start <= seconds) return false;
-    if (b->table) fprintf(b->table, "tune: %.0f s spent; %d of %d candidates left untried\n", seconds, left, count);
+    if (b->table) fprintf(b->table, "tune: %.1f s spent; %d of %d candidates left untried\n", seconds, left, count);
     return true;
 }
 
@@ -155,8 +155,9 @@ static Status search(Bench *b, TuneSet *set, bool wide, double seconds, GemmGpuP
     Status st = device_profile_set(b->device, "GEMM_GPU", 1);
     if (st == BC_OK) st = device_profile_set(b->device, "GEMM_PATH", GEMM_PATH_OURS);
     set->path = GEMM_PATH_OURS;
-    for (int i = 0; st == BC_OK && i < count && i < limit; i++) {
-        if (bench_tune_time_is_up(b, start, seconds, *best_ms < INFINITY, count - i, count)) break;
+    if (limit > count) limit = count;
+    for (int i = 0; st == BC_OK && i < limit; i++) {
+        if (bench_tune_time_is_up(b, start, seconds, *best_ms < INFINITY, limit - i, limit)) break;
         char name[96];
         params_text(&list[i], name, sizeof name);
         st = gemm_gpu_params_apply(b->device, &list[i]);
