@@ -111,8 +111,8 @@ Status bench_layers(Bench *b);
 Status bench_optimizer(Bench *b);
 Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
-/* The GPU kernels' searches (bench_tune_gpu.c): our GPU GEMM's sizes, the implicit-GEMM
- * convolutions' and split-k, `seconds` (0: no bound) shared between them; saves the winners
+/* The GPU kernels' searches (bench_tune_gpu.c): our GPU GEMM's sizes, split-k and the
+ * implicit-GEMM convolutions', `seconds` (0: no bound) shared between them; saves the winners
  * as the device's profile in one write. */
 Status bench_tune_gpu(Bench *b, bool wide, double seconds);
 /* The convolutions' and split-k's searches (bench_tune_conv.c, bench_tune_split.c): each

@@ -1,9 +1,9 @@
 /* bench_tune_gpu.c — byolcl-bench --tune on a GPU (--tune-gemm-gpu on any device): runs the
  * three searches of the GPU kernels in turn, sharing the time bound between them, and saves
- * the winners as this device's profile in one write: our GPU GEMM's sizes (here), the
- * implicit-GEMM convolutions' (bench_tune_conv.c) and split-k (bench_tune_split.c). The GEMM
- * search covers our GPU GEMM's sizes (the profile keys GEMM_GPU_MWG ... GEMM_GPU_DB, cl/gemm_gpu.cl) over a
- * declared space, CLBlast-style in two stages: configurations known to do well first, then
+ * the winners as this device's profile in one write: our GPU GEMM's sizes (here), split-k
+ * (bench_tune_split.c) and the implicit-GEMM convolutions' (bench_tune_conv.c). The GEMM
+ * search covers our GPU GEMM's sizes (the profile keys GEMM_GPU_MWG ... GEMM_GPU_DB,
+ * cl/gemm_gpu.cl) over a declared space, CLBlast-style in two stages: configurations known to do well first, then
  * the rest of the space in a seeded random order, until the candidate count or the time bound
  * is spent. Every candidate is checked against the double references (odd, vector-aligned and
  * split-k GEMMs in every transposition) before it is timed on ResNet-18's convolution GEMMs
@@ -225,9 +225,12 @@ static double share_of(double seconds, double start, int searches_left) {
 
 Status bench_tune_gpu(Bench *b, bool wide, double seconds) {
     double start = clock_seconds();
+    /* Split-k after the GEMM (it runs on the GEMM's winner) and before the convolutions: its
+     * 25 settings need no kernel builds and seldom use their share, which then goes to the
+     * convolutions' hundreds. */
     Status st = tune_gemm(b, wide, share_of(seconds, start, 3));
-    if (st == BC_OK) st = bench_tune_conv(b, wide, share_of(seconds, start, 2));
-    if (st == BC_OK) st = bench_tune_split(b, wide, share_of(seconds, start, 1));
+    if (st == BC_OK) st = bench_tune_split(b, wide, share_of(seconds, start, 2));
+    if (st == BC_OK) st = bench_tune_conv(b, wide, share_of(seconds, start, 1));
     if (st == BC_OK && !b->check_only) st = device_profile_save(b->device);
     if (st == BC_OK && !b->check_only && b->table)
         fprintf(b->table, "\nsearches done in %.0f s; saved to %s\n", clock_seconds() - start,
