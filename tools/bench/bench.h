@@ -126,6 +126,9 @@ Status bench_tune_check_conv(Bench *b, const char *label, const Conv2dShape *s);
  * no bound; never before one candidate was timed), saying so; a seeded shuffle of `count`
  * items of `size` bytes (at most 256); the lines of a before / after table. */
 bool bench_tune_time_is_up(Bench *b, double start, double seconds, bool timed_one, int left, int count);
+/* True (the reason printed, the error cleared, *st BC_OK) when candidate `name` did not build
+ * or run on this device: beyond its registers or compiler, so not a candidate here. */
+bool bench_tune_skipped(Bench *b, const char *name, Status *st);
 void bench_tune_shuffle(void *items, int count, size_t size, uint64_t seed);
 void bench_tune_comparison_header(Bench *b, const char *what);
 void bench_tune_comparison_line(Bench *b, const char *name, const char *shape, double before_ms, double after_ms);

@@ -226,13 +226,7 @@ static Status search(Bench *b, ConvSet *t, const ConvChoice *list, int count, in
         choice_text(&list[i], wgrad, name, sizeof name);
         st = choice_apply(b->device, &list[i]);
         if (st == BC_OK) st = check_choice(b, name);
-        if (st == BC_ERR_BUILD || st == BC_ERR_OPENCL || st == BC_ERR_OUT_OF_MEMORY) {
-            /* Beyond this device's registers or compiler: not a candidate here. */
-            if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
-            error_clear();
-            st = BC_OK;
-            continue;
-        }
+        if (bench_tune_skipped(b, name, &st)) continue;
         if (st != BC_OK || b->check_only) continue;
         double ms;
         st = time_set(b, t, name, &ms);

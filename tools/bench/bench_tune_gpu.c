@@ -64,6 +64,14 @@ void bench_tune_shuffle(void *items, int count, size_t size, uint64_t seed) {
     }
 }
 
+bool bench_tune_skipped(Bench *b, const char *name, Status *st) {
+    if (*st != BC_ERR_BUILD && *st != BC_ERR_OPENCL && *st != BC_ERR_OUT_OF_MEMORY) return false;
+    if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
+    error_clear();
+    *st = BC_OK;
+    return true;
+}
+
 bool bench_tune_time_is_up(Bench *b, double start, double seconds, bool timed_one, int left, int count) {
     if (seconds <= 0 || !timed_one || clock_seconds() - start <= seconds) return false;
     if (b->table) fprintf(b->table, "tune: %.1f s spent; %d of %d candidates left untried\n", seconds, left, count);
@@ -162,13 +170,7 @@ static Status search(Bench *b, TuneSet *set, bool wide, double seconds, GemmGpuP
         params_text(&list[i], name, sizeof name);
         st = gemm_gpu_params_apply(b->device, &list[i]);
         if (st == BC_OK) st = check_candidate(b, GEMM_PATH_OURS, name);
-        if (st == BC_ERR_BUILD || st == BC_ERR_OPENCL || st == BC_ERR_OUT_OF_MEMORY) {
-            /* Beyond this device's registers or compiler: not a candidate here. */
-            if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
-            error_clear();
-            st = BC_OK;
-            continue;
-        }
+        if (bench_tune_skipped(b, name, &st)) continue;
         if (st != BC_OK || b->check_only) continue;
         double ms;
         st = time_set(b, set, name, &ms);

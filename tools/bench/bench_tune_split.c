@@ -121,6 +121,7 @@ Status bench_tune_split(Bench *b, bool wide, double seconds) {
         choice_text(&list[i], name, sizeof name);
         st = choice_apply(b->device, &list[i]);
         if (st == BC_OK) st = check_choice(b, path, &list[i], name);
+        if (bench_tune_skipped(b, name, &st)) continue;
         if (st != BC_OK || b->check_only) continue;
         double ms;
         st = tune_set_time(b, &set, name, path == GEMM_PATH_CLBLAST ? "clblast" : "ours", set_shape(b), &ms);
