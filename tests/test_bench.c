@@ -62,6 +62,12 @@ static void test_tuner_candidates_check_out(void **state) {
     if (code != 0) fail_msg("byolcl-bench --tune --check-only exited with %d:\n%s", code, out);
     assert_true(checks_passed(out) > 10);
     free(out);
+    /* The GPU kernels' candidates, the weight gradient's splits included (timed, they are
+     * tried only when an implicit-GEMM tiling wins, which it seldom does on a CPU driver). */
+    code = run_bench("--quick --check-only --tune-gemm-gpu", &out);
+    if (code != 0) fail_msg("byolcl-bench --tune-gemm-gpu --check-only exited with %d:\n%s", code, out);
+    assert_true(checks_passed(out) > 100);
+    free(out);
 }
 
 /* The value of `key` in a profile file's text (-1: absent). */
