@@ -78,9 +78,12 @@ Status conv2d_igemm_forward(Device *device, View out, View in, View weight, cons
 
 Status conv2d_igemm_backward_data(Device *device, View d_in, View d_out, View weight,
                                   const Conv2dShape *s, bool accumulate) {
-    int depth = s->c_out * s->kernel_h * s->kernel_w;
-    return launch(device, "conv2d_igemm_data", d_in, weight, d_out, s, s->c_in, s->n * s->h * s->w,
-                  depth, 1, depth, 0, accumulate ? 1.0f : 0.0f);
+    /* One GEMM per phase of the stride (dimension 2), over the phase's pixels and taps: the
+     * kernel derives both; the grid covers the largest phase. */
+    int st = s->stride, depth = s->c_out * s->kernel_h * s->kernel_w;
+    int cols = s->n * ceil_div(s->h, st) * ceil_div(s->w, st);
+    return launch(device, "conv2d_igemm_data", d_in, weight, d_out, s, s->c_in, cols, depth, st * st,
+                  depth, 0, accumulate ? 1.0f : 0.0f);
 }
 
 Status conv2d_igemm_backward_weights(Device *device, View d_weight, View d_out, View in,
