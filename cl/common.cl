@@ -1,5 +1,5 @@
-/* common.cl — prepended to every program: shared helpers. Every profile key arrives as a
- * define BC_<KEY> (src/device/profile_keys.def declares them and their defaults); among them
+/* common.cl — prepended to every program: shared helpers. Every profile key the program
+ * names arrives as a define BC_<KEY> (src/device/profile_keys.def declares them and their defaults); among them
  * BC_GEMM_TILE_N, the lanes of the CPU kernels' vectors (the GEMM's panel width, which
  * conv2d shares). */
 #ifndef BC_WG_1D

@@ -4,7 +4,10 @@
  * local memory and a register tile per work-item. GEMM views (M x N, depth K):
  *   forward:         out (c_out x n*P*Q)   = weight (c_out x c_in*R*S) * patches of in
  *   input gradient:  d_in (c_in x n*H*W)   = flipped weight (c_in x c_out*R*S) * patches of
- *                    d_out gathered backwards (taps that miss the stride contribute zero)
+ *                    d_out gathered backwards, one GEMM per phase (dimension 2) of the
+ *                    stride: the input pixels whose (y + pad) % stride is py, (x + pad) %
+ *                    stride px, over the taps r = py + j*stride, s = px + i*stride only
+ *                    (the others miss the stride: a sub-pixel decomposition)
  *   weight gradient: d_weight (c_out x c_in*R*S) = d_out (c_out x n*P*Q) * patches^T of in,
  *                    the depth cut into splits (dimension 2) whose partials are summed after.
  * Tile sizes come from the profile (CONV_IGEMM_*). Every work-group first tabulates the
@@ -29,7 +32,19 @@ enum { IG_FORWARD = 0, IG_DATA = 1, IG_WEIGHTS = 2 };
 
 typedef struct {
     int n, c_in, h, w, c_out, kh, kw, stride, pad, out_h, out_w;
+    /* input gradient: this phase (py, px), its first pixel row / column, its rows and
+     * columns, and its taps per kernel row and column (each stride apart) */
+    int py, px, y0, x0, hp, wp, rp, sp;
 } IgShape;
+
+/* The phase `phase` = py * stride + px of the input gradient (see the header) into s; a
+ * phase's count of pixels or taps is 0 where its first lies beyond (y0, py < stride). */
+static void ig_phase(IgShape *s, int phase) {
+    int st = s->stride, py = phase / st, px = phase - py * st;
+    s->py = py, s->px = px, s->y0 = ((py - s->pad) % st + st) % st, s->x0 = ((px - s->pad) % st + st) % st;
+    s->hp = (s->h - s->y0 + st - 1) / st, s->wp = (s->w - s->x0 + st - 1) / st;
+    s->rp = (s->kh - py + st - 1) / st, s->sp = (s->kw - px + st - 1) / st;
+}
 
 /* The four table entries of GEMM column nn (see igemm_tile). */
 static int4 ig_column(const int pass, const IgShape *s, int nn, int cols) {
@@ -40,10 +55,11 @@ static int4 ig_column(const int pass, const IgShape *s, int nn, int cols) {
         return (int4)(img * s->c_in * hw, valid ? oy * s->stride - s->pad : -IG_FAR,
                       ox * s->stride - s->pad, img * s->c_out * pq + pix);
     }
-    if (pass == IG_DATA) { /* (image, input pixel) */
-        int img = nn / hw, pix = nn - img * hw, y = pix / s->w, x = pix - y * s->w;
-        return (int4)(img * s->c_out * pq, valid ? y + s->pad : -IG_FAR, x + s->pad,
-                      img * s->c_in * hw + pix);
+    if (pass == IG_DATA) { /* (image, input pixel of the phase): d_out row / column + tap index */
+        int php = s->hp * s->wp, img = nn / php, q = nn - img * php, yy = q / s->wp;
+        int y = s->y0 + yy * s->stride, x = s->x0 + (q - yy * s->wp) * s->stride;
+        return (int4)(img * s->c_out * pq, valid ? (y + s->pad) / s->stride : -IG_FAR,
+                      (x + s->pad) / s->stride, img * s->c_in * hw + y * s->w + x);
     }
     /* weights: (input channel, tap row, tap column) */
     int ci = nn / khw, rs = nn - ci * khw, r = rs / s->kw;
@@ -58,23 +74,21 @@ static int4 ig_depth(const int pass, const IgShape *s, int kk, bool valid) {
         return (int4)(img * s->c_in * hw, valid ? oy * s->stride - s->pad : -IG_FAR,
                       ox * s->stride - s->pad, img * s->c_out * pq + pix);
     }
-    /* forward: (input channel, tap); input gradient: (output channel, tap) */
-    int ch = kk / khw, rs = kk - ch * khw, r = rs / s->kw;
-    if (pass == IG_FORWARD) return (int4)(ch * hw, valid ? r : -IG_FAR, rs - r * s->kw, 0);
-    return (int4)(ch * pq, valid ? r : IG_FAR, rs - r * s->kw, ch * s->c_in * khw + rs);
+    if (pass == IG_FORWARD) { /* (input channel, tap) */
+        int ch = kk / khw, rs = kk - ch * khw, r = rs / s->kw;
+        return (int4)(ch * hw, valid ? r : -IG_FAR, rs - r * s->kw, 0);
+    }
+    /* input gradient: (output channel, tap j, i of the phase) */
+    int taps = s->rp * s->sp, ch = kk / taps, t = kk - ch * taps, j = t / s->sp, i = t - j * s->sp;
+    int r = s->py + j * s->stride, c = s->px + i * s->stride;
+    return (int4)(ch * pq, valid ? j : IG_FAR, i, ch * s->c_in * khw + r * s->kw + c);
 }
 
 /* Element (depth entry t, column entry c) of the B operand, 0 where the tap falls outside. */
 static float ig_b(const int pass, const IgShape *s, __global const float *b, int4 t, int4 c) {
-    if (pass == IG_DATA) {
-        int ty = c.y - t.y, tx = c.z - t.z; /* d_out row / column times the stride */
-        if (ty < 0 || tx < 0) return 0.0f;
-        int oy = ty, ox = tx;
-        if (s->stride != 1) {
-            oy = ty / s->stride, ox = tx / s->stride;
-            if (oy * s->stride != ty || ox * s->stride != tx) return 0.0f;
-        }
-        return oy < s->out_h && ox < s->out_w ? b[c.x + t.x + oy * s->out_w + ox] : 0.0f;
+    if (pass == IG_DATA) { /* the phase's taps all meet the stride: d_out's pixel, or outside */
+        int oy = c.y - t.y, ox = c.z - t.z;
+        return oy >= 0 && ox >= 0 && oy < s->out_h && ox < s->out_w ? b[c.x + t.x + oy * s->out_w + ox] : 0.0f;
     }
     int y = c.y + t.y, x = c.z + t.z;
     return y >= 0 && y < s->h && x >= 0 && x < s->w ? b[c.x + t.x + y * s->w + x] : 0.0f;
@@ -93,7 +107,9 @@ static void igemm_tile(const int pass, __global float *c, __global const float *
     int lid = get_local_id(0);
     int ty = lid / IG_WGN, tx = lid - ty * IG_WGN;
     int m0 = get_group_id(1) * IG_TM, n0 = get_group_id(0) * IG_TN;
-    int k_begin = get_group_id(2) * k_split, k_end = min(depth, k_begin + k_split);
+    if (n0 >= cols) return; /* the input gradient's grid covers its largest phase */
+    int split = pass == IG_DATA ? 0 : get_group_id(2); /* (the input gradient's: its phase) */
+    int k_begin = split * k_split, k_end = min(depth, k_begin + k_split);
     int pq = s->out_h * s->out_w, khw = s->kh * s->kw;
     for (int j = lid; j < IG_TN; j += IG_WG) col[j] = ig_column(pass, s, n0 + j, cols);
     float acc[IG_RM][IG_RN];
@@ -137,7 +153,7 @@ static void igemm_tile(const int pass, __global float *c, __global const float *
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE); /* the column table, also when the depth range was empty */
-    c += (size_t)get_group_id(2) * c_split_stride;
+    c += (size_t)split * c_split_stride;
     int plane = pass == IG_FORWARD ? pq : s->h * s->w;
 #pragma unroll
     for (int i = 0; i < IG_RM; i++) {
@@ -161,6 +177,11 @@ static void igemm_tile(const int pass, __global float *c, __global const float *
         __local float as[IG_TK * IG_LDA], bs[IG_TK * IG_LDB];                                \
         __local int4 col[IG_TN], ktab[IG_TK];                                                \
         IgShape s = {n, c_in, h, w, c_out, kh, kw, stride, pad, out_h, out_w};              \
+        if (pass == IG_DATA) {                                                               \
+            ig_phase(&s, get_group_id(2));                                                   \
+            cols = n * s.hp * s.wp;                                                          \
+            depth = k_split = c_out * s.rp * s.sp;                                           \
+        }                                                                                    \
         igemm_tile(pass, VIEW_PTR(c), VIEW_PTR(a), VIEW_PTR(b), &s, rows, cols, depth,       \
                    k_split, c_split_stride, beta, as, bs, col, ktab);                       \
     }

@@ -1,6 +1,6 @@
 /* test_bench.c — byolcl-bench's own correctness checks on tiny sizes (--quick --check-only:
  * every measured kernel against plain-C formulas, every tuner candidate against the
- * references, the GPU GEMM tuner's saved profile, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
+ * references, the GPU kernels' tuner and its saved profile, a BYOL training step's loss), its JSON output and its flag errors. Runs the built executable; no timing
  * is asserted. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,23 +62,43 @@ static void test_tuner_candidates_check_out(void **state) {
     if (code != 0) fail_msg("byolcl-bench --tune --check-only exited with %d:\n%s", code, out);
     assert_true(checks_passed(out) > 10);
     free(out);
+    /* The GPU kernels' candidates, the weight gradient's splits included (timed, they are
+     * tried only when an implicit-GEMM tiling wins, which it seldom does on a CPU driver). */
+    code = run_bench("--quick --check-only --tune-gemm-gpu", &out);
+    if (code != 0) fail_msg("byolcl-bench --tune-gemm-gpu --check-only exited with %d:\n%s", code, out);
+    assert_true(checks_passed(out) > 100);
+    free(out);
 }
 
-/* The GPU GEMM's tuner, forced on this device (--tune-gemm-gpu --quick): its candidates
- * checked and timed, the best saved as a profile in a private cache folder (the shared one
- * must not change), which the next run loads: its GEMM rows name our GPU kernels. */
-static void test_gpu_gemm_tuner_saves_a_profile_that_loads(void **state) {
+/* The value of `key` in a profile file's text (-1: absent). */
+static int profile_value(const char *profile, const char *key) {
+    char line[96];
+    snprintf(line, sizeof line, "\n%s = ", key);
+    const char *at = strstr(profile, line);
+    int value = -1;
+    if (at) sscanf(at + strlen(line), "%d", &value);
+    return value;
+}
+
+/* The GPU kernels' tuner, forced on this device in its quickest form (--tune-gemm-gpu
+ * --quick): the GEMM, convolution and split-k candidates checked and timed, the winners saved
+ * as a profile in a private cache folder (the shared one must not change), which the next
+ * runs load: their GEMM rows name our GPU kernels, and the convolutions (the implicit GEMM
+ * forced on) run on the saved sizes and pass their reference checks. */
+static void test_gpu_tuner_saves_a_profile_that_loads(void **state) {
     (void)state;
     char dir[] = "/tmp/byolcl-tune-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     const char *shared = getenv("BYOLCL_CACHE_DIR");
     char *saved = shared ? strdup(shared) : NULL;
     setenv("BYOLCL_CACHE_DIR", dir, 1);
-    char *out, *again;
+    char *out, *again, *conv;
     int code = run_bench("--quick --tune-gemm-gpu --runs 1 --budget-ms 1", &out);
     if (code != 0) fail_msg("byolcl-bench --tune-gemm-gpu exited with %d:\n%s", code, out);
     const char *at = strstr(out, "saved to ");
     assert_non_null(at);
+    assert_non_null(strstr(out, "before (the profile as loaded) and after (the winner), convolutions"));
+    assert_non_null(strstr(out, "best: GEMM_SPLIT_K = "));
     char path[4096];
     assert_int_equal(sscanf(at, "saved to %4095s", path), 1);
     FILE *f = fopen(path, "r");
@@ -87,12 +107,26 @@ static void test_gpu_gemm_tuner_saves_a_profile_that_loads(void **state) {
     size_t n = fread(profile, 1, sizeof profile - 1, f);
     profile[n] = '\0';
     fclose(f);
-    assert_non_null(strstr(profile, "GEMM_GPU = 1\n"));
-    assert_non_null(strstr(profile, "GEMM_GPU_MWG = "));
-    assert_non_null(strstr(profile, "GEMM_GPU_DB = "));
+    assert_int_equal(profile_value(profile, "GEMM_GPU"), 1);
+    const char *keys[] = {"GEMM_GPU_MWG", "GEMM_GPU_DB", "CONV_IGEMM_WGRAD_MIN_K", "GEMM_SPLIT_K", "GEMM_SPLIT_RATIO"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (profile_value(profile, keys[i]) < 0) fail_msg("%s missing from the saved profile:\n%s", keys[i], profile);
     code = run_bench("--quick --runs 1 --budget-ms 1 --filter gemm/square", &again);
     if (code != 0) fail_msg("byolcl-bench after tuning exited with %d:\n%s", code, again);
     if (!strstr(again, "ours GPU tiles")) fail_msg("the tuned profile was not loaded:\n%s", again);
+    const char *outer = getenv("BYOLCL_PROFILE");
+    char *outer_profile = outer ? strdup(outer) : NULL;
+    setenv("BYOLCL_PROFILE", "CONV_IGEMM=1", 1);
+    code = run_bench("--quick --runs 1 --budget-ms 1 --filter conv/resnet18", &conv);
+    if (outer_profile) setenv("BYOLCL_PROFILE", outer_profile, 1);
+    else unsetenv("BYOLCL_PROFILE");
+    free(outer_profile);
+    if (code != 0) fail_msg("byolcl-bench's conv checks on the tuned sizes exited with %d:\n%s", code, conv);
+    char sizes[96];
+    snprintf(sizes, sizeof sizes, "implicit GEMM wg%dx%d t%dx%d k%d", profile_value(profile, "CONV_IGEMM_WG_M"),
+             profile_value(profile, "CONV_IGEMM_WG_N"), profile_value(profile, "CONV_IGEMM_TILE_M"),
+             profile_value(profile, "CONV_IGEMM_TILE_N"), profile_value(profile, "CONV_IGEMM_TILE_K"));
+    if (!strstr(conv, sizes)) fail_msg("the convolutions did not run on the saved sizes (%s):\n%s", sizes, conv);
     char command[4200];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
     assert_int_equal(system(command), 0);
@@ -101,6 +135,7 @@ static void test_gpu_gemm_tuner_saves_a_profile_that_loads(void **state) {
     free(saved);
     free(out);
     free(again);
+    free(conv);
 }
 
 static void test_training_step_checks_out(void **state) {
@@ -152,7 +187,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_section_checks_out),
         cmocka_unit_test(test_tuner_candidates_check_out),
-        cmocka_unit_test(test_gpu_gemm_tuner_saves_a_profile_that_loads),
+        cmocka_unit_test(test_gpu_tuner_saves_a_profile_that_loads),
         cmocka_unit_test(test_training_step_checks_out),
         cmocka_unit_test(test_json_has_the_measured_rows),
         cmocka_unit_test(test_bad_flag_is_a_usage_error),

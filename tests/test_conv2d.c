@@ -185,11 +185,11 @@ static void test_conv2d_implicit_gemm_matches_reference(void **state) {
         {1, 3, 7, 7, 5, 3, 3, 1, 1},    {2, 5, 9, 11, 7, 3, 3, 2, 1}, {1, 3, 11, 9, 4, 7, 7, 2, 3},
         {3, 7, 5, 6, 3, 1, 1, 1, 0},    {2, 5, 9, 9, 19, 1, 1, 2, 0}, {2, 17, 6, 5, 9, 3, 3, 1, 0},
         {1, 2, 10, 8, 3, 5, 3, 3, 2},   {2, 20, 8, 8, 70, 3, 3, 1, 1}, {1, 1, 1, 1, 1, 1, 1, 1, 0},
-        {2, 3, 7, 7, 4, 7, 7, 1, 3},
+        {2, 3, 7, 7, 4, 7, 7, 1, 3},    {2, 3, 2, 2, 4, 3, 3, 3, 1}, /* phases with no pixel */
     };
     static const Conv2dShape small_shapes[] = {
         {1, 3, 5, 5, 5, 3, 3, 1, 1}, {2, 3, 7, 6, 3, 3, 3, 2, 1}, {1, 2, 7, 7, 3, 7, 7, 2, 3},
-        {2, 3, 4, 5, 3, 1, 1, 1, 0},
+        {2, 3, 4, 5, 3, 1, 1, 1, 0}, {2, 3, 5, 5, 3, 1, 1, 2, 0}, /* phases with no tap */
     };
     const Conv2dShape *cases = test_small() ? small_shapes : shapes;
     size_t count = test_small() ? sizeof small_shapes / sizeof *small_shapes : sizeof shapes / sizeof *shapes;

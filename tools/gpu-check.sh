@@ -10,9 +10,12 @@
 #                ours and CLBlast, with the measured FMA peak (each row's % of it)
 #   step-before  `byolcl-bench --step` for ResNet-18 at 32x32x3 (batch 256) and the small
 #                ResNet, on the untuned defaults
-#   tune         `byolcl-bench --tune` (our GPU GEMM's sizes; bounded in time), saved as this
-#                device's profile in the results' kernel cache
-#   step-after   the same steps on the tuned profile
+#   tune         `byolcl-bench --tune --tune-seconds 90`: our GPU GEMM's sizes, the implicit-GEMM
+#                convolutions' (ResNet-18's three passes at batch 256) and split-k, 90 s shared
+#                between the three, saved as this device's profile in the results' kernel cache
+#                (and copied beside the results); tune.txt has the before / after tables
+#   step-after   the same steps on the tuned profile (every later step loads it: the bench's
+#                header names the profile file it loaded)
 #   pytorch      tools/pytorch_gpu_compare.py: the same BYOL steps in PyTorch CUDA (FP32 with TF32
 #                off, and PyTorch's defaults), alternating with byolcl's
 #   train, eval  a short `byolcl train --device gpu` on Fashion-MNIST and `byolcl eval` of it
@@ -164,7 +167,7 @@ if [ "$quick" = 1 ]; then
   eval_args=(--max-train 200 --max-test 100 --probe-epochs 1 --fractions 1 --no-baseline)
   export BYOLCL_TEST_SMALL=1
 else
-  tests_budget=100 step_args=(--steps 3) tune_args=(--tune --tune-seconds 45)
+  tests_budget=90 step_args=(--steps 3) tune_args=(--tune --tune-seconds 90)
   test_order="test_gemm test_linear test_conv2d test_conv2d_wgrad test_batchnorm test_elementwise test_loss test_pool
               test_optimizer test_augment test_network test_byol_step"
   compare_args=(--models resnet18,small --batch 256 --steps 3 --rounds 2)
@@ -201,7 +204,7 @@ fi
 if [ "$quick" = 1 ]; then
   run_step bench-gemm 300 "$bench" --device "$selector" --quick --filter gemm/square --json "$out/bench-gemm.json"
 else
-  run_step bench-gemm 120 "$bench" --device "$selector" --filter gemm/ --runs 3 --budget-ms 100 --json "$out/bench-gemm.json"
+  run_step bench-gemm 60 "$bench" --device "$selector" --filter gemm/ --runs 3 --budget-ms 100 --json "$out/bench-gemm.json"
 fi
 steps() { # name: ResNet-18 at 32x32x3 and the small ResNet at 28x28x1, batch 256 (--quick: the small one)
   if [ "$quick" = 0 ]; then
@@ -213,7 +216,8 @@ steps() { # name: ResNet-18 at 32x32x3 and the small ResNet at 28x28x1, batch 25
 }
 steps step-before
 # The tuned profile lands in $BYOLCL_CACHE_DIR (the results' cache), which the later steps load.
-run_step tune 120 "$bench" --device "$selector" "${tune_args[@]}"
+# 90 s of searches, then CLBlast's timing, the peak and the before / after tables: 150 s at most.
+run_step tune 150 "$bench" --device "$selector" "${tune_args[@]}"
 cp "$BYOLCL_CACHE_DIR"/profiles/*.profile "$out/" 2>/dev/null
 steps step-after
 run_step pytorch 150 python3 tools/pytorch_gpu_compare.py --bench "$bench" --bench-device "$selector" "${compare_args[@]}"

@@ -44,7 +44,7 @@ def byolcl_step(bench, width, batch, steps):
                           "--steps", str(steps), "--optimizer", "sgd"],
                          check=True, capture_output=True, text=True).stdout
     def median_ms(row):
-        m = re.search(r"^small-w\d+ " + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s", out, re.M)
+        m = re.search(r"^small-w\d+ (?:byol )?" + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s", out, re.M)
         if not m:
             sys.exit(f"pytorch_compare: no '{row}' row in the output of {bench}:\n{out}")
         return float(m.group(1))

@@ -62,7 +62,8 @@ def byolcl_step(bench, bench_device, m, batch, steps):
     label = f"{m['arch']}-w{m['width']}"
 
     def median_ms(row):
-        found = re.search(r"^" + re.escape(label) + " " + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s",
+        # the bench names BYOL's rows "<model> byol <kind>" (--method adds SimCLR's)
+        found = re.search(r"^" + re.escape(label) + " (?:byol )?" + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s",
                           out, re.M)
         if not found:
             sys.exit(f"pytorch_gpu_compare: no '{label} {row}' row in the output of {bench}:\n{out}")

@@ -76,8 +76,10 @@ Status device_find_handles(int flat_index, cl_platform_id *platform, cl_device_i
 /* profile.c */
 void profile_init_defaults(DeviceProfile *profile, const DeviceInfo *info);
 void profile_load_overlay(DeviceProfile *profile, const char *cache_dir, const DeviceInfo *info);
-/* "-D BC_KEY=value ..." appended to `out`. */
-void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap);
+/* "-D BC_KEY=value ..." appended to `out` for the keys `source` names (NULL: every key):
+ * a program's binary, and its cache entry, then depend on the values it reads only, so a
+ * tuner changing a key rebuilds only the programs that use it. */
+void profile_format_defines(const DeviceProfile *profile, const char *source, char *out, size_t cap);
 
 /* launch.c: records a profiling event (takes ownership of `event` and `since`, which may be
  * NULL) to be folded into device_collect_timings under kernel->name. */

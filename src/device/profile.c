@@ -1,7 +1,8 @@
 /* profile.c — the device profile: tuned integers per device (GEMM path, tiles, work-group
  * sizes). The keys, their defaults by device kind and their ranges are declared once in
  * profile_keys.def; a tuned file written by byolcl-bench --tune and BYOLCL_PROFILE overlay
- * the defaults. Every key becomes a -D BC_<KEY>=value build option. */
+ * the defaults. Every key becomes a -D BC_<KEY>=value build option of the programs whose
+ * source names it. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,9 +146,21 @@ void profile_load_overlay(DeviceProfile *profile, const char *cache_root, const 
     profile_apply_environment(profile);
 }
 
-void profile_format_defines(const DeviceProfile *profile, char *out, size_t cap) {
+/* Whether `source` names BC_<key> as a whole token. */
+static bool source_names(const char *source, const char *key) {
+    char token[64];
+    int length = snprintf(token, sizeof token, "BC_%s", key);
+    for (const char *p = strstr(source, token); p; p = strstr(p + 1, token)) {
+        char next = p[length];
+        if (!isalnum((unsigned char)next) && next != '_') return true;
+    }
+    return false;
+}
+
+void profile_format_defines(const DeviceProfile *profile, const char *source, char *out, size_t cap) {
     size_t used = strlen(out);
     for (int i = 0; i < PROFILE_KEY_COUNT && used < cap; i++) {
+        if (source && !source_names(source, key_specs[i].name)) continue;
         int n = snprintf(out + used, cap - used, " -D BC_%s=%d", key_specs[i].name, profile->values[i]);
         if (n > 0) used += (size_t)n;
     }
@@ -170,6 +183,7 @@ Status device_profile_set(Device *device, const char *key, int value) {
     if (problem)
         return error_set(BC_ERR_USAGE, "profile key %s = %d: %s (allowed %d to %d)", key, value,
                          problem, key_specs[i].min, key_specs[i].max);
+    if (device->profile.values[i] == value) return BC_OK;
     device->profile.values[i] = value;
     /* Build options changed: programs built under the old values are stale. */
     device_forget_programs(device);

@@ -8,14 +8,14 @@
 #include "byolcl/log.h"
 #include "device/device_internal.h"
 
-static void build_options(const Device *device, char *out, size_t cap) {
+static void build_options(const Device *device, const char *source, char *out, size_t cap) {
     /* -cl-std follows the device's OpenCL C version, never the platform's; 3.0 compilers
      * without the 2.x features still accept CL1.2 code, so anything newer builds as 2.0
      * at most. */
     int major = device->info.c_major, minor = device->info.c_minor;
     if (major > 2) major = 2, minor = 0;
     snprintf(out, cap, "-cl-std=CL%d.%d", major, minor);
-    profile_format_defines(&device->profile, out, cap);
+    profile_format_defines(&device->profile, source, out, cap);
 }
 
 static Status build_log_error(Device *device, cl_program program, const char *name,
@@ -83,7 +83,7 @@ static Status build_program(Device *device, const char *name, cl_program *out) {
     Status st = kernel_source_load(device->kernel_dir, name, &source);
     if (st != BC_OK) return st;
     char options[4096];
-    build_options(device, options, sizeof options);
+    build_options(device, source, options, sizeof options);
     bool use_cache = device->cache_dir[0] != '\0';
     CacheKey key = cache_key_compute(source, options, &device->info);
     if (use_cache) {

@@ -6,30 +6,41 @@
 #include "ops/scratch.h"
 #include "util/int_math.h"
 
-typedef struct {
-    int wg_m, wg_n, tile_m, tile_n; /* work-items and each one's register tile, per side */
-} IgTiles;
+const char *const conv2d_igemm_param_keys[8] = {
+    "CONV_IGEMM_WG_M", "CONV_IGEMM_WG_N", "CONV_IGEMM_TILE_M",       "CONV_IGEMM_TILE_N",
+    "CONV_IGEMM_TILE_K", "CONV_IGEMM_PAD", "CONV_IGEMM_WGRAD_GROUPS", "CONV_IGEMM_WGRAD_MIN_K"};
 
-static IgTiles tiles_of(const Device *device) {
-    return (IgTiles){device_profile_get(device, "CONV_IGEMM_WG_M"),
-                     device_profile_get(device, "CONV_IGEMM_WG_N"),
-                     device_profile_get(device, "CONV_IGEMM_TILE_M"),
-                     device_profile_get(device, "CONV_IGEMM_TILE_N")};
+ConvIgemmParams conv2d_igemm_params(const Device *device) {
+    int v[8];
+    for (int i = 0; i < 8; i++) v[i] = device_profile_get(device, conv2d_igemm_param_keys[i]);
+    return (ConvIgemmParams){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+}
+
+Status conv2d_igemm_params_apply(Device *device, const ConvIgemmParams *p) {
+    const int v[8] = {p->wg_m, p->wg_n, p->tile_m, p->tile_n, p->tile_k, p->pad, p->wgrad_groups, p->wgrad_min_k};
+    Status st = BC_OK;
+    for (int i = 0; st == BC_OK && i < 8; i++) st = device_profile_set(device, conv2d_igemm_param_keys[i], v[i]);
+    return st;
+}
+
+/* The kernel's local arrays: both operand slices and the column / depth tables. */
+size_t conv2d_igemm_local_bytes(const ConvIgemmParams *p) {
+    size_t tm = (size_t)p->wg_m * p->tile_m, tn = (size_t)p->wg_n * p->tile_n, tk = (size_t)p->tile_k;
+    return tk * (tm + tn + 2 * (size_t)p->pad) * sizeof(float) + (tn + tk) * 4 * sizeof(int);
+}
+
+const char *conv2d_igemm_params_problem(const ConvIgemmParams *p, const DeviceInfo *info) {
+    if (info->max_work_group_size && (size_t)p->wg_m * (size_t)p->wg_n > info->max_work_group_size)
+        return "CONV_IGEMM_WG_M x WG_N exceeds the device's work-group size";
+    if (info->local_mem_bytes && conv2d_igemm_local_bytes(p) > info->local_mem_bytes)
+        return "the CONV_IGEMM tiles exceed the device's local memory";
+    return NULL;
 }
 
 bool conv2d_igemm_applies(const Device *device, const Conv2dShape *s) {
     if (!device_profile_get(device, "CONV_IGEMM") || s->n < 1) return false;
-    IgTiles t = tiles_of(device);
-    size_t group = (size_t)t.wg_m * (size_t)t.wg_n;
-    size_t max_group = device_info(device)->max_work_group_size;
-    if (max_group && group > max_group) return false;
-    /* The kernel's local arrays: both operand slices and the column / depth tables. */
-    size_t tile_k = (size_t)device_profile_get(device, "CONV_IGEMM_TILE_K");
-    size_t pad = (size_t)device_profile_get(device, "CONV_IGEMM_PAD");
-    size_t tm = (size_t)t.wg_m * t.tile_m, tn = (size_t)t.wg_n * t.tile_n;
-    size_t local = tile_k * (tm + tn + 2 * pad) * sizeof(float) + (tn + tile_k) * 4 * sizeof(int);
-    uint64_t local_max = device_info(device)->local_mem_bytes;
-    if (local_max && local > local_max) return false;
+    ConvIgemmParams p = conv2d_igemm_params(device);
+    if (conv2d_igemm_params_problem(&p, device_info(device))) return false;
     long long out_h = conv2d_out_h(s), out_w = conv2d_out_w(s);
     long long in = (long long)s->n * s->c_in * s->h * s->w;
     long long out = (long long)s->n * s->c_out * out_h * out_w;
@@ -42,7 +53,7 @@ bool conv2d_igemm_applies(const Device *device, const Conv2dShape *s) {
 static Status launch(Device *device, const char *name, View c, View a, View b, const Conv2dShape *s,
                      int rows, int cols, int depth, int splits, int k_split, int c_split_stride,
                      float beta) {
-    IgTiles t = tiles_of(device);
+    ConvIgemmParams t = conv2d_igemm_params(device);
     Kernel *kernel;
     Status st = kernel_get(device, "conv2d_igemm", name, &kernel);
     if (st != BC_OK) return st;
@@ -67,24 +78,26 @@ Status conv2d_igemm_forward(Device *device, View out, View in, View weight, cons
 
 Status conv2d_igemm_backward_data(Device *device, View d_in, View d_out, View weight,
                                   const Conv2dShape *s, bool accumulate) {
-    int depth = s->c_out * s->kernel_h * s->kernel_w;
-    return launch(device, "conv2d_igemm_data", d_in, weight, d_out, s, s->c_in, s->n * s->h * s->w,
-                  depth, 1, depth, 0, accumulate ? 1.0f : 0.0f);
+    /* One GEMM per phase of the stride (dimension 2), over the phase's pixels and taps: the
+     * kernel derives both; the grid covers the largest phase. */
+    int st = s->stride, depth = s->c_out * s->kernel_h * s->kernel_w;
+    int cols = s->n * ceil_div(s->h, st) * ceil_div(s->w, st);
+    return launch(device, "conv2d_igemm_data", d_in, weight, d_out, s, s->c_in, cols, depth, st * st,
+                  depth, 0, accumulate ? 1.0f : 0.0f);
 }
 
 Status conv2d_igemm_backward_weights(Device *device, View d_weight, View d_out, View in,
                                      const Conv2dShape *s) {
-    IgTiles t = tiles_of(device);
+    ConvIgemmParams t = conv2d_igemm_params(device);
     int rows = s->c_out, cols = s->c_in * s->kernel_h * s->kernel_w;
     int depth = s->n * conv2d_out_h(s) * conv2d_out_w(s);
-    int tile_k = device_profile_get(device, "CONV_IGEMM_TILE_K");
+    int tile_k = t.tile_k;
     int groups = ceil_div(rows, t.wg_m * t.tile_m) * ceil_div(cols, t.wg_n * t.tile_n);
     /* Few output tiles over a long depth (the early layers: 64 x 576 outputs over 262144
      * pixels at batch 256) would leave most cores idle: slice the depth until the grid
      * reaches CONV_IGEMM_WGRAD_GROUPS work-groups, no slice shallower than
      * CONV_IGEMM_WGRAD_MIN_K, each a whole number of TILE_K steps. */
-    int target = device_profile_get(device, "CONV_IGEMM_WGRAD_GROUPS");
-    int min_k = device_profile_get(device, "CONV_IGEMM_WGRAD_MIN_K");
+    int target = t.wgrad_groups, min_k = t.wgrad_min_k;
     int splits = ceil_div(target, groups);
     int max_splits = ceil_div(depth, min_k < tile_k ? tile_k : min_k);
     if (splits > max_splits) splits = max_splits;

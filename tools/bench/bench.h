@@ -112,8 +112,27 @@ Status bench_layers(Bench *b);
 Status bench_optimizer(Bench *b);
 Status bench_augment(Bench *b);
 Status bench_tune(Bench *b, bool wide);
-/* The GPU GEMM's search (bench_tune_gpu.c): `seconds` bounds it (0: no bound). */
-Status bench_tune_gemm_gpu(Bench *b, bool wide, double seconds);
+/* The GPU kernels' searches (bench_tune_gpu.c): our GPU GEMM's sizes, split-k and the
+ * implicit-GEMM convolutions', `seconds` (0: no bound) shared between them; saves the winners
+ * as the device's profile in one write. */
+Status bench_tune_gpu(Bench *b, bool wide, double seconds);
+/* The convolutions' and split-k's searches (bench_tune_conv.c, bench_tune_split.c): each
+ * leaves its winner applied (--check-only: the profile as loaded) and prints a table of the
+ * model's shapes before and after. */
+Status bench_tune_conv(Bench *b, bool wide, double seconds);
+Status bench_tune_split(Bench *b, bool wide, double seconds);
+/* The three conv passes of shape s through conv2d_* against the double references. */
+Status bench_tune_check_conv(Bench *b, const char *label, const Conv2dShape *s);
+/* The searches' shared pieces: whether a search started at `start` has spent `seconds` (0:
+ * no bound; never before one candidate was timed), saying so; a seeded shuffle of `count`
+ * items of `size` bytes (at most 256); the lines of a before / after table. */
+bool bench_tune_time_is_up(Bench *b, double start, double seconds, bool timed_one, int left, int count);
+/* True (the reason printed, the error cleared, *st BC_OK) when candidate `name` did not build
+ * or run on this device: beyond its registers or compiler, so not a candidate here. */
+bool bench_tune_skipped(Bench *b, const char *name, Status *st);
+void bench_tune_shuffle(void *items, int count, size_t size, uint64_t seed);
+void bench_tune_comparison_header(Bench *b, const char *what);
+void bench_tune_comparison_line(Bench *b, const char *name, const char *shape, double before_ms, double after_ms);
 /* The tuners' correctness check: m x n x k (dense operands) in all four transpositions
  * through gemm_with_path against the double reference. */
 Status bench_tune_check_gemm(Bench *b, GemmPath path, const char *label, int m, int n, int k);

@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "bench_gemm_cases.h"
 #include "bench_models.h"
+#include "ops/conv2d_igemm.h"
 #include "ops/conv2d_paths.h"
 
 typedef enum { PASS_FORWARD = 0, PASS_BACKWARD_DATA, PASS_BACKWARD_WEIGHTS } ConvPass;
@@ -165,7 +166,11 @@ static Status bench_layer(Bench *b, const ModelSpec *model, const ConvLayer *lay
         const char *path = conv2d_path_name(b->device, s, (Conv2dPass)pass);
         if (strcmp(path, "im2col + GEMM") == 0) snprintf(row.impl, sizeof row.impl, "im2col + %s", gemm_name);
         else if (strcmp(path, "GEMM + col2im") == 0) snprintf(row.impl, sizeof row.impl, "%s + col2im", gemm_name);
-        else snprintf(row.impl, sizeof row.impl, "%s", path);
+        else if (strcmp(path, "implicit GEMM") == 0) {
+            ConvIgemmParams g = conv2d_igemm_params(b->device);
+            snprintf(row.impl, sizeof row.impl, "implicit GEMM wg%dx%d t%dx%d k%d", g.wg_m, g.wg_n, g.tile_m, g.tile_n,
+                     g.tile_k);
+        } else snprintf(row.impl, sizeof row.impl, "%s", path);
         row_name(model, layer, pass, row.name, sizeof row.name);
         char what[256];
         snprintf(what, sizeof what, "conv %s %s", row.name, row.shape);

@@ -54,5 +54,7 @@ void tune_set_release(TuneSet *t);
  * work per call counts, as in a training step), after a warm-up; adds a "tune" row. */
 Status tune_set_time(Bench *b, TuneSet *set, const char *name, const char *impl, const char *shape,
                      double *median_ms);
+/* One run of the set (context: a TuneSet) and a wait for the device: what tune_set_time times. */
+Status tune_set_run_and_wait(Device *device, void *context);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "byolcl/data.h"
@@ -46,7 +47,7 @@ static Status run_all(Bench *b, const BenchFlags *f) {
      * default); --tune-gemm-gpu searches them on any device (CI on a CPU driver). */
     bool gpu_kernels = device_profile_get(b->device, "GEMM_GPU") != 0;
     if (f->tune_gemm_gpu || ((f->tune || f->tune_wide) && gpu_kernels))
-        return bench_tune_gemm_gpu(b, f->tune_wide, f->tune_seconds);
+        return bench_tune_gpu(b, f->tune_wide, f->tune_seconds);
     if (f->tune || f->tune_wide) return bench_tune(b, f->tune_wide);
     if (f->step) return bench_step(b, &f->step_options);
     for (size_t i = 0; st == BC_OK && i < sizeof sections / sizeof sections[0]; i++)
@@ -79,8 +80,8 @@ static Status bench_main(int argc, char **argv) {
         {"--tune", FLAG_BOOL, &f.tune, "search our GEMM's tiles and the GEMM path; save the device profile"},
         {"--tune-wide", FLAG_BOOL, &f.tune_wide, "--tune over a wider search space"},
         {"--tune-gemm-gpu", FLAG_BOOL, &f.tune_gemm_gpu,
-         "search our GPU GEMM's sizes (what --tune does where GEMM_GPU is on) on any device"},
-        {"--tune-seconds", FLAG_FLOAT, &f.tune_seconds, "stop the GPU GEMM search after this many seconds (0: no bound)", 0, 1e6},
+         "search the GPU kernels' sizes: GEMM, implicit-GEMM convolutions, split-k (what --tune does where GEMM_GPU is on) on any device"},
+        {"--tune-seconds", FLAG_FLOAT, &f.tune_seconds, "stop the GPU kernels' searches after this many seconds in all (0: no bound)", 0, 1e6},
         {"--seed", FLAG_INT, &f.seed, "seed of the random operands", 0, CLI_COUNT_MAX},
         {"--step", FLAG_BOOL, &f.step, "time whole BYOL training steps, broken down by kernel kind"},
         {"--arch", FLAG_STRING, &so->arch, "--step: small | resnet18 | resnet50"},
@@ -125,6 +126,10 @@ static Status bench_main(int argc, char **argv) {
             info->platform_index, info->device_index, info->name, device_kind_name(info->kind),
             info->platform_name, info->driver_version, f.device, date, f.quick ? ", --quick" : "",
             f.check_only ? ", --check-only" : "");
+    /* Which tuned profile the numbers below ran on (tools/gpu-check.sh's steps after --tune). */
+    const char *profile = device_profile_path(b.device);
+    fprintf(json_to_stdout ? stderr : stdout, "profile: %s%s\n", profile,
+            access(profile, R_OK) == 0 ? " (loaded)" : " (absent: the defaults of this kind of device)");
     st = run_all(&b, &f);
     if (st == BC_OK && f.json) st = write_json(&b, f.json);
     if (st == BC_OK && b.check_only) fprintf(json_to_stdout ? stderr : stdout, "\nchecks: %d passed\n", b.checks_passed);

@@ -56,10 +56,9 @@ Status bench_tune_check_gemm(Bench *b, GemmPath path, const char *label, int m, 
     return st;
 }
 
-/* The three conv passes on a small odd shape: stride 2, odd input, batch 3. */
-static Status check_conv(Bench *b, const char *label) {
-    const Conv2dShape s = {3, 5, 9, 7, 6, 3, 3, 2, 1};
-    size_t in_n = (size_t)s.n * s.c_in * s.h * s.w, w_n = (size_t)s.c_out * s.c_in * 9;
+Status bench_tune_check_conv(Bench *b, const char *label, const Conv2dShape *shape) {
+    const Conv2dShape s = *shape;
+    size_t in_n = (size_t)s.n * s.c_in * s.h * s.w, w_n = (size_t)s.c_out * s.c_in * s.kernel_h * s.kernel_w;
     size_t out_n = (size_t)s.n * s.c_out * conv2d_out_h(&s) * conv2d_out_w(&s);
     Buffer *in = NULL, *w = NULL, *dout = NULL, *out = NULL, *din = NULL, *dw = NULL;
     float *hin = NULL, *hw = NULL, *hdout = NULL;
@@ -158,7 +157,7 @@ void tune_set_release(TuneSet *t) {
 /* The set and a wait for the device: timed by the wall clock, not by device events, so a
  * path's host work per call counts as it does in a training step. On an H200 CLBlast's
  * events summed to a fraction of ours while its step took 3-10x longer. */
-static Status run_set_and_wait(Device *device, void *context) {
+Status tune_set_run_and_wait(Device *device, void *context) {
     Status st = run_set(device, context);
     return st == BC_OK ? device_finish(device) : st;
 }
@@ -169,8 +168,8 @@ Status tune_set_time(Bench *b, TuneSet *set, const char *name, const char *impl,
     snprintf(row.name, sizeof row.name, "%s", name);
     snprintf(row.shape, sizeof row.shape, "%s", shape);
     snprintf(row.impl, sizeof row.impl, "%s", impl);
-    Status st = run_set_and_wait(b->device, set); /* warm-up: kernel builds, first touches */
-    if (st == BC_OK) st = bench_measure(b, row, run_set_and_wait, set);
+    Status st = tune_set_run_and_wait(b->device, set); /* warm-up: kernel builds, first touches */
+    if (st == BC_OK) st = bench_measure(b, row, tune_set_run_and_wait, set);
     if (st == BC_OK) *median_ms = b->rows[b->row_count - 1].median_ms;
     return st;
 }
@@ -216,7 +215,7 @@ Status bench_tune(Bench *b, bool wide) {
         st = apply_choice(b->device, &list[i]);
         if (st == BC_OK) st = device_profile_set(b->device, "GEMM_PATH", GEMM_PATH_OURS);
         if (st == BC_OK) st = bench_tune_check_gemm(b, GEMM_PATH_OURS, name, 37, 53, 29);
-        if (st == BC_OK) st = check_conv(b, name);
+        if (st == BC_OK) st = bench_tune_check_conv(b, name, &(Conv2dShape){3, 5, 9, 7, 6, 3, 3, 2, 1});
         if (st != BC_OK || b->check_only) continue;
         set.path = GEMM_PATH_OURS;
         gemm_implementation_name(b->device, GEMM_PATH_OURS, impl, sizeof impl);

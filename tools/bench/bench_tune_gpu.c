@@ -1,13 +1,16 @@
-/* bench_tune_gpu.c — byolcl-bench --tune on a GPU (--tune-gemm-gpu on any device): searches
- * our GPU GEMM's sizes (the profile keys GEMM_GPU_MWG ... GEMM_GPU_DB, cl/gemm_gpu.cl) over a
- * declared space, CLBlast-style in two stages: configurations known to do well first, then
+/* bench_tune_gpu.c — byolcl-bench --tune on a GPU (--tune-gemm-gpu on any device): runs the
+ * three searches of the GPU kernels in turn, sharing the time bound between them, and saves
+ * the winners as this device's profile in one write: our GPU GEMM's sizes (here), split-k
+ * (bench_tune_split.c) and the implicit-GEMM convolutions' (bench_tune_conv.c). The GEMM
+ * search covers our GPU GEMM's sizes (the profile keys GEMM_GPU_MWG ... GEMM_GPU_DB,
+ * cl/gemm_gpu.cl) over a declared space, CLBlast-style in two stages: configurations known to do well first, then
  * the rest of the space in a seeded random order, until the candidate count or the time bound
  * is spent. Every candidate is checked against the double references (odd, vector-aligned and
  * split-k GEMMs in every transposition) before it is timed on ResNet-18's convolution GEMMs
  * (32x32x3, batch 16, each shape as often as the network has it) and a square; one the device
  * cannot build or run is skipped, a wrong result stops the search. CLBlast is timed on the
- * same set, and the fastest is saved as this device's profile (GEMM_GPU = 1 with the best
- * sizes, or GEMM_PATH = CLBlast). */
+ * same set, and the fastest stays applied (GEMM_GPU = 1 with the best sizes, or GEMM_PATH =
+ * CLBlast). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +53,43 @@ static uint64_t xorshift(uint64_t *s) {
     return *s;
 }
 
+void bench_tune_shuffle(void *items, int count, size_t size, uint64_t seed) {
+    unsigned char *base = items, t[256];
+    uint64_t s = seed * 2654435761u + 1;
+    for (int i = count - 1; i > 0 && size <= sizeof t; i--) {
+        int j = (int)(xorshift(&s) % (uint64_t)(i + 1));
+        memcpy(t, base + (size_t)i * size, size);
+        memcpy(base + (size_t)i * size, base + (size_t)j * size, size);
+        memcpy(base + (size_t)j * size, t, size);
+    }
+}
+
+bool bench_tune_skipped(Bench *b, const char *name, Status *st) {
+    if (*st != BC_ERR_BUILD && *st != BC_ERR_OPENCL && *st != BC_ERR_OUT_OF_MEMORY) return false;
+    if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
+    error_clear();
+    *st = BC_OK;
+    return true;
+}
+
+bool bench_tune_time_is_up(Bench *b, double start, double seconds, bool timed_one, int left, int count) {
+    if (seconds <= 0 || !timed_one || clock_seconds() - start <= seconds) return false;
+    if (b->table) fprintf(b->table, "tune: %.1f s spent; %d of %d candidates left untried\n", seconds, left, count);
+    return true;
+}
+
+void bench_tune_comparison_header(Bench *b, const char *what) {
+    if (b->table)
+        fprintf(b->table, "\nbefore (the profile as loaded) and after (the winner), %s:\n%-44s %-34s %10s %10s %7s\n",
+                what, "name", "shape", "before ms", "after ms", "speedup");
+}
+
+void bench_tune_comparison_line(Bench *b, const char *name, const char *shape, double before_ms, double after_ms) {
+    if (b->table)
+        fprintf(b->table, "%-44s %-34s %10.3f %10.3f %6.2fx\n", name, shape, before_ms, after_ms,
+                after_ms > 0 ? before_ms / after_ms : 0.0);
+}
+
 /* The candidates in order: stage one, then the rest of the space shuffled by `seed`. */
 static int candidates(const DeviceInfo *info, bool quick, uint64_t seed, GemmGpuParams *out, int cap) {
     int count = 0;
@@ -75,12 +115,7 @@ static int candidates(const DeviceInfo *info, bool quick, uint64_t seed, GemmGpu
                                     for (int i = 0; i < first_random; i++) known = known || same_params(&g, &out[i]);
                                     if (!known && candidate_usable(&g, info)) out[count++] = g;
                                 }
-    uint64_t s = seed * 2654435761u + 1;
-    for (int i = count - 1; i > first_random; i--) {
-        int j = first_random + (int)(xorshift(&s) % (uint64_t)(i - first_random + 1));
-        GemmGpuParams t = out[i];
-        out[i] = out[j], out[j] = t;
-    }
+    bench_tune_shuffle(out + first_random, count - first_random, sizeof *out, seed);
     return count;
 }
 
@@ -128,22 +163,14 @@ static Status search(Bench *b, TuneSet *set, bool wide, double seconds, GemmGpuP
     Status st = device_profile_set(b->device, "GEMM_GPU", 1);
     if (st == BC_OK) st = device_profile_set(b->device, "GEMM_PATH", GEMM_PATH_OURS);
     set->path = GEMM_PATH_OURS;
-    for (int i = 0; st == BC_OK && i < count && i < limit; i++) {
-        if (seconds > 0 && *best_ms < INFINITY && clock_seconds() - start > seconds) {
-            if (b->table) fprintf(b->table, "tune: %.0f s spent; %d of %d candidates left untried\n", seconds, count - i, count);
-            break;
-        }
+    if (limit > count) limit = count;
+    for (int i = 0; st == BC_OK && i < limit; i++) {
+        if (bench_tune_time_is_up(b, start, seconds, *best_ms < INFINITY, limit - i, limit)) break;
         char name[96];
         params_text(&list[i], name, sizeof name);
         st = gemm_gpu_params_apply(b->device, &list[i]);
         if (st == BC_OK) st = check_candidate(b, GEMM_PATH_OURS, name);
-        if (st == BC_ERR_BUILD || st == BC_ERR_OPENCL || st == BC_ERR_OUT_OF_MEMORY) {
-            /* Beyond this device's registers or compiler: not a candidate here. */
-            if (b->table) fprintf(b->table, "tune: %s skipped: %s\n", name, error_last());
-            error_clear();
-            st = BC_OK;
-            continue;
-        }
+        if (bench_tune_skipped(b, name, &st)) continue;
         if (st != BC_OK || b->check_only) continue;
         double ms;
         st = time_set(b, set, name, &ms);
@@ -152,7 +179,8 @@ static Status search(Bench *b, TuneSet *set, bool wide, double seconds, GemmGpuP
     return st;
 }
 
-Status bench_tune_gemm_gpu(Bench *b, bool wide, double seconds) {
+/* The GEMM search: leaves the winner applied (--check-only: the sizes as loaded). */
+static Status tune_gemm(Bench *b, bool wide, double seconds) {
     bench_section_header(b, "tune", "our GPU GEMM's sizes (GEMM_GPU_*), then CLBlast, on the model's GEMMs");
     GemmGpuParams original = gemm_gpu_params(b->device), best = original;
     int original_gpu = device_profile_get(b->device, "GEMM_GPU");
@@ -175,17 +203,39 @@ Status bench_tune_gemm_gpu(Bench *b, bool wide, double seconds) {
         st = gemm_gpu_params_apply(b->device, &best);
         if (st == BC_OK) st = device_profile_set(b->device, "GEMM_GPU", 1);
         if (st == BC_OK) st = device_profile_set(b->device, "GEMM_PATH", path);
-        if (st == BC_OK) st = device_profile_save(b->device);
         char text[96];
         params_text(&best, text, sizeof text);
         if (st == BC_OK && b->table)
             fprintf(b->table,
                     "\nbest: GEMM_PATH = %d (%s); GEMM_GPU_MWG = %d, NWG = %d, KWG = %d, MDIMC = %d, NDIMC = %d, VW = %d, "
-                    "PAD = %d, DB = %d (%s): %.1f GFLOP/s (ours) vs %.1f GFLOP/s (clblast)\nsaved to %s\n",
+                    "PAD = %d, DB = %d (%s): %.1f GFLOP/s (ours) vs %.1f GFLOP/s (clblast)\n",
                     path, path == GEMM_PATH_CLBLAST ? "clblast" : "ours", best.mwg, best.nwg, best.kwg, best.mdimc,
                     best.ndimc, best.vw, best.pad, best.db, text, set.flops / (best_ms * 1e-3) * 1e-9,
-                    set.flops / (clblast_ms * 1e-3) * 1e-9, device_profile_path(b->device));
+                    set.flops / (clblast_ms * 1e-3) * 1e-9);
     }
     tune_set_release(&set);
     return st == BC_OK ? BC_OK : error_wrap(st, "tune: ");
+}
+
+/* What is left of the bound, shared equally by the searches still to run (0: no bound); a
+ * spent bound still lets a search time its first candidate. */
+static double share_of(double seconds, double start, int searches_left) {
+    if (seconds <= 0) return 0;
+    double left = seconds - (clock_seconds() - start);
+    return left > 0 ? left / searches_left : 1e-9;
+}
+
+Status bench_tune_gpu(Bench *b, bool wide, double seconds) {
+    double start = clock_seconds();
+    /* Split-k after the GEMM (it runs on the GEMM's winner) and before the convolutions: its
+     * 25 settings need no kernel builds and seldom use their share, which then goes to the
+     * convolutions' hundreds. */
+    Status st = tune_gemm(b, wide, share_of(seconds, start, 3));
+    if (st == BC_OK) st = bench_tune_split(b, wide, share_of(seconds, start, 2));
+    if (st == BC_OK) st = bench_tune_conv(b, wide, share_of(seconds, start, 1));
+    if (st == BC_OK && !b->check_only) st = device_profile_save(b->device);
+    if (st == BC_OK && !b->check_only && b->table)
+        fprintf(b->table, "\nsearches done in %.0f s; saved to %s\n", clock_seconds() - start,
+                device_profile_path(b->device));
+    return st;
 }
