@@ -5,7 +5,6 @@
 #include "byol/time_budget.h"
 
 void time_budget_start(TimeBudget *b, double seconds, double now, int64_t first_step) {
-    b->seconds = seconds;
     b->deadline = now + seconds;
     /* The final checkpoint and summary: 1% of the budget, at least 1 s, at most 10 s. */
     b->reserve_s = fmin(10.0, fmax(1.0, 0.01 * seconds));

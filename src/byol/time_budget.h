@@ -19,7 +19,6 @@
 
 typedef struct {
     double deadline;           /* clock time at which the run should be done */
-    double seconds;            /* the budget this invocation had */
     double reserve_s;          /* kept for the final checkpoint */
     int64_t first_step;        /* where this invocation started */
     int64_t pace_from_step;    /* the step whose end started the pace measurement, -1 before */
