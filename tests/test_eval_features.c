@@ -216,6 +216,38 @@ static bool png_size(const char *path, int *w, int *h) {
     return true;
 }
 
+/* The printed table ends with the trained row minus each baseline, in points, and a count. */
+static void test_report_states_the_differences(void **state) {
+    (void)state;
+    EvalReport report;
+    memset(&report, 0, sizeof report);
+    eval_request_defaults(&report.request);
+    report.request.fractions[0] = 1, report.request.fractions[1] = 0.1, report.request.fraction_count = 2;
+    const char *names[3] = {"BYOL (10 steps)", "random init (seed 0)", "raw pixels"};
+    const double knn[3] = {0.80, 0.70, 0.8125}, probe100[3] = {0.85, 0.75, 0.84}, probe10[3] = {0.70, 0.65, 0.7};
+    for (int i = 0; i < 3; i++) {
+        snprintf(report.rows[i].name, sizeof report.rows[i].name, "%s", names[i]);
+        report.rows[i].knn = knn[i];
+        report.rows[i].probe[0].top1 = probe100[i], report.rows[i].probe[1].top1 = probe10[i];
+        report.rows[i].probe[0].top5 = report.rows[i].probe[1].top5 = NAN;
+    }
+    report.row_count = 3, report.class_count = 10;
+    char *text = NULL;
+    size_t bytes = 0;
+    FILE *out = open_memstream(&text, &bytes);
+    eval_report_print(&report, out);
+    fclose(out);
+    const char *random = strstr(text, "minus random init (seed 0)"), *pixels = strstr(text, "minus raw pixels");
+    assert_non_null(random);
+    assert_non_null(pixels);
+    assert_non_null(strstr(random, "+10.00"));
+    assert_non_null(strstr(random, "ahead on 3 of 3"));
+    assert_non_null(strstr(pixels, "-1.25"));
+    assert_non_null(strstr(pixels, "+1.00"));
+    assert_non_null(strstr(pixels, "ahead on 1 of 3")); /* a tie (probe 10%) is not ahead */
+    free(text);
+}
+
 static void test_eval_and_embed_end_to_end(void **state) {
     (void)state;
     if (test_small()) skip(); /* the pieces run under oclgrind above and in the probe/kNN tests */
@@ -262,6 +294,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_checkpoint_encoder_loads_exactly, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_bad_checkpoints_are_refused, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_command_exit_codes, fixture_setup, fixture_teardown),
+        cmocka_unit_test(test_report_states_the_differences),
         cmocka_unit_test_setup_teardown(test_eval_and_embed_end_to_end, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_device);

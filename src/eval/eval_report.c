@@ -15,6 +15,27 @@ static void percent_cell(char *out, size_t cap, double top1, double top5) {
     else snprintf(out, cap, "%.2f", 100.0 * top1);
 }
 
+/* The first row (the checkpoint's encoder) minus each baseline row, in points, and on how
+ * many columns it is ahead: what the table says, stated. */
+static void print_differences(const EvalReport *report, int name_width, int cell_width, FILE *out) {
+    const EvalRequest *r = &report->request;
+    const EvalRow *trained = &report->rows[0];
+    for (int i = 1; i < report->row_count; i++) {
+        const EvalRow *row = &report->rows[i];
+        char label[96];
+        snprintf(label, sizeof label, "minus %s", row->name);
+        if (i == 1) fprintf(out, "\n%s, in points:\n", trained->name);
+        fprintf(out, "%-*s %6s %+10.2f", name_width, label, "", 100.0 * (trained->knn - row->knn));
+        int ahead = trained->knn > row->knn, columns = 1;
+        for (int f = 0; f < r->fraction_count; f++) {
+            double d = 100.0 * (trained->probe[f].top1 - row->probe[f].top1);
+            fprintf(out, " %+*.2f", cell_width, d);
+            ahead += d > 0, columns++;
+        }
+        fprintf(out, "   ahead on %d of %d\n", ahead, columns);
+    }
+}
+
 void eval_report_print(const EvalReport *report, FILE *out) {
     const EvalRequest *r = &report->request;
     fprintf(out, "\ncheckpoint: %s (%lld steps)\n", report->checkpoint, report->steps_trained);
@@ -48,6 +69,7 @@ void eval_report_print(const EvalReport *report, FILE *out) {
         }
         fprintf(out, " %7.1fs\n", row->seconds);
     }
+    print_differences(report, name_width, top5 ? 16 : 11, out);
     fprintf(out, "\nwall time %.1f s on %s\n", report->wall_s, report->device);
 }
 
