@@ -119,6 +119,11 @@ if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   # the run complete at its planned end; a budget is not combined with a length or a resume.
   expect 0 "planned: .* steps .* for 0.05 minutes" -- "$byolcl" train --minutes 0.05 --batch 8 --width 2 \
     --proj-hidden 8 --proj-out 4 --out "$work/budget"
+  # config.json follows the plan: the length it records is the one the run finished at.
+  done_steps=$(sed -n 's/^done: \([0-9]*\) steps.*/\1/p' "$work/out")
+  grep -q "\"total_steps\": $done_steps," "$work/budget/config.json" ||
+    { echo "FAIL: $work/budget/config.json does not record the $done_steps steps the run trained"; failures=$((failures + 1)); }
+  expect 2 "--stages applies to --arch small" -- "$byolcl" train --arch resnet18 --stages 3 --steps 1 --out "$work/stages"
   expect 0 "already complete" -- "$byolcl" train --resume "$work/budget"
   expect 2 "--minutes would change it" -- "$byolcl" train --resume "$work/budget" --minutes 1
   expect 2 "cannot be combined with --steps" -- "$byolcl" train --minutes 1 --steps 4 --out "$work/budget2"

@@ -209,8 +209,9 @@ typedef struct {
 
 Status embed_run(const EmbedRequest *request);
 
-/* `byolcl plot`: the loss, the collapse monitor and the kNN accuracy (each when logged)
- * against steps from run_dir/metrics.jsonl, or a metrics file given directly. */
+/* `byolcl plot`: the loss and the collapse monitor against steps and the kNN accuracy
+ * against minutes of training (each when logged) from run_dir/metrics.jsonl, or a metrics
+ * file given directly. */
 Status plot_metrics(const char *run_dir_or_file, const char *out_png);
 /* The collapse monitor of several runs (up to 8) on one panel, each named by its folder. */
 Status plot_collapse_of_runs(const char *const *runs, int run_count, const char *out_png);

@@ -135,7 +135,7 @@ Status metrics_read(const char *path, MetricsRecord **out, int *count) {
     MetricsRecord *rows = malloc((size_t)cap * sizeof *rows);
     for (char *line = strtok(text, "\n"); line && rows; line = strtok(NULL, "\n")) {
         line_no++;
-        MetricsRecord r = {.knn_accuracy = NAN, .collapse = NAN};
+        MetricsRecord r = {.knn_accuracy = NAN, .collapse = NAN, .wall_s = NAN};
         double step, epoch = 0;
         if (!read_number(line, "step", &step) || !read_number(line, "loss", &r.loss)) {
             free(rows);

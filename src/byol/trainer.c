@@ -93,12 +93,8 @@ static bool checkpoint_due(const TrainConfig *c, int64_t steps_done, double sinc
 
 /* Fills missing normalization statistics from the data (a sample of up to 10000 images). */
 static Status fill_normalization(Run *run, const TrainRequest *request) {
-    const AugmentConfig *given = &request->augment;
-    AugmentConfig defaults;
-    augment_config_default(&defaults);
-    if (memcmp(given->mean, defaults.mean, sizeof defaults.mean) != 0 ||
-        memcmp(given->std, defaults.std, sizeof defaults.std) != 0)
-        return BC_OK; /* the user set them */
+    const AugmentFlags *given = &request->augment_flags;
+    if (augment_flags_given(given, "mean") || augment_flags_given(given, "std")) return BC_OK; /* the user set them */
     double mean[DATASET_MAX_CHANNELS], stddev[DATASET_MAX_CHANNELS];
     size_t used;
     Status st = dataset_channel_stats(run->dataset, 10000, mean, stddev, &used);
@@ -266,6 +262,13 @@ static void warn_on_collapse(Run *run, double collapse) {
              COLLAPSE_WARN_FRACTION * spread);
 }
 
+/* The run folder's config.json: at the start, and again whenever --minutes (re)plans the length. */
+static Status write_config_json(const Run *run) {
+    char json_path[4200];
+    snprintf(json_path, sizeof json_path, "%s/config.json", run->config.out_dir);
+    return train_config_write_json(&run->config, device_info(run->device)->name, json_path);
+}
+
 /* --minutes: the first plan of the run's end at TIME_BUDGET_PLAN_STEP, then refinements at
  * the loss read-backs until half the budget has passed (time_budget.h). */
 static Status follow_time_budget(Run *run, LrSchedule *schedule) {
@@ -295,7 +298,9 @@ static Status follow_time_budget(Run *run, LrSchedule *schedule) {
     train_config_set_length(c, total);
     c->budget.planned = 1;
     schedule->total_steps = c->total_steps, schedule->warmup_steps = c->warmup_steps;
-    if (!first_plan || !run->leader) return BC_OK;
+    if (!run->leader) return BC_OK;
+    if ((st = write_config_json(run))) return st;
+    if (!first_plan) return BC_OK;
     metrics_end_line(&run->metrics);
     printf("planned:   %lld steps (%.2f epochs) for %g minutes at %.3f s per step (steps %lld-%lld), warmup "
            "%lld steps; refined until half time\n", (long long)c->total_steps,
@@ -435,9 +440,7 @@ Status train_run(const TrainRequest *request) {
         if (dist_info()->size > 1)
             printf("ranks:     %d, %d images each per step, batch norm %s\n", dist_info()->size, run.local_batch,
                    run.dist.sync_bn ? "over the whole batch (--sync-bn on)" : "per rank (--sync-bn off)");
-        char json_path[4200];
-        snprintf(json_path, sizeof json_path, "%s/config.json", run.config.out_dir);
-        st = train_config_write_json(&run.config, device_info(run.device)->name, json_path);
+        st = write_config_json(&run);
         fflush(stdout);
     }
     run.follows_budget = st == BC_OK && run.config.budget.minutes > 0 && !run.config.budget.planned;

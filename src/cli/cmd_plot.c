@@ -17,8 +17,9 @@ Status command_plot(int argc, char **argv) {
     const int count = sizeof flags / sizeof flags[0];
     Status st = cli_parse_or_help(argc, argv, flags, count, "byolcl plot --run DIR[,DIR...] [--out loss.png]",
                        "Plots a training run's loss and collapse monitor against steps, and its kNN\n"
-                       "accuracy when it was logged (train --eval-every). Several runs: their collapse\n"
-                       "monitors together (BYOL against SimCLR and the ablations).", &help);
+                       "accuracy against minutes of training when it was logged (train --eval-every).\n"
+                       "Several runs: their collapse monitors together (BYOL against SimCLR and the\n"
+                       "ablations).", &help);
     if (st != BC_OK || help) return st;
     if (!run) return error_set(BC_ERR_USAGE, "--run is required (a run folder or a metrics.jsonl file)");
     if (strchr(run, ',')) {

@@ -1,5 +1,6 @@
-/* metrics_plot.c — `byolcl plot`: a training run's loss, its collapse monitor and its kNN
- * accuracy (each when logged) against steps, read from metrics.jsonl; and the collapse
+/* metrics_plot.c — `byolcl plot`: a training run's loss and its collapse monitor against
+ * steps and its kNN accuracy against minutes of training (each when logged), read from
+ * metrics.jsonl; and the collapse
  * monitor of several runs on one panel, to compare methods. */
 #include <math.h>
 #include <stddef.h>
@@ -36,13 +37,15 @@ static Status read_run(const char *run_dir_or_file, MetricsRecord **records, int
     return st;
 }
 
-/* The records' (step, value) pairs where the value is finite; returns how many. */
-static int take_series(const MetricsRecord *records, int count, size_t field, double scale, double *x, double *y) {
+/* The records' (step, value) pairs, or (minutes of training, value), where the value is
+ * finite; returns how many. */
+static int take_series(const MetricsRecord *records, int count, size_t field, double scale, bool minutes,
+                       double *x, double *y) {
     int n = 0;
     for (int i = 0; i < count; i++) {
         double v = *(const double *)((const char *)&records[i] + field);
-        if (!isfinite(v)) continue;
-        x[n] = (double)records[i].step;
+        if (!isfinite(v) || (minutes && !isfinite(records[i].wall_s))) continue;
+        x[n] = minutes ? records[i].wall_s / 60.0 : (double)records[i].step;
         y[n++] = scale * v;
     }
     return n;
@@ -60,10 +63,12 @@ Status plot_metrics(const char *run_dir_or_file, const char *out_png) {
         return error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
     }
     double *steps = buf, *loss = buf + n, *collapse_steps = buf + 2 * n, *collapse = buf + 3 * n;
-    double *knn_steps = buf + 4 * n, *knn = buf + 5 * n;
-    int loss_count = take_series(records, count, offsetof(MetricsRecord, loss), 1.0, steps, loss);
-    int collapse_count = take_series(records, count, offsetof(MetricsRecord, collapse), 1.0, collapse_steps, collapse);
-    int knn_count = take_series(records, count, offsetof(MetricsRecord, knn_accuracy), 100.0, knn_steps, knn);
+    double *knn_minutes = buf + 4 * n, *knn = buf + 5 * n;
+    int loss_count = take_series(records, count, offsetof(MetricsRecord, loss), 1.0, false, steps, loss);
+    int collapse_count =
+        take_series(records, count, offsetof(MetricsRecord, collapse), 1.0, false, collapse_steps, collapse);
+    /* Accuracy against time: what a time budget (--minutes) buys. */
+    int knn_count = take_series(records, count, offsetof(MetricsRecord, knn_accuracy), 100.0, true, knn_minutes, knn);
     int panels = 1 + (collapse_count > 0) + (knn_count > 0), at = PANEL_W;
     Canvas canvas = {0};
     st = canvas_create(&canvas, panels * PANEL_W, PANEL_H, RGB_WHITE);
@@ -79,8 +84,8 @@ Status plot_metrics(const char *run_dir_or_file, const char *out_png) {
             at += PANEL_W;
         }
         if (knn_count) {
-            PlotSeries k = {"kNN", knn_steps, knn, knn_count, palette_color(3)};
-            PlotLabels kl = {"kNN accuracy", "step", "top-1 accuracy (%)"};
+            PlotSeries k = {"kNN", knn_minutes, knn, knn_count, palette_color(3)};
+            PlotLabels kl = {"kNN accuracy (train --eval-every)", "minutes of training", "top-1 accuracy (%)"};
             plot_panel_lines(&canvas, (PlotRect){at, 0, PANEL_W, PANEL_H}, &k, 1, &kl);
         }
         st = canvas_save_png(&canvas, out_png);
@@ -106,7 +111,7 @@ Status plot_collapse_of_runs(const char *const *runs, int run_count, const char 
         if (st != BC_OK) break;
         data[r] = malloc(2 * (size_t)count * sizeof(double));
         if (!data[r]) st = error_set(BC_ERR_OUT_OF_MEMORY, "out of memory");
-        int n = data[r] ? take_series(records, count, offsetof(MetricsRecord, collapse), 1.0, data[r],
+        int n = data[r] ? take_series(records, count, offsetof(MetricsRecord, collapse), 1.0, false, data[r],
                                       data[r] + count)
                         : 0;
         free(records);
