@@ -499,6 +499,37 @@ static void test_flags_set_every_setting(void **state) {
     assert_int_equal(augment_config_take_flags(&config, &bad_argc, bad), BC_ERR_USAGE);
 }
 
+/* Small images get no blur by default; flags kept for later override whatever the default is. */
+static void test_small_image_defaults_and_deferred_flags(void **state) {
+    (void)state;
+    AugmentConfig paper, large, small;
+    augment_config_default(&paper);
+    augment_config_default_for(&large, SMALL_IMAGE_MAX_SIDE + 1);
+    assert_memory_equal(&paper, &large, sizeof paper);
+    augment_config_default_for(&small, SMALL_IMAGE_MAX_SIDE);
+    assert_true(small.view[0].blur_prob == 0.0f && small.view[1].blur_prob == 0.0f);
+    small.view[0].blur_prob = paper.view[0].blur_prob, small.view[1].blur_prob = paper.view[1].blur_prob;
+    assert_memory_equal(&paper, &small, sizeof paper); /* nothing else differs */
+
+    char *argv[] = {"train", "--aug1-blur-prob", "1", "--steps", "2", "--aug-mean=0.4", NULL};
+    int argc = 6;
+    AugmentFlags flags;
+    TEST_CHECK(augment_flags_take(&flags, &argc, argv));
+    assert_int_equal(argc, 3);
+    assert_int_equal(flags.count, 2);
+    assert_true(augment_flags_given(&flags, "blur-prob") && augment_flags_given(&flags, "mean"));
+    assert_false(augment_flags_given(&flags, "std") || augment_flags_given(&flags, "blur"));
+    augment_config_default_for(&small, 28);
+    TEST_CHECK(augment_flags_apply(&flags, &small));
+    assert_true(small.view[0].blur_prob == 1.0f && small.view[1].blur_prob == 0.0f);
+    assert_true(small.mean[1] == 0.4f);
+
+    char *bad[] = {"train", "--aug2-blur-prob", "2", NULL};
+    int bad_argc = 3;
+    assert_int_equal(augment_flags_take(&flags, &bad_argc, bad), BC_ERR_USAGE);
+    assert_non_null(strstr(error_last(), "aug2-blur-prob"));
+}
+
 /* Reads a PNG back with libpng's simplified API. */
 static uint8_t *read_png(const char *path, int *width, int *height, int channels) {
     png_image image;
@@ -624,6 +655,7 @@ int main(void) {
         cmocka_unit_test(test_identical_images_get_different_views),
         cmocka_unit_test(test_two_devices_give_the_same_views),
         cmocka_unit_test(test_flags_set_every_setting),
+        cmocka_unit_test(test_small_image_defaults_and_deferred_flags),
         cmocka_unit_test(test_png_write_round_trips),
         cmocka_unit_test(test_preview_writes_a_grid),
         cmocka_unit_test(test_bad_shapes_are_errors),

@@ -146,9 +146,10 @@ static void test_training_step_checks_out(void **state) {
     /* the peak kernels and the step (its loss is finite and in [0, 8], else the exit code says so) */
     assert_true(checks_passed(out) > 0);
     free(out);
-    /* both views as one batch, BYOL and SimCLR */
-    code = run_bench("--quick --check-only --step --width 8 --batch 3 --bn-views concat --method simclr", &out);
-    if (code != 0) fail_msg("byolcl-bench --step --bn-views concat exited with %d:\n%s", code, out);
+    /* each view in its own forward (the default is both as one batch), 3 stages, BYOL and SimCLR */
+    code = run_bench("--quick --check-only --step --width 8 --batch 3 --bn-views separate --stages 3 --method simclr",
+                     &out);
+    if (code != 0) fail_msg("byolcl-bench --step --bn-views separate --stages 3 exited with %d:\n%s", code, out);
     assert_true(checks_passed(out) > 0);
     free(out);
 }
@@ -180,6 +181,9 @@ static void test_bad_flag_is_a_usage_error(void **state) {
     char *out;
     assert_int_equal(run_bench("--no-such-flag", &out), 2);
     assert_non_null(strstr(out, "--no-such-flag"));
+    free(out);
+    assert_int_equal(run_bench("--quick --check-only --step --arch resnet18 --stages 3", &out), 2);
+    assert_non_null(strstr(out, "--stages applies to --arch small only"));
     free(out);
 }
 

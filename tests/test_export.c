@@ -364,7 +364,7 @@ static void test_small_target_with_heads(void **state) {
     const char *out = fixture_path("target.safetensors");
     export_or_fail(checkpoint, out, true, true);
     parse_safetensors(out, f);
-    assert_non_null(tensor(f, "layer3.0.downsample.0.weight"));
+    assert_non_null(tensor(f, "layer4.0.downsample.0.weight"));
     assert_null(tensor(f, "layer1.0.downsample.0.weight")); /* same width: identity shortcut */
     const ParsedTensor *fc = tensor(f, "projector.3.weight");
     assert_non_null(fc);
@@ -373,7 +373,7 @@ static void test_small_target_with_heads(void **state) {
     assert_int_equal(fc->shape[1], 16);
     assert_null(tensor(f, "predictor.0.weight")); /* the target network has none */
     assert_string_equal(meta(f, "part"), "target");
-    assert_string_equal(meta(f, "projector"), "16,16,8");
+    assert_string_equal(meta(f, "projector"), "32,16,8"); /* width 4, four stages: 32 features */
     assert_values_are_the_checkpoints(f, checkpoint, "target", true, 3);
     free(f->file);
     /* The online network with heads has the predictor too, and differs from the target. */
@@ -472,14 +472,14 @@ static void test_features_files(void **state) {
     FeaturesSummary summary;
     TEST_CHECK(features_export(&r, &summary));
     assert_int_equal(summary.count, TINY_IMAGES);
-    assert_int_equal(summary.dim, 16); /* width 4, three stages */
+    assert_int_equal(summary.dim, 32); /* width 4, four stages */
     assert_true(summary.labels_written);
     char dict[256], want[256];
     size_t at, bytes;
     char *file = read_npy(r.out, dict, sizeof dict, &at, &bytes);
-    snprintf(want, sizeof want, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 16), }", TINY_IMAGES);
+    snprintf(want, sizeof want, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 32), }", TINY_IMAGES);
     assert_string_equal(dict, want);
-    assert_int_equal(bytes, TINY_IMAGES * 16 * sizeof(float));
+    assert_int_equal(bytes, TINY_IMAGES * 32 * sizeof(float));
     free(file);
     file = read_npy(r.labels_out, dict, sizeof dict, &at, &bytes);
     snprintf(want, sizeof want, "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }", TINY_IMAGES);

@@ -244,6 +244,7 @@ static void test_bn_views_concat_is_kept_and_resumes_exactly(void **state) {
     const int steps = test_small() ? 2 : 4;
     train_straight_and_split("cat", "catsplit", steps, NULL, "concat");
     TrainRequest r = tiny_request(fixture_path("sep"), steps);
+    r.bn_views = "separate";
     TEST_CHECK(train_run(&r));
 
     TrainConfig config;

@@ -41,7 +41,7 @@ def byolcl_step(bench, width, batch, steps):
     if not os.path.exists(bench):
         sys.exit(f"pytorch_compare: {bench} not found (build byolcl first: cmake --build build)")
     out = subprocess.run([bench, "--step", "--arch", "small", "--width", str(width), "--batch", str(batch),
-                          "--steps", str(steps), "--optimizer", "sgd"],
+                          "--steps", str(steps), "--optimizer", "sgd", "--stages", "3", "--bn-views", "separate"],
                          check=True, capture_output=True, text=True).stdout
     def median_ms(row):
         m = re.search(r"^small-w\d+ (?:byol )?" + re.escape(row) + r"\s+.*?\s([0-9.]+)\s+[0-9.]+\s+\d+\s", out, re.M)

@@ -54,7 +54,9 @@ def byolcl_step(bench, bench_device, m, batch, steps):
         sys.exit(f"pytorch_gpu_compare: {bench} not found (build byolcl first)")
     command = [bench, "--device", bench_device, "--step", "--arch", m["arch"], "--width", str(m["width"]),
                "--batch", str(batch), "--image-size", str(m["size"]), "--channels", str(m["channels"]),
-               "--steps", str(steps), "--optimizer", "sgd"]
+               "--steps", str(steps), "--optimizer", "sgd", "--bn-views", "separate"]  # PyTorch's side: per view
+    if m["arch"] == "small":
+        command += ["--stages", str(len(m["blocks"]))]
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
         sys.exit(f"pytorch_gpu_compare: {' '.join(command)} exited with {run.returncode}:\n{run.stdout}{run.stderr}")

@@ -7,7 +7,7 @@ target, and an evaluation that follows src/eval (kNN k 200, T 0.1, cosine; linea
 standardized features at 100 / 10 / 1% of the labels). Every place where PyTorch BYOL code usually
 differs from byolcl is a flag whose default is byolcl's choice (docs/parity.md lists them):
 
-  --bn-views separate|concat   BN statistics per view (byolcl) or one pass over both views
+  --bn-views separate|concat   BN statistics per view or one pass over both views (byolcl's default)
   --init byolcl-scheme|torch   byolcl's init rules (kaiming-normal fan-out convs, U(+-1/sqrt(fan_in))
                                linears) with torch's RNG, or PyTorch's module defaults;
                                --init-from FILE loads byolcl's exact weights (`byolcl export --with-heads`)
@@ -18,8 +18,8 @@ differs from byolcl is a flag whose default is byolcl's choice (docs/parity.md l
   --tau-schedule cosine|constant  tau from --tau-base to 1 on a cosine (byolcl) or fixed (byol-pytorch)
   --schedule-unit step|epoch   lr and tau change every step (byolcl) or once per epoch
 
-    tools/pytorch_train.py --epochs 5 --optimizer sgd --lr 0.3 --wd 1e-5 --tau-base 0.99 \\
-        --warmup-epochs 0 --aug-crop-area 0.3,1 --aug-blur-prob 0 --aug-solarize-prob 0.2 --out /tmp/pt
+    tools/pytorch_train.py --epochs 5 --optimizer sgd --lr 0.3 --wd 1e-5 --tau-base 0.99 --stages 3 \\
+        --bn-views separate --warmup-epochs 0 --aug-crop-area 0.3,1 --aug-blur-prob 0 --aug-solarize-prob 0.2 --out /tmp/pt
     tools/pytorch_train.py --eval-only DIR   # DIR holds train.npy train_labels.npy test.npy test_labels.npy
 
 The last mode also evaluates `byolcl features` output, so this evaluation can be checked against
@@ -217,7 +217,7 @@ class TorchvisionAugment:
 def build_online(a):
     """ByolclEncoder with projector and predictor, from an export or from a metadata dict."""
     meta = {"architecture": "small", "width": a.width, "stem": "3x3", "input_channels": 1, "bn_eps": 1e-5,
-            "stages": 3, "projector": f"{4 * a.width},{a.proj_hidden},{a.proj_out}",
+            "stages": a.stages, "projector": f"{a.width << (a.stages - 1)},{a.proj_hidden},{a.proj_out}",
             "predictor": f"{a.proj_out},{a.proj_hidden},{a.proj_out}"}
     if a.init_from:
         tensors, file_meta = read_safetensors(a.init_from)
@@ -387,6 +387,7 @@ def arguments():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--max-train-images", type=int, default=0, help="train on the first N images (smoke tests)")
     ap.add_argument("--width", type=int, default=16)
+    ap.add_argument("--stages", type=int, default=4, help="residual stages (byolcl's small: 4)")
     ap.add_argument("--proj-hidden", type=int, default=512)
     ap.add_argument("--proj-out", type=int, default=128)
     ap.add_argument("--optimizer", choices=["sgd", "lars"], default="lars")
@@ -394,12 +395,12 @@ def arguments():
     ap.add_argument("--wd", type=float, help="weight decay (byolcl: lars 1e-5, sgd 5e-4)")
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--lars-eta", type=float, default=0.02)
-    ap.add_argument("--tau-base", type=float, default=0.996)
+    ap.add_argument("--tau-base", type=float, default=0.99, help="byolcl: 0.99 for images <= 64 px")
     ap.add_argument("--warmup-epochs", type=float, help="byolcl: 10 epochs, at most a tenth of the run")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--bn-views", choices=["separate", "concat"], default="separate")
+    ap.add_argument("--bn-views", choices=["separate", "concat"], default="concat")
     ap.add_argument("--init", choices=["byolcl-scheme", "torch"], default="byolcl-scheme")
     ap.add_argument("--init-from", metavar="FILE", help="`byolcl export --with-heads` file: byolcl's exact weights")
     ap.add_argument("--wd-mask", choices=["weights", "all"], default="weights")
@@ -415,7 +416,7 @@ def arguments():
     ap.add_argument("--aug-jitter-prob", type=float, default=0.8)
     ap.add_argument("--aug-brightness", type=float, default=0.4)
     ap.add_argument("--aug-contrast", type=float, default=0.4)
-    ap.add_argument("--aug-blur-prob", type=float, default=[1.0, 0.1])
+    ap.add_argument("--aug-blur-prob", type=float, default=[0.0, 0.0], help="byolcl: none for images <= 64 px")
     ap.add_argument("--aug-blur-sigma", type=parse_pair, default=[0.1, 2.0])
     ap.add_argument("--aug-solarize-prob", type=float, default=[0.0, 0.2])
     ap.add_argument("--aug-solarize-threshold", type=float, default=0.5)

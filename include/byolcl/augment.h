@@ -32,6 +32,9 @@ typedef struct {
 /* The paper's T and T' (BYOL.md "Augmentations"), output = input size, mean 0 / std 1
  * (the data module sets the dataset's statistics). */
 void augment_config_default(AugmentConfig *config);
+/* The defaults for views of image_side px: the paper's, and for small images
+ * (<= SMALL_IMAGE_MAX_SIDE) without Gaussian blur (see augment_config.c for why). */
+void augment_config_default_for(AugmentConfig *config, int image_side);
 /* BC_ERR_USAGE naming the flag when a probability is outside [0,1], a range is reversed, ... */
 Status augment_config_validate(const AugmentConfig *config);
 
@@ -47,6 +50,22 @@ Status augment_config_set(AugmentConfig *config, const char *key, const char *va
 /* Consumes every --aug* flag ("--k v" or "--k=v") from argv[1..*argc), compacting argv and
  * lowering *argc, so the remaining flags can go to the command's own parser. */
 Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv);
+
+/* The --aug* flags of a command line, kept in order to be applied over the defaults chosen
+ * once the images' size is known. Values point into argv. */
+enum { AUGMENT_MAX_FLAGS = 64, AUGMENT_FLAG_KEY_MAX = 48 };
+typedef struct {
+    char key[AUGMENT_MAX_FLAGS][AUGMENT_FLAG_KEY_MAX]; /* "--aug-blur-prob" */
+    const char *value[AUGMENT_MAX_FLAGS];
+    int count;
+} AugmentFlags;
+/* Consumes every --aug* flag ("--k v" or "--k=v") from argv[1..*argc) as take_flags does,
+ * checking each against the paper's defaults (BC_ERR_USAGE naming the flag). */
+Status augment_flags_take(AugmentFlags *flags, int *argc, char **argv);
+/* Sets each flag, in order, on `config`. */
+Status augment_flags_apply(const AugmentFlags *flags, AugmentConfig *config);
+/* Whether a flag setting `name` ("mean", "blur-prob") for either view was given. */
+bool augment_flags_given(const AugmentFlags *flags, const char *name);
 /* The flag list above with the current values, for --help. */
 void augment_config_print_help(FILE *out, const AugmentConfig *config);
 

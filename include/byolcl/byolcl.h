@@ -1,4 +1,5 @@
-/* byolcl.h — status codes and the last-error message shared by every module. */
+/* byolcl.h — status codes and the last-error message shared by every module, and the one
+ * fact about images that several modules' defaults follow. */
 #ifndef BYOLCL_BYOLCL_H
 #define BYOLCL_BYOLCL_H
 
@@ -20,6 +21,11 @@ typedef enum {
 } Status;
 
 const char *status_name(Status status);
+
+/* Images up to this side (px) are "small" (Fashion-MNIST, CIFAR, STL-10 at 64) and get the
+ * small-image defaults: 3x3 stem, LARS lr 1.0 / eta 0.02 / wd 1e-5, tau_base 0.99, no blur,
+ * SimCLR temperature 0.5. */
+#define SMALL_IMAGE_MAX_SIDE 64
 
 /* Records a formatted message for the calling thread and returns `status`, so that
  * `return error_set(BC_ERR_IO, "%s: %s", path, strerror(errno));` reads as one step. */

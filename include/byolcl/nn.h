@@ -23,7 +23,7 @@ typedef struct {
     int in_channels; /* 1 for grayscale, 3 for RGB */
     int image_size;  /* input height = width */
     int width;       /* small: base width w (stages w, 2w, 4w, ...); ResNets: 64 */
-    int stages;      /* small only: number of stages (default 3) */
+    int stages;      /* small only: number of stages (default 4) */
     int small_stem;  /* 1: 3x3 stride 1, no max pool (images <= 64 px); 0: 7x7/2 + max pool */
 } EncoderConfig;
 

@@ -29,8 +29,9 @@ Status method_kind_parse(const char *text, MethodKind *out);
  * code that concatenates the views does. Checkpoints store it in a section of its own:
  * those written before it existed are SEPARATE. */
 typedef enum { BN_VIEWS_SEPARATE = 0, BN_VIEWS_CONCAT = 1 } BnViews;
-/* The default of --bn-views: this line alone decides it (issue 23 measures which is better). */
-#define TRAIN_BN_VIEWS_DEFAULT BN_VIEWS_SEPARATE
+/* The default of --bn-views: this line alone decides it. Both views in one batch gained
+ * 0.2-1.2 points per column on Fashion-MNIST at the same step time (docs/parity.md). */
+#define TRAIN_BN_VIEWS_DEFAULT BN_VIEWS_CONCAT
 const char *bn_views_name(BnViews views);
 /* "separate", "concat" -> BnViews; BC_ERR_USAGE naming --bn-views otherwise. */
 Status bn_views_parse(const char *text, BnViews *out);
@@ -95,7 +96,7 @@ typedef struct {
 typedef struct {
     const char *device;  /* selector */
     const char *arch;    /* NULL = auto */
-    int width, image_size, batch, proj_hidden, proj_out, pred_hidden;
+    int width, stages, image_size, batch, proj_hidden, proj_out, pred_hidden;
     int64_t epochs, steps;
     double minutes;      /* > 0: train for this long (the length planned from the pace) */
     const char *optimizer;
@@ -109,13 +110,12 @@ typedef struct {
     int log_every;
     int64_t checkpoint_every;
     double checkpoint_minutes;
-    AugmentConfig augment;
-    bool augment_size_set;
+    AugmentFlags augment_flags; /* --aug*, applied over augment_config_default_for the views' size */
     bool out_given;        /* --out was on the command line (with --resume: copy the run there) */
     bool strict;           /* PNG folders: a bad file is an error */
     uint8_t background[3]; /* PNG folders: RGB under transparent pixels (default white) */
     const char *method;  /* NULL = byol */
-    double temperature;  /* NaN = SimCLR's 0.5 for images <= 64 px, else 0.1 */
+    double temperature;  /* NaN = SimCLR's 0.5 for small images, else 0.1 */
     bool no_predictor;   /* BYOL ablation: the online projection predicts the target's */
     const char *bn_views; /* "separate" | "concat"; train_request_defaults: TRAIN_BN_VIEWS_DEFAULT's name */
     int sync_bn;         /* several ranks: batch norm over the whole batch (1), per rank (0); -1 = 1 */

@@ -25,6 +25,15 @@ void augment_config_default(AugmentConfig *config) {
     config->view[1].solarize_prob = 0.2f;
 }
 
+void augment_config_default_for(AugmentConfig *config, int image_side) {
+    augment_config_default(config);
+    if (image_side > SMALL_IMAGE_MAX_SIDE) return;
+    /* The paper's blur is made for 224 px: at 28-64 px its 3-7 tap kernel with sigma up to 2
+     * erases the detail small images have (CIFAR recipes such as solo-learn's turn it off).
+     * Measured on Fashion-MNIST: docs/training.md#small-image-defaults. */
+    config->view[0].blur_prob = config->view[1].blur_prob = 0;
+}
+
 typedef enum { KEY_PROB, KEY_STRENGTH, KEY_HUE, KEY_RANGE, KEY_THRESHOLD } KeyKind;
 
 /* Per-view keys: where the value lives inside AugmentViewConfig. */
@@ -191,7 +200,10 @@ Status augment_config_set(AugmentConfig *config, const char *key, const char *va
     return error_set(BC_ERR_USAGE, "unknown augmentation flag '--%s' (see --help)", flag);
 }
 
-Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv) {
+Status augment_flags_take(AugmentFlags *flags, int *argc, char **argv) {
+    flags->count = 0;
+    AugmentConfig check;
+    augment_config_default(&check);
     int kept = 1;
     for (int i = 1; i < *argc; i++) {
         const char *arg = argv[i];
@@ -200,19 +212,46 @@ Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv) 
             continue;
         }
         const char *eq = strchr(arg, '=');
-        char key[64];
         size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (len >= sizeof key) return error_set(BC_ERR_USAGE, "unknown flag '%s'", arg);
+        if (len >= AUGMENT_FLAG_KEY_MAX) return error_set(BC_ERR_USAGE, "unknown flag '%s'", arg);
+        if (flags->count == AUGMENT_MAX_FLAGS)
+            return error_set(BC_ERR_USAGE, "more than %d augmentation flags", AUGMENT_MAX_FLAGS);
+        char *key = flags->key[flags->count];
         memcpy(key, arg, len);
         key[len] = 0;
         const char *value = eq ? eq + 1 : (i + 1 < *argc ? argv[++i] : NULL);
-        Status st = augment_config_set(config, key, value);
+        Status st = augment_config_set(&check, key, value);
         if (st == BC_ERR_NOT_FOUND) return error_set(BC_ERR_USAGE, "unknown flag '%s'", key);
         if (st != BC_OK) return st;
+        flags->value[flags->count++] = value;
     }
     for (int i = kept; i < *argc; i++) argv[i] = NULL;
     *argc = kept;
     return BC_OK;
+}
+
+Status augment_flags_apply(const AugmentFlags *flags, AugmentConfig *config) {
+    for (int i = 0; i < flags->count; i++) {
+        Status st = augment_config_set(config, flags->key[i], flags->value[i]);
+        if (st != BC_OK) return st;
+    }
+    return BC_OK;
+}
+
+bool augment_flags_given(const AugmentFlags *flags, const char *name) {
+    static const char *const prefixes[] = {"--aug-", "--aug1-", "--aug2-"};
+    for (int i = 0; i < flags->count; i++)
+        for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+            size_t n = strlen(prefixes[p]);
+            if (strncmp(flags->key[i], prefixes[p], n) == 0 && strcmp(flags->key[i] + n, name) == 0) return true;
+        }
+    return false;
+}
+
+Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv) {
+    AugmentFlags flags;
+    Status st = augment_flags_take(&flags, argc, argv);
+    return st == BC_OK ? augment_flags_apply(&flags, config) : st;
 }
 
 void augment_config_print_help(FILE *out, const AugmentConfig *config) {
@@ -236,4 +275,5 @@ void augment_config_print_help(FILE *out, const AugmentConfig *config) {
             config->mean[0], config->mean[1], config->mean[2]);
     fprintf(out, "  --aug-%-20s channel std S or S,S,S (%g,%g,%g)\n", "std", config->std[0],
             config->std[1], config->std[2]);
+    fprintf(out, "images of at most %d px: blur-prob T 0  T' 0 (set it to override)\n", SMALL_IMAGE_MAX_SIDE);
 }

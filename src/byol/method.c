@@ -40,7 +40,7 @@ Status method_config_resolve(const TrainRequest *r, int image_size, MethodConfig
     if (!isnan(r->tau_base))
         return error_set(BC_ERR_USAGE, "--tau-base sets BYOL's target network; SimCLR has none");
     /* SimCLR's CIFAR-10 runs use 0.5; its ImageNet runs 0.1. */
-    m->temperature = !isnan(r->temperature) ? r->temperature : image_size <= 64 ? 0.5 : 0.1;
+    m->temperature = !isnan(r->temperature) ? r->temperature : image_size <= SMALL_IMAGE_MAX_SIDE ? 0.5 : 0.1;
     if (!(m->temperature > 0) || !isfinite(m->temperature))
         return error_set(BC_ERR_USAGE, "--temperature must be positive (got %g)", m->temperature);
     return BC_OK;

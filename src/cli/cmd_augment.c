@@ -10,10 +10,11 @@
 #include "cli/commands.h"
 
 Status command_augment(int argc, char **argv) {
+    AugmentFlags aug_flags;
+    Status st = augment_flags_take(&aug_flags, &argc, argv);
+    if (st != BC_OK) return st;
     AugmentConfig config;
     augment_config_default(&config);
-    Status st = augment_config_take_flags(&config, &argc, argv);
-    if (st != BC_OK) return st;
     const char *data = NULL, *background = "white", *out = "views.png", *split_text = "train", *device_selector = device_default_selector();
     int count = 8, views = 6, seed = 0;
     bool help = false;
@@ -50,6 +51,11 @@ Status command_augment(int argc, char **argv) {
     st = dataset_open(data, split, &data_options, &ds);
     if (st == BC_OK) {
         const DatasetInfo *info = dataset_info(ds);
+        /* The defaults follow the views' side: --aug-size when given, else the images'. */
+        st = augment_flags_apply(&aug_flags, &config);
+        int h = config.out_h > 0 ? config.out_h : info->height, w = config.out_w > 0 ? config.out_w : info->width;
+        augment_config_default_for(&config, h < w ? h : w);
+        if (st == BC_OK) st = augment_flags_apply(&aug_flags, &config);
         if ((size_t)count > info->count) count = (int)info->count;
         size_t image_bytes = (size_t)info->height * (size_t)info->width * (size_t)info->channels;
         images = malloc((size_t)count * image_bytes);

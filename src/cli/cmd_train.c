@@ -46,7 +46,7 @@ Status command_train(int argc, char **argv) {
     /* Augmentation flags would change a resumed run's configuration: refused below. */
     bool augment_given = false;
     for (int i = 2; i < argc; i++) augment_given |= strncmp(argv[i], "--aug", 5) == 0;
-    Status st = augment_config_take_flags(&r.augment, &argc, argv);
+    Status st = augment_flags_take(&r.augment_flags, &argc, argv);
     if (st != BC_OK) return st;
     double lr = NAN, wd = NAN, warmup = NAN, tau = NAN, lars_eta = NAN, checkpoint_minutes = r.checkpoint_minutes;
     double temperature = NAN;
@@ -62,6 +62,7 @@ Status command_train(int argc, char **argv) {
         {"--bn-views", FLAG_STRING, &r.bn_views, "separate (one forward per view: batch norm over each view's images) | concat (both views as one batch of 2N: batch norm over both, as PyTorch BYOL code does)"},
         {"--arch", FLAG_STRING, &r.arch, "small | resnet18 | resnet50 (default: small on CPUs, resnet18 <= 64 px, else resnet50)"},
         {"--width", FLAG_INT, &r.width, "base width (default: 16 for small, 64 for ResNets)", 1, 1024},
+        {"--stages", FLAG_INT, &r.stages, "small: residual stages at widths w, 2w, 4w, ... (default: 4); features = w * 2^(stages-1)", 1, 6},
         {"--image-size", FLAG_INT, &r.image_size, "training resolution S (SxS views; default: the data's size)", TRAIN_MIN_IMAGE_SIZE, DATASET_MAX_SIDE},
         {"--batch", FLAG_INT, &r.batch, "images per step, each giving two views (default: 256)", 2, 65536},
         {"--epochs", FLAG_INT, &epochs, "epochs to train (default: 100 unless --steps or --minutes is given)", 1, 1000000},
@@ -72,7 +73,7 @@ Status command_train(int argc, char **argv) {
         {"--lars-eta", FLAG_FLOAT, &lars_eta, "LARS trust coefficient (default: 0.02 for images <= 64 px, else the paper's 1e-3)", 1e-9, 100},
         {"--wd", FLAG_FLOAT, &wd, "weight decay, not on biases and BN (default: LARS 1e-5 for <= 64 px, else 1.5e-6; SGD 5e-4)", 0, 10},
         {"--warmup-epochs", FLAG_FLOAT, &warmup, "linear warmup (default: 10 epochs, at most a tenth of the run)", 0, 1000000},
-        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (default: 0.996; ablations: 0 = online with stop-gradient at every step, 1 = fixed random target)", 0, 1},
+        {"--tau-base", FLAG_FLOAT, &tau, "target EMA rate at step 0, cosine to 1 (default: 0.99 for images <= 64 px, else the paper's 0.996; ablations: 0 = online with stop-gradient at every step, 1 = fixed random target)", 0, 1},
         {"--proj-hidden", FLAG_INT, &r.proj_hidden, "projector hidden size (default: 4096, or 512 for small)", 1, 65536},
         {"--proj-out", FLAG_INT, &r.proj_out, "projection size (default: 256, or 128 for small)", 1, 65536},
         {"--pred-hidden", FLAG_INT, &r.pred_hidden, "predictor hidden size (default: the projector's)", 1, 65536},
@@ -95,7 +96,11 @@ Status command_train(int argc, char **argv) {
                            "--resume continues exactly where it stopped. Augmentation flags (--aug-*):",
                            &help);
     if (st != BC_OK || help) {
-        if (help) augment_config_print_help(stdout, &r.augment);
+        if (help) {
+            AugmentConfig defaults;
+            augment_config_default(&defaults);
+            augment_config_print_help(stdout, &defaults);
+        }
         return st;
     }
     if (r.resume == bare_value) r.resume = "";

@@ -144,6 +144,7 @@ typedef struct {
     int batch, image_size, channels, steps;
     const char *method;    /* NULL or "byol": BYOL steps; "simclr": SimCLR's, each next to BYOL's */
     BnViews bn_views;      /* as byolcl train --bn-views */
+    int stages;            /* small: residual stages (0: the default, as byolcl train) */
 } BenchStepOptions;
 Status bench_step(Bench *b, const BenchStepOptions *options);
 

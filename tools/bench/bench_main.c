@@ -93,6 +93,7 @@ static Status bench_main(int argc, char **argv) {
         {"--steps", FLAG_INT, &so->steps, "--step: timed steps after the warm-up (0: 3, quick 1)", 0, 1000000},
         {"--method", FLAG_STRING, &so->method, "--step: byol | simclr (SimCLR's steps, each after BYOL's at the same batch)"},
         {"--bn-views", FLAG_STRING, &bn_views, "--step: separate | concat (batch norm per view, or over both views in one pass; as byolcl train)"},
+        {"--stages", FLAG_INT, &so->stages, "--step: small ResNet's stages (0: the default, as byolcl train)", 0, 6},
     };
     enum { FLAG_COUNT = sizeof flags / sizeof flags[0] };
     default_json_to_stdout(argc, argv);

@@ -94,15 +94,18 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, BnViews bn_vie
     encoder_config_defaults(&encoder, arch, o->channels, o->image_size);
     if (width > 0) encoder.width = width;
     bool small = arch == ARCH_SMALL;
+    if (o->stages > 0 && !small) return error_set(BC_ERR_USAGE, "--stages applies to --arch small only");
+    if (o->stages > 0) encoder.stages = o->stages;
     HeadConfig projector = {small ? 512 : 4096, small ? 128 : 256}, predictor = projector;
-    augment_config_default(&r.augment);
+    augment_config_default_for(&r.augment, o->image_size); /* as byolcl train draws them */
     st = optimizer_kind_parse(o->optimizer, &r.optimizer.kind);
     if (st != BC_OK) return st;
     r.optimizer = optimizer_config_default(r.optimizer.kind);
     char label[48], shape[80];
     snprintf(label, sizeof label, "%s-w%d %s", arch_name(arch), encoder.width, simclr ? "simclr" : "byol");
-    snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s, bn %s", o->batch, o->image_size, o->image_size, o->channels,
-             optimizer_kind_name(r.optimizer.kind), bn_views_name(bn_views));
+    int used = snprintf(shape, sizeof shape, "n%d %dx%dx%d, %s, bn %s", o->batch, o->image_size, o->image_size,
+                        o->channels, optimizer_kind_name(r.optimizer.kind), bn_views_name(bn_views));
+    if (small) snprintf(shape + used, sizeof shape - (size_t)used, ", %d stages", encoder.stages);
     if (!bench_selected(b, "step", label)) return BC_OK;
     int steps = o->steps > 0 ? o->steps : b->quick ? 1 : 3;
     size_t pixels = (size_t)o->batch * o->image_size * o->image_size * o->channels;
