@@ -507,8 +507,10 @@ static void test_small_image_defaults_and_deferred_flags(void **state) {
     augment_config_default_for(&large, SMALL_IMAGE_MAX_SIDE + 1);
     assert_memory_equal(&paper, &large, sizeof paper);
     augment_config_default_for(&small, SMALL_IMAGE_MAX_SIDE);
-    assert_true(small.view[0].blur_prob == 0.0f && small.view[1].blur_prob == 0.0f);
-    small.view[0].blur_prob = paper.view[0].blur_prob, small.view[1].blur_prob = paper.view[1].blur_prob;
+    for (int v = 0; v < 2; v++) {
+        assert_true(small.view[v].blur_prob == 0.0f && small.view[v].crop_area_min == SMALL_IMAGE_CROP_AREA_MIN);
+        small.view[v].blur_prob = paper.view[v].blur_prob, small.view[v].crop_area_min = paper.view[v].crop_area_min;
+    }
     assert_memory_equal(&paper, &small, sizeof paper); /* nothing else differs */
 
     char *argv[] = {"train", "--aug1-blur-prob", "1", "--steps", "2", "--aug-mean=0.4", NULL};
