@@ -410,7 +410,7 @@ def arguments():
     ap.add_argument("--tau-schedule", choices=["cosine", "constant"], default="cosine")
     ap.add_argument("--schedule-unit", choices=["step", "epoch"], default="step")
     # byolcl's --aug-* flags (augment_config.c:11 defaults; list = [view 1, view 2])
-    ap.add_argument("--aug-crop-area", type=parse_pair, default=[0.08, 1.0])
+    ap.add_argument("--aug-crop-area", type=parse_pair, default=[0.3, 1.0], help="byolcl: 0.3,1 for images <= 64 px")
     ap.add_argument("--aug-crop-aspect", type=parse_pair, default=[3 / 4, 4 / 3])
     ap.add_argument("--aug-flip-prob", type=float, default=0.5)
     ap.add_argument("--aug-jitter-prob", type=float, default=0.8)

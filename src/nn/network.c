@@ -32,8 +32,8 @@ void encoder_config_defaults(EncoderConfig *config, ArchKind arch, int in_channe
     config->in_channels = in_channels;
     config->image_size = image_size;
     config->width = arch == ARCH_SMALL ? 16 : 64;
-    /* small: the fourth stage (4x4 maps at 28 px) costs ~35% more per step and doubles the
-     * features to 8w; it gained 1-2 points per column in equal time (docs/training.md#defaults). */
+    /* small: the fourth stage (4x4 maps at 28 px) costs ~30% more per step and doubles the
+     * features to 8w; it gained 0.9-1.7 points per column in equal time (docs/training.md#defaults). */
     config->stages = 4;
     config->small_stem = image_size <= SMALL_IMAGE_MAX_SIDE;
 }
