@@ -472,7 +472,9 @@ static void test_flags_set_every_setting(void **state) {
                     "--aug1-crop-area", "0.2,0.9", "--aug-size", "24x20", "--aug-mean=0.5",
                     "--aug-hue", "0.05", "--batch", "8", NULL};
     int argc = 14;
-    TEST_CHECK(augment_config_take_flags(&config, &argc, argv));
+    AugmentFlags flags;
+    TEST_CHECK(augment_flags_take(&flags, &argc, argv));
+    TEST_CHECK(augment_flags_apply(&flags, &config));
     assert_int_equal(argc, 4);
     assert_string_equal(argv[1], "--epochs=3");
     assert_string_equal(argv[2], "--batch");
@@ -496,7 +498,7 @@ static void test_flags_set_every_setting(void **state) {
     assert_memory_equal(&before, &config, sizeof config); /* failures change nothing */
     char *bad[] = {"train", "--aug-nonsense", "1", NULL};
     int bad_argc = 3;
-    assert_int_equal(augment_config_take_flags(&config, &bad_argc, bad), BC_ERR_USAGE);
+    assert_int_equal(augment_flags_take(&flags, &bad_argc, bad), BC_ERR_USAGE);
 }
 
 /* Small images get no blur by default; flags kept for later override whatever the default is. */

@@ -49,9 +49,6 @@ Status augment_config_validate(const AugmentConfig *config);
  * BC_ERR_NOT_FOUND when `key` is not an augmentation flag (so a caller can try others),
  * BC_ERR_USAGE when the value is malformed or out of range. */
 Status augment_config_set(AugmentConfig *config, const char *key, const char *value);
-/* Consumes every --aug* flag ("--k v" or "--k=v") from argv[1..*argc), compacting argv and
- * lowering *argc, so the remaining flags can go to the command's own parser. */
-Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv);
 
 /* The --aug* flags of a command line, kept in order to be applied over the defaults chosen
  * once the images' size is known. Values point into argv. */
@@ -61,8 +58,9 @@ typedef struct {
     const char *value[AUGMENT_MAX_FLAGS];
     int count;
 } AugmentFlags;
-/* Consumes every --aug* flag ("--k v" or "--k=v") from argv[1..*argc) as take_flags does,
- * checking each against the paper's defaults (BC_ERR_USAGE naming the flag). */
+/* Consumes every --aug* flag ("--k v" or "--k=v") from argv[1..*argc), compacting argv and
+ * lowering *argc, so the remaining flags can go to the command's own parser; each is checked
+ * against the paper's defaults (BC_ERR_USAGE naming the flag). */
 Status augment_flags_take(AugmentFlags *flags, int *argc, char **argv);
 /* Sets each flag, in order, on `config`. */
 Status augment_flags_apply(const AugmentFlags *flags, AugmentConfig *config);

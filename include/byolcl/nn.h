@@ -29,6 +29,8 @@ typedef struct {
 
 /* Fills the defaults: small stem for images <= 64 px, width 64 for ResNets, 16 for small. */
 void encoder_config_defaults(EncoderConfig *config, ArchKind arch, int in_channels, int image_size);
+/* --stages: the small ResNet's stage count; BC_ERR_USAGE for the ResNets (they have 4). */
+Status encoder_config_set_stages(EncoderConfig *config, int stages);
 
 /* Every BatchNorm of the networks divides by sqrt(var + BN_EPS) (exports record it). */
 #define BN_EPS 1e-5f

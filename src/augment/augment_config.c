@@ -252,12 +252,6 @@ bool augment_flags_given(const AugmentFlags *flags, const char *name) {
     return false;
 }
 
-Status augment_config_take_flags(AugmentConfig *config, int *argc, char **argv) {
-    AugmentFlags flags;
-    Status st = augment_flags_take(&flags, argc, argv);
-    return st == BC_OK ? augment_flags_apply(&flags, config) : st;
-}
-
 void augment_config_print_help(FILE *out, const AugmentConfig *config) {
     fprintf(out, "augmentation flags (--aug-KEY sets both views, --aug1-KEY only T, --aug2-KEY only T'):\n");
     for (int k = 0; k < VIEW_KEY_COUNT; k++) {
@@ -279,6 +273,10 @@ void augment_config_print_help(FILE *out, const AugmentConfig *config) {
             config->mean[0], config->mean[1], config->mean[2]);
     fprintf(out, "  --aug-%-20s channel std S or S,S,S (%g,%g,%g)\n", "std", config->std[0],
             config->std[1], config->std[2]);
-    fprintf(out, "images of at most %d px: blur-prob T 0  T' 0, crop-area T %g,1  T' %g,1 (set them to override)\n",
-            SMALL_IMAGE_MAX_SIDE, SMALL_IMAGE_CROP_AREA_MIN, SMALL_IMAGE_CROP_AREA_MIN);
+    AugmentConfig small;
+    augment_config_default_for(&small, SMALL_IMAGE_MAX_SIDE);
+    const AugmentViewConfig *t = &small.view[0], *t2 = &small.view[1];
+    fprintf(out, "images of at most %d px: blur-prob T %g  T' %g, crop-area T %g,%g  T' %g,%g (set them to override)\n",
+            SMALL_IMAGE_MAX_SIDE, t->blur_prob, t2->blur_prob, t->crop_area_min, t->crop_area_max,
+            t2->crop_area_min, t2->crop_area_max);
 }

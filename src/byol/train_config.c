@@ -61,11 +61,7 @@ Status train_config_resolve(const TrainRequest *r, const DatasetInfo *data, cons
     if (st != BC_OK) return st;
     encoder_config_defaults(&c->encoder, arch, data->channels, size);
     if (r->width > 0) c->encoder.width = r->width;
-    if (r->stages > 0) {
-        if (arch != ARCH_SMALL)
-            return error_set(BC_ERR_USAGE, "--stages applies to --arch small only (ResNets have 4)");
-        c->encoder.stages = r->stages;
-    }
+    if (r->stages > 0 && (st = encoder_config_set_stages(&c->encoder, r->stages))) return st;
     bool small = arch == ARCH_SMALL;
     /* The paper's heads are 4096 -> 256; the small CPU model gets narrower ones. */
     c->projector.hidden = r->proj_hidden > 0 ? r->proj_hidden : small ? 512 : 4096;

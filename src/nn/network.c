@@ -38,6 +38,13 @@ void encoder_config_defaults(EncoderConfig *config, ArchKind arch, int in_channe
     config->small_stem = image_size <= SMALL_IMAGE_MAX_SIDE;
 }
 
+Status encoder_config_set_stages(EncoderConfig *config, int stages) {
+    if (config->arch != ARCH_SMALL)
+        return error_set(BC_ERR_USAGE, "--stages applies to --arch small only (ResNets have 4)");
+    config->stages = stages;
+    return BC_OK;
+}
+
 static int conv_out_size(int in, int kernel, int stride, int pad) {
     return (in + 2 * pad - kernel) / stride + 1;
 }

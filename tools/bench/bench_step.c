@@ -94,8 +94,7 @@ static Status bench_one_step(Bench *b, const BenchStepOptions *o, BnViews bn_vie
     encoder_config_defaults(&encoder, arch, o->channels, o->image_size);
     if (width > 0) encoder.width = width;
     bool small = arch == ARCH_SMALL;
-    if (o->stages > 0 && !small) return error_set(BC_ERR_USAGE, "--stages applies to --arch small only");
-    if (o->stages > 0) encoder.stages = o->stages;
+    if (o->stages > 0 && (st = encoder_config_set_stages(&encoder, o->stages))) return st;
     HeadConfig projector = {small ? 512 : 4096, small ? 128 : 256}, predictor = projector;
     augment_config_default_for(&r.augment, o->image_size); /* as byolcl train draws them */
     st = optimizer_kind_parse(o->optimizer, &r.optimizer.kind);
