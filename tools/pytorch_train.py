@@ -400,7 +400,7 @@ def arguments():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--log-every", type=int, default=10)
-    ap.add_argument("--bn-views", choices=["separate", "concat"], default="concat")
+    ap.add_argument("--bn-views", choices=["separate", "concat"], default="separate")
     ap.add_argument("--init", choices=["byolcl-scheme", "torch"], default="byolcl-scheme")
     ap.add_argument("--init-from", metavar="FILE", help="`byolcl export --with-heads` file: byolcl's exact weights")
     ap.add_argument("--wd-mask", choices=["weights", "all"], default="weights")

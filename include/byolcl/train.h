@@ -29,10 +29,11 @@ Status method_kind_parse(const char *text, MethodKind *out);
  * code that concatenates the views does. Checkpoints store it in a section of its own:
  * those written before it existed are SEPARATE. */
 typedef enum { BN_VIEWS_SEPARATE = 0, BN_VIEWS_CONCAT = 1 } BnViews;
-/* The default of --bn-views: this line alone decides it. Both views in one batch led per-view
- * batch norm on 7 of 8 paired columns over two seeds (means +0.2 to +0.8 points) at the same
- * step time on Fashion-MNIST (docs/parity.md). */
-#define TRAIN_BN_VIEWS_DEFAULT BN_VIEWS_CONCAT
+/* The default of --bn-views: this line alone decides it. Per view, as DeepMind's BYOL code
+ * (one forward per view): at the LARS defaults it led both views in one batch on every column
+ * in a 7-minute and a 30-minute pair on Fashion-MNIST (docs/training.md#defaults); at the
+ * SGD parity recipe concat led instead (docs/parity.md). */
+#define TRAIN_BN_VIEWS_DEFAULT BN_VIEWS_SEPARATE
 const char *bn_views_name(BnViews views);
 /* "separate", "concat" -> BnViews; BC_ERR_USAGE naming --bn-views otherwise. */
 Status bn_views_parse(const char *text, BnViews *out);
