@@ -32,10 +32,11 @@ typedef struct {
 /* The paper's T and T' (BYOL.md "Augmentations"), output = input size, mean 0 / std 1
  * (the data module sets the dataset's statistics). */
 void augment_config_default(AugmentConfig *config);
+/* The smallest crop area fraction by default on images <= SMALL_IMAGE_MAX_SIDE px. */
+#define SMALL_IMAGE_CROP_AREA_MIN 0.3f
 /* The defaults for views of image_side px: the paper's, and for small images
  * (<= SMALL_IMAGE_MAX_SIDE) without Gaussian blur and with crops of at least
  * SMALL_IMAGE_CROP_AREA_MIN of the image (see augment_config.c for why). */
-#define SMALL_IMAGE_CROP_AREA_MIN 0.3f
 void augment_config_default_for(AugmentConfig *config, int image_side);
 /* BC_ERR_USAGE naming the flag when a probability is outside [0,1], a range is reversed, ... */
 Status augment_config_validate(const AugmentConfig *config);
